@@ -1,0 +1,74 @@
+import { z } from 'zod';
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((value) => value === 'true' || value === '1');
+
+const positive = z.coerce.number().positive();
+
+const environmentSchema = z.object({
+  /** Postgres connection string; without it the server runs on embedded PGlite. */
+  DATABASE_URL: z.string().min(1).optional(),
+  /** Redis connection string; without it jobs run in-process on timers. */
+  REDIS_URL: z.string().min(1).optional(),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().default('0.0.0.0'),
+  /** Where the embedded database (and later the mail outbox) lives. */
+  DATA_DIR: z.string().default('./.data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /** Load the demo data set into an empty database at start; defaults to on for the embedded database only. */
+  DEMO_DATA: booleanFlag.optional(),
+  DEMO_PAPERS: z.coerce.number().int().min(1).max(1_000_000).default(300),
+  /** H: an upvote's weight halves every H hours. */
+  TRENDING_VOTE_HALF_LIFE_HOURS: positive.default(24),
+  /** A: the whole paper's score halves every A hours. */
+  TRENDING_AGE_HALF_LIFE_HOURS: positive.default(24 * 7),
+  /** alpha: pseudo-votes every paper starts with at its start time. */
+  TRENDING_PRIOR: positive.default(1),
+});
+
+export interface TrendingSettings {
+  voteHalfLifeHours: number;
+  ageHalfLifeHours: number;
+  prior: number;
+}
+
+export interface AppConfig {
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  port: number;
+  host: string;
+  dataDir: string;
+  logLevel: z.infer<typeof environmentSchema>['LOG_LEVEL'];
+  dbPoolSize: number;
+  demoData: boolean;
+  demoPapers: number;
+  trending: TrendingSettings;
+}
+
+/** Reads the configuration from the environment; a bad value stops the process with a message naming it. */
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = environmentSchema.safeParse(environment);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const env = parsed.data;
+  return {
+    databaseUrl: env.DATABASE_URL,
+    redisUrl: env.REDIS_URL,
+    port: env.PORT,
+    host: env.HOST,
+    dataDir: env.DATA_DIR,
+    logLevel: env.LOG_LEVEL,
+    dbPoolSize: env.DB_POOL_SIZE,
+    demoData: env.DEMO_DATA ?? env.DATABASE_URL === undefined,
+    demoPapers: env.DEMO_PAPERS,
+    trending: {
+      voteHalfLifeHours: env.TRENDING_VOTE_HALF_LIFE_HOURS,
+      ageHalfLifeHours: env.TRENDING_AGE_HALF_LIFE_HOURS,
+      prior: env.TRENDING_PRIOR,
+    },
+  };
+}

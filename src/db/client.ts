@@ -1,0 +1,112 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { sql, type Logger as DrizzleLogger } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { fileURLToPath } from 'node:url';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import * as schema from './schema';
+
+/** The database as the domain code sees it: a Drizzle handle or a transaction of one, whichever driver is behind it. */
+export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export type DatabaseKind = 'postgres' | 'pglite';
+
+export interface DatabaseHandle {
+  db: Database;
+  kind: DatabaseKind;
+  /** Where the data is: the Postgres host or the PGlite folder (never credentials). */
+  location: string;
+  /**
+   * Applies the pending migrations under a Postgres advisory lock, then runs
+   * `afterMigrations` (e.g. loading demo data) while still holding it, so
+   * instances starting together neither race the migrations nor seed twice.
+   */
+  migrate(afterMigrations?: (db: Database) => Promise<void>): Promise<void>;
+  close(): Promise<void>;
+}
+
+const migrationsFolder = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+/** Arbitrary, fixed: the key of the advisory lock that serializes migrations across processes. */
+const MIGRATION_LOCK_KEY = 4_720_261_126;
+
+const lockSql = sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+const unlockSql = sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+
+export interface DatabaseOptions {
+  /** Postgres connection string; undefined selects embedded PGlite under dataDir. */
+  url: string | undefined;
+  dataDir: string;
+  poolSize?: number;
+  /** Called with every SQL statement sent (tests count them). */
+  onQuery?: (query: string) => void;
+}
+
+export function openDatabase(options: DatabaseOptions): DatabaseHandle {
+  const logger: DrizzleLogger | undefined = options.onQuery
+    ? { logQuery: (query) => options.onQuery?.(query) }
+    : undefined;
+
+  const { url } = options;
+  if (url) {
+    const client = postgres(url, {
+      max: options.poolSize ?? 10,
+      onnotice: () => {},
+      connection: { application_name: 'daily-papers' },
+    });
+    return {
+      db: drizzlePostgres(client, { schema, logger }) as unknown as Database,
+      kind: 'postgres',
+      location: describePostgresUrl(url),
+      async migrate(afterMigrations) {
+        // One dedicated connection: a session-level advisory lock belongs to the connection that took it.
+        const lockClient = postgres(url, { max: 1, onnotice: () => {} });
+        const lockDb = drizzlePostgres(lockClient, { schema });
+        try {
+          await lockDb.execute(lockSql);
+          await migratePostgres(lockDb, { migrationsFolder });
+          await afterMigrations?.(lockDb as unknown as Database);
+          await lockDb.execute(unlockSql);
+        } finally {
+          await lockClient.end({ timeout: 5 });
+        }
+      },
+      close: () => client.end({ timeout: 5 }),
+    };
+  }
+
+  const directory = path.resolve(options.dataDir, 'pglite');
+  mkdirSync(directory, { recursive: true });
+  const client = new PGlite(directory);
+  const db = drizzlePglite(client, { schema, logger });
+  return {
+    db: db as unknown as Database,
+    kind: 'pglite',
+    location: directory,
+    async migrate(afterMigrations) {
+      // PGlite is one connection in this process; the lock still guards against concurrent callers here.
+      await db.execute(lockSql);
+      try {
+        await migratePglite(db, { migrationsFolder });
+        await afterMigrations?.(db as unknown as Database);
+      } finally {
+        await db.execute(unlockSql);
+      }
+    },
+    close: () => client.close(),
+  };
+}
+
+function describePostgresUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;
+  } catch {
+    return 'postgres';
+  }
+}

@@ -1,0 +1,5 @@
+export * from './organizations';
+export * from './users';
+export * from './authors';
+export * from './papers';
+export * from './upvotes';

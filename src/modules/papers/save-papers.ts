@@ -1,0 +1,212 @@
+import { inArray, sql } from 'drizzle-orm';
+import type { TrendingSettings } from '../../config';
+import type { Database } from '../../db/client';
+import { authors, organizations, paperAuthors, papers, users } from '../../db/schema';
+import { recomputeTrendingKeys } from '../trending/recompute';
+import { trendingKey } from '../trending/trending-key';
+
+/** A paper as a source (an import file, the demo generator) describes it. */
+export interface PaperRecord {
+  arxivId: string;
+  title: string;
+  abstract: string;
+  publishedAt: Date;
+  submittedAt: Date | null;
+  submittedBy: { username: string; displayName?: string | null; avatarUrl?: string | null } | null;
+  organization: { name: string; fullName?: string | null; avatarUrl?: string | null } | null;
+  authors: { name: string; hidden?: boolean }[];
+  githubRepo?: string | null;
+  githubStars?: number | null;
+  projectPage?: string | null;
+  thumbnailUrl?: string | null;
+  aiSummary?: string | null;
+  keywords: string[];
+  /** Upvotes counted by the source, without voters. */
+  upvoteBaseline: number;
+  commentCount: number;
+}
+
+export interface SaveResult {
+  /** Papers that were created or whose stored fields changed. */
+  written: number;
+  /** Papers already stored exactly as described. */
+  unchanged: number;
+  paperIds: number[];
+}
+
+const BATCH_SIZE = 500;
+
+/**
+ * Upserts papers with their authors, organization and submitter, keyed by
+ * arXiv id. Saving the same records again changes nothing; saving changed
+ * ones updates what the source owns and keeps local upvotes and comments.
+ * Each arXiv id may appear once in `records` (callers report duplicates).
+ */
+export async function savePapers(
+  db: Database,
+  settings: TrendingSettings,
+  records: readonly PaperRecord[],
+): Promise<SaveResult> {
+  const result: SaveResult = { written: 0, unchanged: 0, paperIds: [] };
+  for (let offset = 0; offset < records.length; offset += BATCH_SIZE) {
+    const batch = records.slice(offset, offset + BATCH_SIZE);
+    const saved = await db.transaction((tx) => saveBatch(tx as unknown as Database, settings, batch));
+    result.written += saved.written;
+    result.unchanged += saved.unchanged;
+    result.paperIds.push(...saved.paperIds);
+  }
+  return result;
+}
+
+async function saveBatch(db: Database, settings: TrendingSettings, records: readonly PaperRecord[]): Promise<SaveResult> {
+  const organizationIds = await saveOrganizations(db, records);
+  const userIds = await saveSubmitters(db, records);
+  const authorIds = await saveAuthors(db, records);
+
+  const rows = records.map((record) => ({
+    arxivId: record.arxivId,
+    title: record.title,
+    abstract: record.abstract,
+    publishedAt: record.publishedAt,
+    submittedAt: record.submittedAt,
+    submittedById: record.submittedBy ? (userIds.get(record.submittedBy.username.toLowerCase()) ?? null) : null,
+    organizationId: record.organization ? (organizationIds.get(record.organization.name) ?? null) : null,
+    githubRepo: record.githubRepo ?? null,
+    githubStars: record.githubStars ?? null,
+    projectPage: record.projectPage ?? null,
+    thumbnailUrl: record.thumbnailUrl ?? null,
+    aiSummary: record.aiSummary ?? null,
+    keywords: [...new Set(record.keywords.map((keyword) => keyword.trim().toLowerCase()).filter(Boolean))],
+    upvoteBaseline: record.upvoteBaseline,
+    upvoteCount: record.upvoteBaseline,
+    commentCount: record.commentCount,
+    trendingKey: trendingKey(
+      { start: record.submittedAt ?? record.publishedAt, baseline: record.upvoteBaseline, voteTimes: [] },
+      settings,
+    ),
+  }));
+
+  const sourceColumns = [
+    'title',
+    'abstract',
+    'published_at',
+    'submitted_at',
+    'submitted_by_id',
+    'organization_id',
+    'github_repo',
+    'github_stars',
+    'project_page',
+    'thumbnail_url',
+    'ai_summary',
+    'keywords',
+    'upvote_baseline',
+    'comment_count',
+  ] as const;
+  const changed = sql.join(
+    sourceColumns.map((column) => sql`papers.${sql.identifier(column)} is distinct from excluded.${sql.identifier(column)}`),
+    sql` or `,
+  );
+  const written = await db
+    .insert(papers)
+    .values(rows)
+    .onConflictDoUpdate({
+      target: papers.arxivId,
+      set: {
+        ...Object.fromEntries(sourceColumns.map((column) => [toCamel(column), sql.raw(`excluded.${column}`)])),
+        // Local votes stay: the count is the new baseline plus the vote rows.
+        upvoteCount: sql`excluded.upvote_baseline + (select count(*)::int from upvotes where upvotes.paper_id = papers.id)`,
+        updatedAt: sql`now()`,
+      },
+      setWhere: changed,
+    })
+    .returning({ id: papers.id, arxivId: papers.arxivId });
+
+  const idByArxivId = new Map(written.map((row) => [row.arxivId, row.id]));
+  const writtenRecords = records.filter((record) => idByArxivId.has(record.arxivId));
+  await saveAuthorships(db, writtenRecords, idByArxivId, authorIds);
+  if (written.length > 0) {
+    await recomputeTrendingKeys(db, settings, [...idByArxivId.values()]);
+  }
+
+  const stored = await db
+    .select({ id: papers.id })
+    .from(papers)
+    .where(inArray(papers.arxivId, records.map((record) => record.arxivId)));
+  return { written: written.length, unchanged: records.length - written.length, paperIds: stored.map((row) => row.id) };
+}
+
+function toCamel(column: string): string {
+  return column.replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase());
+}
+
+async function saveOrganizations(db: Database, records: readonly PaperRecord[]): Promise<Map<string, number>> {
+  const byName = new Map(records.flatMap((record) => (record.organization ? [[record.organization.name, record.organization]] : [])));
+  if (byName.size === 0) return new Map();
+  const saved = await db
+    .insert(organizations)
+    .values([...byName.values()].map((org) => ({ name: org.name, fullName: org.fullName ?? null, avatarUrl: org.avatarUrl ?? null })))
+    .onConflictDoUpdate({
+      target: organizations.name,
+      set: {
+        fullName: sql`coalesce(excluded.full_name, organizations.full_name)`,
+        avatarUrl: sql`coalesce(excluded.avatar_url, organizations.avatar_url)`,
+      },
+    })
+    .returning({ id: organizations.id, name: organizations.name });
+  return new Map(saved.map((row) => [row.name, row.id]));
+}
+
+/** Submitters are matched by username regardless of case; keyed by the lower-cased username. */
+async function saveSubmitters(db: Database, records: readonly PaperRecord[]): Promise<Map<string, number>> {
+  const byUsername = new Map(
+    records.flatMap((record) => (record.submittedBy ? [[record.submittedBy.username.toLowerCase(), record.submittedBy]] : [])),
+  );
+  if (byUsername.size === 0) return new Map();
+  await db
+    .insert(users)
+    .values(
+      [...byUsername.values()].map((user) => ({
+        username: user.username,
+        displayName: user.displayName ?? null,
+        avatarUrl: user.avatarUrl ?? null,
+      })),
+    )
+    .onConflictDoNothing();
+  const saved = await db
+    .select({ id: users.id, username: users.username })
+    .from(users)
+    .where(inArray(sql`lower(${users.username})`, [...byUsername.keys()]));
+  return new Map(saved.map((row) => [row.username.toLowerCase(), row.id]));
+}
+
+async function saveAuthors(db: Database, records: readonly PaperRecord[]): Promise<Map<string, number>> {
+  const names = [...new Set(records.flatMap((record) => record.authors.map((author) => author.name)))];
+  if (names.length === 0) return new Map();
+  await db
+    .insert(authors)
+    .values(names.map((name) => ({ name })))
+    .onConflictDoNothing();
+  const saved = await db.select({ id: authors.id, name: authors.name }).from(authors).where(inArray(authors.name, names));
+  return new Map(saved.map((row) => [row.name, row.id]));
+}
+
+async function saveAuthorships(
+  db: Database,
+  records: readonly PaperRecord[],
+  idByArxivId: Map<string, number>,
+  authorIds: Map<string, number>,
+): Promise<void> {
+  const paperIds = records.map((record) => idByArxivId.get(record.arxivId)!);
+  if (paperIds.length === 0) return;
+  await db.delete(paperAuthors).where(inArray(paperAuthors.paperId, paperIds));
+  const rows = records.flatMap((record) =>
+    record.authors.map((author, position) => ({
+      paperId: idByArxivId.get(record.arxivId)!,
+      position,
+      authorId: authorIds.get(author.name)!,
+      name: author.name,
+      hidden: author.hidden ?? false,
+    })),
+  );
+  if (rows.length > 0) await db.insert(paperAuthors).values(rows);
+}

@@ -1,0 +1,53 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { TrendingSettings } from '../../config';
+import type { Database } from '../../db/client';
+import { queryRows } from '../../db/rows';
+import { TRENDING_EPOCH_HOURS, decayRates } from './trending-key';
+
+/** Keys closer than this to their recomputed value are left alone. */
+const DRIFT_TOLERANCE = 1e-9;
+
+/** Hours since the trending epoch of a timestamptz expression, as SQL. */
+const hoursSql = (time: SQL) => sql`(extract(epoch from ${time})::float8 / 3600.0 - ${TRENDING_EPOCH_HOURS}::float8)`;
+
+/**
+ * Recomputes K set-based from the vote rows (for every paper, or those in
+ * `paperIds`), writes the keys that drifted and returns their ids. Log-sum-exp
+ * is taken as m + ln(sum(exp(x - m))) with exp()'s argument clamped, because
+ * Postgres raises on exp() underflow. An upvote by the paper's submitter
+ * weighs 0.
+ */
+export async function recomputeTrendingKeys(
+  db: Database,
+  settings: TrendingSettings,
+  paperIds?: readonly number[],
+): Promise<number[]> {
+  const { lambda, mu } = decayRates(settings);
+  const start = hoursSql(sql`coalesce(p.submitted_at, p.published_at)`);
+  const scope = paperIds ? sql`p.id = any(${sql.param(paperIds)}::int[])` : sql`true`;
+  const rows = await queryRows<{ id: number }>(
+    db,
+    sql`
+      with terms as (
+        select p.id as paper_id, ln(${settings.prior}::float8 + p.upvote_baseline) + ${lambda}::float8 * ${start} as x
+        from papers p where ${scope}
+        union all
+        select u.paper_id, ${lambda}::float8 * ${hoursSql(sql`u.created_at`)}
+        from upvotes u join papers p on p.id = u.paper_id
+        where ${scope} and u.user_id is distinct from p.submitted_by_id
+      ),
+      keys as (
+        select paper_id, max(m) + ln(sum(exp(greatest(x - m, -700)))) as k
+        from (select paper_id, x, max(x) over (partition by paper_id) as m from terms) t
+        group by paper_id
+      )
+      update papers p
+      set trending_key = keys.k + ${mu}::float8 * ${start}, updated_at = now()
+      from keys
+      where p.id = keys.paper_id
+        and abs(p.trending_key - (keys.k + ${mu}::float8 * ${start})) > ${DRIFT_TOLERANCE}::float8
+      returning p.id
+    `,
+  );
+  return rows.map((row) => row.id);
+}

@@ -1,0 +1,54 @@
+import postgres from 'postgres';
+import { sql } from 'drizzle-orm';
+import { openDatabase, type DatabaseHandle } from '../../src/db/client';
+
+/** The server the tests run against; the admin database is used to create the others. */
+export const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const TEMPLATE_DATABASE = 'app_template';
+
+export function urlFor(database: string): string {
+  const url = new URL(adminUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+/** Drops and recreates `name`, optionally as a copy of `template`. */
+export async function recreateDatabase(name: string, template?: string): Promise<void> {
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`drop database if exists "${name}" with (force)`);
+    await admin.unsafe(`create database "${name}"${template ? ` template "${template}"` : ''}`);
+  } finally {
+    await admin.end();
+  }
+}
+
+export interface TestDatabase extends DatabaseHandle {
+  url: string;
+  /** SQL statements sent since the last reset of the counter. */
+  queries: string[];
+  /** Empties every table (identities restart), for tests that need a clean slate. */
+  truncate(): Promise<void>;
+}
+
+/**
+ * A fresh database for this test file: a copy of the migrated template, named
+ * after the Vitest worker so parallel files never share one.
+ */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `app_test_${process.env.VITEST_POOL_ID ?? '0'}`;
+  await recreateDatabase(name, TEMPLATE_DATABASE);
+  const url = urlFor(name);
+  const queries: string[] = [];
+  const handle = openDatabase({ url, dataDir: '', poolSize: 4, onQuery: (query) => queries.push(query) });
+  return {
+    ...handle,
+    url,
+    queries,
+    async truncate() {
+      await handle.db.execute(
+        sql`truncate table upvotes, paper_authors, papers, authors, organizations, users restart identity cascade`,
+      );
+    },
+  };
+}
