@@ -81,6 +81,6 @@ CREATE INDEX "papers_published_idx" ON "papers" USING btree ("published_at" DESC
 CREATE INDEX "papers_submitted_idx" ON "papers" USING btree (coalesce("submitted_at", '-infinity'::timestamptz) DESC,"id" DESC NULLS FIRST);--> statement-breakpoint
 CREATE INDEX "papers_submitted_range_idx" ON "papers" USING btree ("submitted_at");--> statement-breakpoint
 CREATE INDEX "papers_organization_idx" ON "papers" USING btree ("organization_id","published_at" DESC NULLS FIRST,"id" DESC NULLS FIRST);--> statement-breakpoint
-CREATE INDEX "papers_submitter_idx" ON "papers" USING btree ("submitted_by_id","submitted_at" DESC NULLS FIRST,"id" DESC NULLS FIRST);--> statement-breakpoint
+CREATE INDEX "papers_submitter_idx" ON "papers" USING btree ("submitted_by_id",coalesce("submitted_at", '-infinity'::timestamptz) DESC,"id" DESC NULLS FIRST);--> statement-breakpoint
 CREATE INDEX "papers_keywords_idx" ON "papers" USING gin ("keywords");--> statement-breakpoint
 CREATE INDEX "upvotes_user_recent_idx" ON "upvotes" USING btree ("user_id","created_at" DESC NULLS FIRST,"paper_id" DESC NULLS FIRST);

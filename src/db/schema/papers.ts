@@ -54,7 +54,7 @@ export const papers = pgTable(
     index('papers_submitted_idx').on(sql`${submittedAtSortKey(t.submittedAt)} DESC`, t.id.desc().nullsFirst()),
     index('papers_submitted_range_idx').on(t.submittedAt),
     index('papers_organization_idx').on(t.organizationId, t.publishedAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
-    index('papers_submitter_idx').on(t.submittedById, t.submittedAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    index('papers_submitter_idx').on(t.submittedById, sql`${submittedAtSortKey(t.submittedAt)} DESC`, t.id.desc().nullsFirst()),
     index('papers_keywords_idx').using('gin', t.keywords),
   ],
 );

@@ -1,4 +1,4 @@
-import { inArray, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import type { TrendingSettings } from '../../config';
 import type { Database } from '../../db/client';
 import { authors, organizations, paperAuthors, papers, users } from '../../db/schema';
@@ -35,6 +35,7 @@ export interface SaveResult {
 }
 
 const BATCH_SIZE = 500;
+const AUTHORSHIP_BATCH_SIZE = 10_000;
 
 /**
  * Upserts papers with their authors, organization and submitter, keyed by
@@ -62,6 +63,7 @@ async function saveBatch(db: Database, settings: TrendingSettings, records: read
   const organizationIds = await saveOrganizations(db, records);
   const userIds = await saveSubmitters(db, records);
   const authorIds = await saveAuthors(db, records);
+  const authorsChanged = await arxivIdsWithChangedAuthors(db, records);
 
   const rows = records.map((record) => ({
     arxivId: record.arxivId,
@@ -103,7 +105,11 @@ async function saveBatch(db: Database, settings: TrendingSettings, records: read
     'comment_count',
   ] as const;
   const changed = sql.join(
-    sourceColumns.map((column) => sql`papers.${sql.identifier(column)} is distinct from excluded.${sql.identifier(column)}`),
+    [
+      ...sourceColumns.map((column) => sql`papers.${sql.identifier(column)} is distinct from excluded.${sql.identifier(column)}`),
+      // The authors live in paper_authors, outside the row: a change there alone must still rewrite the paper.
+      ...(authorsChanged.length > 0 ? [inArray(papers.arxivId, authorsChanged)] : []),
+    ],
     sql` or `,
   );
   const written = await db
@@ -156,22 +162,39 @@ async function saveOrganizations(db: Database, records: readonly PaperRecord[]):
   return new Map(saved.map((row) => [row.name, row.id]));
 }
 
-/** Submitters are matched by username regardless of case; keyed by the lower-cased username. */
+/**
+ * Submitters are matched by username regardless of case. Their display name
+ * and avatar fill in what an account lacks but never overwrite what it has.
+ * Keyed by the lower-cased username.
+ */
 async function saveSubmitters(db: Database, records: readonly PaperRecord[]): Promise<Map<string, number>> {
-  const byUsername = new Map(
-    records.flatMap((record) => (record.submittedBy ? [[record.submittedBy.username.toLowerCase(), record.submittedBy]] : [])),
-  );
+  const byUsername = new Map<string, { username: string; displayName: string | null; avatarUrl: string | null }>();
+  for (const { submittedBy } of records) {
+    if (!submittedBy) continue;
+    const key = submittedBy.username.toLowerCase();
+    const known = byUsername.get(key);
+    byUsername.set(key, {
+      username: known?.username ?? submittedBy.username,
+      displayName: known?.displayName ?? submittedBy.displayName ?? null,
+      avatarUrl: known?.avatarUrl ?? submittedBy.avatarUrl ?? null,
+    });
+  }
   if (byUsername.size === 0) return new Map();
-  await db
-    .insert(users)
-    .values(
-      [...byUsername.values()].map((user) => ({
-        username: user.username,
-        displayName: user.displayName ?? null,
-        avatarUrl: user.avatarUrl ?? null,
-      })),
-    )
-    .onConflictDoNothing();
+  const submitters = [...byUsername.values()];
+  await db.insert(users).values(submitters).onConflictDoNothing();
+  await db.execute(sql`
+    update users set
+      display_name = coalesce(users.display_name, source.display_name),
+      avatar_url = coalesce(users.avatar_url, source.avatar_url)
+    from unnest(
+      ${sql.param(submitters.map((user) => user.username))}::text[],
+      ${sql.param(submitters.map((user) => user.displayName))}::text[],
+      ${sql.param(submitters.map((user) => user.avatarUrl))}::text[]
+    ) as source(username, display_name, avatar_url)
+    where lower(users.username) = lower(source.username)
+      and ((users.display_name is null and source.display_name is not null)
+        or (users.avatar_url is null and source.avatar_url is not null))
+  `);
   const saved = await db
     .select({ id: users.id, username: users.username })
     .from(users)
@@ -188,6 +211,29 @@ async function saveAuthors(db: Database, records: readonly PaperRecord[]): Promi
     .onConflictDoNothing();
   const saved = await db.select({ id: authors.id, name: authors.name }).from(authors).where(inArray(authors.name, names));
   return new Map(saved.map((row) => [row.name, row.id]));
+}
+
+/** Stored papers among `records` whose authors (names, order, hidden flags) differ from the record's. */
+async function arxivIdsWithChangedAuthors(db: Database, records: readonly PaperRecord[]): Promise<string[]> {
+  const rows = await db
+    .select({ arxivId: papers.arxivId, name: paperAuthors.name, hidden: paperAuthors.hidden })
+    .from(papers)
+    .leftJoin(paperAuthors, eq(paperAuthors.paperId, papers.id))
+    .where(inArray(papers.arxivId, records.map((record) => record.arxivId)))
+    .orderBy(papers.arxivId, paperAuthors.position);
+  const storedAuthors = new Map<string, { name: string; hidden: boolean }[]>();
+  for (const row of rows) {
+    const list = storedAuthors.get(row.arxivId) ?? [];
+    if (row.name !== null) list.push({ name: row.name, hidden: row.hidden ?? false });
+    storedAuthors.set(row.arxivId, list);
+  }
+  return records
+    .filter((record) => {
+      const stored = storedAuthors.get(record.arxivId);
+      const described = record.authors.map((author) => ({ name: author.name, hidden: author.hidden ?? false }));
+      return stored !== undefined && JSON.stringify(stored) !== JSON.stringify(described);
+    })
+    .map((record) => record.arxivId);
 }
 
 async function saveAuthorships(
@@ -208,5 +254,8 @@ async function saveAuthorships(
       hidden: author.hidden ?? false,
     })),
   );
-  if (rows.length > 0) await db.insert(paperAuthors).values(rows);
+  // Five parameters a row; Postgres takes at most 65,535 a statement.
+  for (let offset = 0; offset < rows.length; offset += AUTHORSHIP_BATCH_SIZE) {
+    await db.insert(paperAuthors).values(rows.slice(offset, offset + AUTHORSHIP_BATCH_SIZE));
+  }
 }

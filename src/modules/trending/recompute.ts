@@ -51,3 +51,27 @@ export async function recomputeTrendingKeys(
   );
   return rows.map((row) => row.id);
 }
+
+/**
+ * Sets upvote_count = upvote_baseline + the vote rows wherever it is off
+ * (for every paper, or those in `paperIds`) and returns the ids it repaired.
+ */
+export async function recomputeUpvoteCounts(db: Database, paperIds?: readonly number[]): Promise<number[]> {
+  const scope = paperIds ? sql`p.id = any(${sql.param(paperIds)}::int[])` : sql`true`;
+  const rows = await queryRows<{ id: number }>(
+    db,
+    sql`
+      update papers
+      set upvote_count = counted.total, updated_at = now()
+      from (
+        select p.id, p.upvote_baseline + count(u.paper_id)::int as total
+        from papers p left join upvotes u on u.paper_id = p.id
+        where ${scope}
+        group by p.id
+      ) counted
+      where papers.id = counted.id and papers.upvote_count <> counted.total
+      returning papers.id
+    `,
+  );
+  return rows.map((row) => row.id);
+}

@@ -1,0 +1,37 @@
+import { findAuthorsByIds } from '../modules/authors/authors.queries';
+import { findOrganizationsByIds } from '../modules/organizations/organizations.queries';
+import { findPapersByIds } from '../modules/papers/papers.queries';
+import { findUsersByIds } from '../modules/users/users.queries';
+import type { AuthorRow, OrganizationRow, PaperRow, UserRow } from '../db/schema';
+import { builder } from './builder';
+
+// The node types are declared here and implemented in their modules, so the
+// modules can refer to each other without circular imports. A field that
+// returns one of them may return its id: the per-request dataloader batches
+// all ids of a page into one query.
+
+const numericId = { parse: (id: string) => Number(id) };
+
+export const PaperRef = builder.loadableNodeRef<PaperRow, number, number>('Paper', {
+  id: { resolve: (paper) => paper.id, ...numericId },
+  load: (ids: number[], context) => findPapersByIds(context.db, ids),
+  sort: (paper) => paper.id,
+});
+
+export const AuthorRef = builder.loadableNodeRef<AuthorRow, number, number>('Author', {
+  id: { resolve: (author) => author.id, ...numericId },
+  load: (ids: number[], context) => findAuthorsByIds(context.db, ids),
+  sort: (author) => author.id,
+});
+
+export const OrganizationRef = builder.loadableNodeRef<OrganizationRow, number, number>('Organization', {
+  id: { resolve: (organization) => organization.id, ...numericId },
+  load: (ids: number[], context) => findOrganizationsByIds(context.db, ids),
+  sort: (organization) => organization.id,
+});
+
+export const UserRef = builder.loadableNodeRef<UserRow, number, number>('User', {
+  id: { resolve: (user) => user.id, ...numericId },
+  load: (ids: number[], context) => findUsersByIds(context.db, ids),
+  sort: (user) => user.id,
+});

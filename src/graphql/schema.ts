@@ -1,0 +1,10 @@
+import { lexicographicSortSchema } from 'graphql';
+import { builder } from './builder';
+import './scalars';
+import '../modules/papers/papers.graphql';
+import '../modules/authors/authors.graphql';
+import '../modules/organizations/organizations.graphql';
+import '../modules/users/users.graphql';
+
+/** Sorted, so the printed schema.graphql diffs cleanly. */
+export const schema = lexicographicSortSchema(builder.toSchema());

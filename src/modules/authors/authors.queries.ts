@@ -1,0 +1,17 @@
+import { and, count, inArray, not } from 'drizzle-orm';
+import type { Database } from '../../db/client';
+import { authors, paperAuthors, type AuthorRow } from '../../db/schema';
+
+export async function findAuthorsByIds(db: Database, ids: readonly number[]): Promise<AuthorRow[]> {
+  return db.select().from(authors).where(inArray(authors.id, [...ids]));
+}
+
+/** Papers listed on each author's page (hidden authorships left out), keyed by author id. */
+export async function countPapersOfAuthors(db: Database, authorIds: readonly number[]): Promise<Map<number, number>> {
+  const rows = await db
+    .select({ authorId: paperAuthors.authorId, total: count() })
+    .from(paperAuthors)
+    .where(and(inArray(paperAuthors.authorId, [...authorIds]), not(paperAuthors.hidden)))
+    .groupBy(paperAuthors.authorId);
+  return new Map(rows.map((row) => [row.authorId, row.total]));
+}

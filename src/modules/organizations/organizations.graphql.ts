@@ -1,0 +1,34 @@
+import { builder } from '../../graphql/builder';
+import { OrganizationRef } from '../../graphql/node-refs';
+import { PaperConnection, paperConnection, paperListArgs } from '../papers/papers.graphql';
+import { findOrganizationByName } from './organizations.queries';
+
+OrganizationRef.implement({
+  description: 'An organization papers are published under, such as a lab or a company.',
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'Unique handle, e.g. "OPPO".' }),
+    fullName: t.exposeString('fullName', { nullable: true, description: 'Display name, e.g. "OPPO Research".' }),
+    avatarUrl: t.exposeString('avatarUrl', { nullable: true, description: 'URL of its logo.' }),
+    paperCount: t.int({
+      description: 'How many papers it published.',
+      resolve: (organization, _args, context) => context.loaders.paperCountOfOrganization.load(organization.id),
+    }),
+    papers: t.field({
+      type: PaperConnection,
+      description: 'Its papers.',
+      args: paperListArgs(t.arg, 'PUBLISHED_AT'),
+      resolve: (organization, args, context) =>
+        paperConnection(context, { organizationId: organization.id }, args.orderBy ?? 'PUBLISHED_AT', args),
+    }),
+  }),
+});
+
+builder.queryField('organization', (t) =>
+  t.field({
+    type: OrganizationRef,
+    nullable: true,
+    description: 'An organization by its name (handle); null when unknown.',
+    args: { name: t.arg.string({ required: true, description: 'The handle, e.g. "OPPO".' }) },
+    resolve: async (_root, { name }, context) => (await findOrganizationByName(context.db, name)) ?? null,
+  }),
+);

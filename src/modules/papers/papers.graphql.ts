@@ -1,0 +1,184 @@
+import type { ArgBuilder } from '@pothos/core';
+import { builder } from '../../graphql/builder';
+import { pageRequestFrom, toConnection, type ConnectionArgs } from '../../graphql/connection';
+import type { Context } from '../../graphql/context';
+import { AuthorRef, OrganizationRef, PaperRef, UserRef } from '../../graphql/node-refs';
+import { trendingScore } from '../trending/trending-key';
+import { normalizeArxivId } from './arxiv-id';
+import { dailyWindow } from './daily-window';
+import type { PaperOrder } from './paper-order';
+import { countPapers, findPaperByArxivId, listPapers, type PaperAuthorView, type PaperCriteria } from './papers.queries';
+
+export const PaperOrderEnum = builder.enumType('PaperOrder', {
+  description: 'How a list of papers is ordered. Every order is newest/highest first.',
+  values: {
+    TRENDING: { description: 'Time-decayed upvote ranking: recent upvotes on recent papers count most.' },
+    UPVOTES: { description: 'Most upvotes first.' },
+    PUBLISHED_AT: { description: 'Newest arXiv publication first.' },
+    SUBMITTED_AT: { description: 'Newest Daily Papers submission first; never-featured papers last.' },
+  } as const,
+});
+
+/** A page of papers as a connection; totalCount is counted only when selected. */
+export async function paperConnection(context: Context, criteria: PaperCriteria, order: PaperOrder, args: ConnectionArgs) {
+  const request = pageRequestFrom(args);
+  const page = await listPapers(context.db, criteria, order, request);
+  return toConnection(page, () => countPapers(context.db, criteria));
+}
+
+type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
+
+/** The arguments of a list of papers: a page and an order. */
+export function paperListArgs(arg: ArgBuilder<BuilderTypes>, defaultOrder: PaperOrder) {
+  return {
+    ...arg.connectionArgs(),
+    orderBy: arg({ type: PaperOrderEnum, defaultValue: defaultOrder, description: `The order (default ${defaultOrder}).` }),
+  };
+}
+
+export const PaperConnection = builder.connectionObject(
+  { type: PaperRef, name: 'PaperConnection', description: 'A page of papers.' },
+  { name: 'PaperEdge', description: 'A paper in a page of papers.' },
+);
+
+const PaperAuthor = builder.objectRef<PaperAuthorView>('PaperAuthor').implement({
+  description: 'An author as listed on a paper.',
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'The name as printed on the paper.' }),
+    position: t.exposeInt('position', { description: '0-based order on the paper.' }),
+    author: t.field({
+      type: AuthorRef,
+      description: 'The author, with their other papers.',
+      resolve: (authorship) => authorship.author,
+    }),
+  }),
+});
+
+PaperRef.implement({
+  description: 'A research paper featured in Daily Papers (or known from an author or organization).',
+  fields: (t) => ({
+    arxivId: t.exposeString('arxivId', { description: 'The arXiv identifier without version, e.g. "2306.13229".' }),
+    title: t.exposeString('title', { description: 'The paper title.' }),
+    abstract: t.exposeString('abstract', { description: 'The arXiv abstract.' }),
+    authors: t.field({
+      type: [PaperAuthor],
+      description: "The authors in the paper's order.",
+      resolve: (paper, _args, context) => context.loaders.authorsOfPaper.load(paper.id),
+    }),
+    authorCount: t.int({
+      description: 'How many authors the paper has ("8 authors").',
+      resolve: async (paper, _args, context) => (await context.loaders.authorsOfPaper.load(paper.id)).length,
+    }),
+    publishedAt: t.expose('publishedAt', { type: 'DateTime', description: 'arXiv publication time.' }),
+    submittedAt: t.expose('submittedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When it was featured in Daily Papers; null if never.',
+    }),
+    submittedBy: t.field({
+      type: UserRef,
+      nullable: true,
+      description: 'Who submitted it to Daily Papers.',
+      resolve: (paper) => paper.submittedById,
+    }),
+    organization: t.field({
+      type: OrganizationRef,
+      nullable: true,
+      description: 'The organization it was published under.',
+      resolve: (paper) => paper.organizationId,
+    }),
+    githubRepo: t.exposeString('githubRepo', { nullable: true, description: 'URL of the code repository.' }),
+    githubStars: t.exposeInt('githubStars', { nullable: true, description: 'Stars of the code repository when last seen.' }),
+    projectPage: t.exposeString('projectPage', { nullable: true, description: 'URL of the project page.' }),
+    thumbnailUrl: t.exposeString('thumbnailUrl', { nullable: true, description: 'URL of a thumbnail image.' }),
+    aiSummary: t.exposeString('aiSummary', { nullable: true, description: 'A one-paragraph machine-written summary.' }),
+    keywords: t.exposeStringList('keywords', { description: 'Lower-cased topic keywords.' }),
+    upvotes: t.exposeInt('upvoteCount', { description: 'Exact number of upvotes.' }),
+    viewerHasUpvoted: t.boolean({
+      description: 'Whether the signed-in viewer upvoted it; false when anonymous.',
+      // No accounts yet: every request is anonymous.
+      resolve: () => false,
+    }),
+    trendingScore: t.float({
+      description: 'Current time-decayed score: each upvote halves every vote half-life, the paper every age half-life.',
+      resolve: (paper, _args, context) => trendingScore(paper.trendingKey, context.now, context.config.trending),
+    }),
+    commentCount: t.exposeInt('commentCount', { description: 'Number of comments.' }),
+  }),
+});
+
+const PaperFilter = builder.inputType('PaperFilter', {
+  description: 'Narrows a list of papers; all given criteria must hold.',
+  fields: (t) => ({
+    authorId: t.globalID({ for: [AuthorRef], description: 'Papers by this author (an Author ID).' }),
+    organization: t.string({ description: 'Papers of this organization, by its name (handle).' }),
+    submittedBy: t.string({ description: 'Papers submitted by this username.' }),
+    publishedAfter: t.field({ type: 'DateTime', description: 'Published at or after this time.' }),
+    publishedBefore: t.field({ type: 'DateTime', description: 'Published before this time.' }),
+    keyword: t.string({ description: 'Papers with this keyword (case-insensitive).' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  paper: t.field({
+    type: PaperRef,
+    nullable: true,
+    description: 'A paper by arXiv id, e.g. "2306.13229" (a version suffix is ignored); null when unknown.',
+    args: { arxivId: t.arg.string({ required: true, description: 'The arXiv identifier.' }) },
+    resolve: async (_root, { arxivId }, context) => {
+      const normalized = normalizeArxivId(arxivId.trim());
+      return normalized ? ((await findPaperByArxivId(context.db, normalized)) ?? null) : null;
+    },
+  }),
+  papers: t.field({
+    type: PaperConnection,
+    description: 'All papers, in the chosen order, optionally filtered.',
+    args: {
+      ...paperListArgs(t.arg, 'TRENDING'),
+      filter: t.arg({ type: PaperFilter, description: 'Criteria the papers must meet.' }),
+    },
+    resolve: (_root, args, context) => {
+      const filter = args.filter;
+      const criteria: PaperCriteria = {
+        authorId: filter?.authorId ? filter.authorId.id : undefined,
+        organizationName: filter?.organization ?? undefined,
+        submitterUsername: filter?.submittedBy ?? undefined,
+        publishedAfter: filter?.publishedAfter ?? undefined,
+        publishedBefore: filter?.publishedBefore ?? undefined,
+        keyword: filter?.keyword ?? undefined,
+      };
+      return paperConnection(context, criteria, args.orderBy ?? 'TRENDING', args);
+    },
+  }),
+  dailyPapers: t.field({
+    type: PaperConnection,
+    description:
+      'The Daily Papers feed: papers featured on a UTC day, ISO week (2025-W46) or month (2025-11). Exactly one of date/week/month.',
+    args: {
+      date: t.arg({ type: 'Date', description: 'A UTC day, e.g. "2025-11-12".' }),
+      week: t.arg.string({ description: 'An ISO week, e.g. "2025-W46" (Monday to Sunday, UTC).' }),
+      month: t.arg.string({ description: 'A month, e.g. "2025-11" (UTC).' }),
+      first: t.arg.int({ description: 'Return the first n papers (0 to 100, default 20).' }),
+      after: t.arg.string({ description: 'Start after the paper with this cursor.' }),
+      orderBy: t.arg({ type: PaperOrderEnum, defaultValue: 'UPVOTES', description: 'The order (default UPVOTES).' }),
+    },
+    resolve: (_root, args, context) => {
+      const window = dailyWindow(args);
+      return paperConnection(
+        context,
+        { submittedFrom: window.from, submittedUntil: window.until },
+        args.orderBy ?? 'UPVOTES',
+        args,
+      );
+    },
+  }),
+  trendingPapers: t.field({
+    type: PaperConnection,
+    description: 'Papers by trending score, highest first (the same as papers(orderBy: TRENDING)).',
+    args: {
+      first: t.arg.int({ description: 'Return the first n papers (0 to 100, default 20).' }),
+      after: t.arg.string({ description: 'Start after the paper with this cursor.' }),
+    },
+    resolve: (_root, args, context) => paperConnection(context, {}, 'TRENDING', args),
+  }),
+}));

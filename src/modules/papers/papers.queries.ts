@@ -1,0 +1,109 @@
+import { and, asc, count, eq, exists, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import type { Database } from '../../db/client';
+import { keysetCondition, keysetOrderBy, toPage, type Page, type PageRequest } from '../../db/keyset';
+import { authors, organizations, paperAuthors, papers, users, type AuthorRow, type PaperRow } from '../../db/schema';
+import { paperOrders, type PaperOrder } from './paper-order';
+
+/** Which papers a list holds; every criterion is optional and they combine with AND. */
+export interface PaperCriteria {
+  authorId?: number;
+  organizationId?: number;
+  organizationName?: string;
+  submittedById?: number;
+  submitterUsername?: string;
+  publishedAfter?: Date;
+  publishedBefore?: Date;
+  /** Featured in Daily Papers within [submittedFrom, submittedUntil). */
+  submittedFrom?: Date;
+  submittedUntil?: Date;
+  keyword?: string;
+}
+
+/** A paper's authorship as listed on an author's page: hidden ones are left out. */
+const listedAuthorship = (authorId: number) =>
+  exists(
+    sql`(select 1 from ${paperAuthors} where ${paperAuthors.paperId} = ${papers.id} and ${paperAuthors.authorId} = ${authorId} and not ${paperAuthors.hidden})`,
+  );
+
+function conditionsFor(criteria: PaperCriteria): SQL | undefined {
+  const conditions: (SQL | undefined)[] = [
+    criteria.authorId !== undefined ? listedAuthorship(criteria.authorId) : undefined,
+    criteria.organizationId !== undefined ? eq(papers.organizationId, criteria.organizationId) : undefined,
+    criteria.organizationName !== undefined
+      ? eq(papers.organizationId, sql`(select ${organizations.id} from ${organizations} where ${organizations.name} = ${criteria.organizationName})`)
+      : undefined,
+    criteria.submittedById !== undefined ? eq(papers.submittedById, criteria.submittedById) : undefined,
+    criteria.submitterUsername !== undefined
+      ? eq(
+          papers.submittedById,
+          sql`(select ${users.id} from ${users} where lower(${users.username}) = lower(${criteria.submitterUsername}))`,
+        )
+      : undefined,
+    criteria.publishedAfter ? gte(papers.publishedAt, criteria.publishedAfter) : undefined,
+    criteria.publishedBefore ? lt(papers.publishedAt, criteria.publishedBefore) : undefined,
+    criteria.submittedFrom ? gte(papers.submittedAt, criteria.submittedFrom) : undefined,
+    criteria.submittedUntil ? lt(papers.submittedAt, criteria.submittedUntil) : undefined,
+    criteria.keyword !== undefined
+      ? sql`${papers.keywords} @> array[${criteria.keyword.trim().toLowerCase()}]::text[]`
+      : undefined,
+  ];
+  return and(...conditions);
+}
+
+/** The statement reading one page (one row more than asked, to tell whether more follow). */
+export function selectPaperPage(db: Database, criteria: PaperCriteria, order: PaperOrder, request: PageRequest) {
+  const keyset = paperOrders[order];
+  return db
+    .select()
+    .from(papers)
+    .where(and(conditionsFor(criteria), keysetCondition(keyset, request)))
+    .orderBy(...keysetOrderBy(keyset, request))
+    .limit(request.size + 1);
+}
+
+/** One page of papers matching `criteria` in `order`. */
+export async function listPapers(
+  db: Database,
+  criteria: PaperCriteria,
+  order: PaperOrder,
+  request: PageRequest,
+): Promise<Page<PaperRow>> {
+  const fetched = request.size === 0 ? [] : await selectPaperPage(db, criteria, order, request);
+  return toPage(paperOrders[order], request, fetched);
+}
+
+export async function countPapers(db: Database, criteria: PaperCriteria): Promise<number> {
+  const [row] = await db.select({ total: count() }).from(papers).where(conditionsFor(criteria));
+  return row?.total ?? 0;
+}
+
+export async function findPapersByIds(db: Database, ids: readonly number[]): Promise<PaperRow[]> {
+  return db.select().from(papers).where(inArray(papers.id, [...ids]));
+}
+
+export async function findPaperByArxivId(db: Database, arxivId: string): Promise<PaperRow | undefined> {
+  const [paper] = await db.select().from(papers).where(eq(papers.arxivId, arxivId)).limit(1);
+  return paper;
+}
+
+export interface PaperAuthorView {
+  paperId: number;
+  position: number;
+  name: string;
+  author: AuthorRow;
+}
+
+/** The authors of each paper in `paperIds`, in paper order, with their Author records (one query). */
+export async function findAuthorsOfPapers(db: Database, paperIds: readonly number[]): Promise<PaperAuthorView[]> {
+  return db
+    .select({
+      paperId: paperAuthors.paperId,
+      position: paperAuthors.position,
+      name: paperAuthors.name,
+      author: authors,
+    })
+    .from(paperAuthors)
+    .innerJoin(authors, eq(authors.id, paperAuthors.authorId))
+    .where(inArray(paperAuthors.paperId, [...paperIds]))
+    .orderBy(asc(paperAuthors.paperId), asc(paperAuthors.position));
+}

@@ -1,0 +1,37 @@
+import { builder } from '../../graphql/builder';
+import { UserRef } from '../../graphql/node-refs';
+import { PaperConnection, paperConnection } from '../papers/papers.graphql';
+import { findUserByUsername } from './users.queries';
+
+UserRef.implement({
+  description: 'A person with an account: submits, upvotes and discusses papers.',
+  fields: (t) => ({
+    username: t.exposeString('username', { description: 'Unique handle (case-insensitive).' }),
+    displayName: t.exposeString('displayName', { nullable: true, description: 'The name shown on the site.' }),
+    avatarUrl: t.exposeString('avatarUrl', { nullable: true, description: 'URL of their avatar.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the account was created.' }),
+    submittedPapers: t.field({
+      type: PaperConnection,
+      description: 'Papers they submitted to Daily Papers, newest submission first.',
+      args: t.arg.connectionArgs(),
+      resolve: (user, args, context) => paperConnection(context, { submittedById: user.id }, 'SUBMITTED_AT', args),
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  user: t.field({
+    type: UserRef,
+    nullable: true,
+    description: 'A user by username (case-insensitive); null when unknown.',
+    args: { username: t.arg.string({ required: true, description: 'The username.' }) },
+    resolve: async (_root, { username }, context) => (await findUserByUsername(context.db, username)) ?? null,
+  }),
+  viewer: t.field({
+    type: UserRef,
+    nullable: true,
+    description: 'The signed-in user; null when anonymous.',
+    // Accounts do not exist yet, so every request is anonymous.
+    resolve: () => null,
+  }),
+}));

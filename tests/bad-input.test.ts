@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app';
+import { openDatabase } from '../src/db/client';
+import { createLogger } from '../src/logger';
+import { paperRecord, savePaperRecords, testConfig } from './support/fixtures';
+import { errorCodes, graphqlClient } from './support/graphql-client';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+
+let database: TestDatabase;
+let request: ReturnType<typeof graphqlClient>;
+const paperId = Buffer.from('Paper:1').toString('base64');
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  await savePaperRecords(database.db, [paperRecord({ arxivId: '2511.00001' }), paperRecord({ arxivId: '2511.00002' })]);
+  request = graphqlClient(createApp({ db: database.db, config: testConfig, logger: createLogger('silent') }));
+});
+
+afterAll(async () => {
+  await database.close();
+});
+
+/** Expects exactly one BAD_USER_INPUT error whose message matches `message`, and no data leak. */
+async function expectBadInput(query: string, message: RegExp, variables?: Record<string, unknown>) {
+  const response = await request(query, variables);
+  expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
+  expect(response.errors![0]!.message).toMatch(message);
+  expect(response.errors![0]!.message).not.toMatch(/Unexpected error/);
+}
+
+describe('malformed IDs', () => {
+  it.each([
+    ['not base64 at all', '%%%'],
+    ['base64 of garbage', Buffer.from('garbage').toString('base64')],
+    ['a non-numeric id', Buffer.from('Paper:abc').toString('base64')],
+    ['a zero id', Buffer.from('Paper:0').toString('base64')],
+    ['an id beyond int4', Buffer.from('Paper:99999999999').toString('base64')],
+    ['an empty string', ''],
+  ])('rejects %s in node(id:)', async (_case, id) => {
+    await expectBadInput(`query($id: ID!) { node(id: $id) { id } }`, /is not a valid ID/, { id });
+  });
+
+  it('rejects a malformed ID inside nodes(ids:) and in a filter', async () => {
+    await expectBadInput(`{ nodes(ids: ["${paperId}", "nope"]) { id } }`, /is not a valid ID/);
+    await expectBadInput(`{ papers(filter: { authorId: "nope" }) { totalCount } }`, /is not a valid ID/);
+  });
+
+  it('rejects the ID of another type where an Author ID is expected', async () => {
+    await expectBadInput(`query($id: ID!) { author(id: $id) { name } }`, /is not of type: Author/, { id: paperId });
+  });
+
+  it('rejects more than 100 IDs in nodes', async () => {
+    await expectBadInput(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, /at most 100/, {
+      ids: Array.from({ length: 101 }, () => paperId),
+    });
+  });
+});
+
+describe('pagination arguments', () => {
+  it.each([
+    ['first above 100', '{ papers(first: 101) { totalCount } }', /`first` must be between 0 and 100/],
+    ['negative first', '{ trendingPapers(first: -1) { totalCount } }', /`first` must be between 0 and 100/],
+    ['last above 100', '{ papers(last: 1000) { totalCount } }', /`last` must be between 0 and 100/],
+    ['both directions', '{ papers(first: 5, last: 5) { totalCount } }', /not both/],
+    ['a cursor that is not ours', '{ papers(after: "bm9wZQ") { totalCount } }', /Invalid cursor/],
+    ['a cursor of plain text', '{ papers(after: "hello world") { totalCount } }', /Invalid cursor/],
+  ])('rejects %s', async (_case, query, message) => {
+    await expectBadInput(query, message);
+  });
+
+  it('rejects a cursor made for another order, and a forged one', async () => {
+    const page = await request(`{ papers(first: 1, orderBy: UPVOTES) { pageInfo { endCursor } } }`);
+    const cursor = page.data!.papers.pageInfo.endCursor as string;
+    await expectBadInput(`query($after: String) { papers(after: $after, orderBy: PUBLISHED_AT) { totalCount } }`, /UPVOTES order/, {
+      after: cursor,
+    });
+    const forged = Buffer.from(JSON.stringify(['UPVOTES', "1; drop table papers", 1])).toString('base64url');
+    await expectBadInput(`query($after: String) { papers(after: $after, orderBy: UPVOTES) { totalCount } }`, /Invalid cursor/, {
+      after: forged,
+    });
+  });
+});
+
+describe('dailyPapers selectors', () => {
+  it.each([
+    ['no selector', '{ dailyPapers { totalCount } }', /exactly one of `date`/],
+    ['two selectors', '{ dailyPapers(date: "2025-11-12", month: "2025-11") { totalCount } }', /got date and month/],
+    ['an impossible date', '{ dailyPapers(date: "2025-02-30") { totalCount } }', /not a date as YYYY-MM-DD/],
+    ['a date in another format', '{ dailyPapers(date: "12/11/2025") { totalCount } }', /not a date as YYYY-MM-DD/],
+    ['a date that is not a string', '{ dailyPapers(date: 20251112) { totalCount } }', /YYYY-MM-DD/],
+    ['week 54', '{ dailyPapers(week: "2025-W54") { totalCount } }', /not an ISO week/],
+    ['week 53 of a 52-week year', '{ dailyPapers(week: "2025-W53") { totalCount } }', /not an ISO week/],
+    ['week 0', '{ dailyPapers(week: "2025-W00") { totalCount } }', /not an ISO week/],
+    ['a week without W', '{ dailyPapers(week: "2025-46") { totalCount } }', /not an ISO week/],
+    ['month 13', '{ dailyPapers(month: "2025-13") { totalCount } }', /not a month/],
+    ['a month with a day', '{ dailyPapers(month: "2025-11-01") { totalCount } }', /not a month/],
+  ])('rejects %s', async (_case, query, message) => {
+    await expectBadInput(query, message);
+  });
+
+  it('accepts week 53 of a year that has one', async () => {
+    const response = await request('{ dailyPapers(week: "2020-W53") { totalCount } }');
+    expect(response.errors).toBeUndefined();
+    expect(response.data!.dailyPapers.totalCount).toBe(0);
+  });
+
+  it('rejects a malformed date passed as a variable too', async () => {
+    await expectBadInput('query($date: Date) { dailyPapers(date: $date) { totalCount } }', /not a date as YYYY-MM-DD/, {
+      date: '2025-13-01',
+    });
+  });
+});
+
+describe('filters', () => {
+  it('rejects a date-time without a time zone', async () => {
+    await expectBadInput('{ papers(filter: { publishedAfter: "2025-11-12T10:00:00" }) { totalCount } }', /time zone/);
+  });
+});
+
+describe('error masking', () => {
+  it('masks a server failure as "Unexpected error." without leaking its details', async () => {
+    const broken = openDatabase({ url: database.url, dataDir: '' });
+    await broken.close();
+    const brokenRequest = graphqlClient(createApp({ db: broken.db, config: testConfig, logger: createLogger('silent') }));
+    const response = await brokenRequest('{ paper(arxivId: "2511.00001") { title } }');
+    expect(response.errors).toHaveLength(1);
+    expect(response.errors![0]!.message).toBe('Unexpected error.');
+    expect(JSON.stringify(response.errors)).not.toMatch(/CONNECTION|ended|postgres/i);
+  });
+});

@@ -1,0 +1,71 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { buildSchema, isEnumType, isInputObjectType, isInterfaceType, isObjectType, type GraphQLField, type GraphQLInputField } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { schema } from '../src/graphql/schema';
+
+/** The public contract lives beside the repository, in the project's shared folder. */
+const contractFile = new URL('../../shared/API.graphql', import.meta.url);
+
+/** Contract parts that later issues build; everything else must exist exactly as the contract says. */
+const NOT_YET_BUILT = new Set([
+  'Query.searchPapers',
+
+  'Paper.comments',
+  'Paper.similarPapers',
+  'Paper.upvoters',
+  'User.upvotedPapers',
+  'User.recommendedPapers',
+  'UserConnection',
+  'UserEdge',
+  'Comment',
+  'CommentConnection',
+  'CommentEdge',
+  'AuthPayload',
+  'DigestFrequency',
+  'Mutation',
+  'SubmitPaperInput',
+]);
+
+describe.runIf(existsSync(contractFile))('the public contract (shared/API.graphql)', () => {
+  it('is implemented with the same names, types, arguments and defaults', () => {
+    const contract = buildSchema(readFileSync(contractFile, 'utf8'));
+    const differences: string[] = [];
+    for (const type of Object.values(contract.getTypeMap())) {
+      if (type.name.startsWith('__') || NOT_YET_BUILT.has(type.name)) continue;
+      const ours = schema.getType(type.name);
+      if (!ours) {
+        differences.push(`missing type ${type.name}`);
+        continue;
+      }
+      if (isEnumType(type) && isEnumType(ours)) {
+        for (const value of type.getValues()) {
+          if (!ours.getValue(value.name)) differences.push(`missing ${type.name}.${value.name}`);
+        }
+      }
+      if (!(isObjectType(type) || isInterfaceType(type) || isInputObjectType(type))) continue;
+      if (!(isObjectType(ours) || isInterfaceType(ours) || isInputObjectType(ours))) {
+        differences.push(`${type.name} is not an object, interface or input type`);
+        continue;
+      }
+      const ourFields = ours.getFields() as Record<string, GraphQLField<unknown, unknown> | GraphQLInputField>;
+      for (const field of Object.values(type.getFields()) as (GraphQLField<unknown, unknown> | GraphQLInputField)[]) {
+        const coordinate = `${type.name}.${field.name}`;
+        if (NOT_YET_BUILT.has(coordinate)) continue;
+        const ourField = ourFields[field.name];
+        if (!ourField) {
+          differences.push(`missing ${coordinate}`);
+          continue;
+        }
+        if (String(ourField.type) !== String(field.type)) differences.push(`${coordinate}: ${ourField.type} instead of ${field.type}`);
+        for (const arg of 'args' in field ? field.args : []) {
+          const ourArg = 'args' in ourField ? ourField.args.find((candidate) => candidate.name === arg.name) : undefined;
+          if (!ourArg) differences.push(`missing ${coordinate}(${arg.name})`);
+          else if (String(ourArg.type) !== String(arg.type) || ourArg.defaultValue !== arg.defaultValue) {
+            differences.push(`${coordinate}(${arg.name}): ${ourArg.type} = ${ourArg.defaultValue} instead of ${arg.type} = ${arg.defaultValue}`);
+          }
+        }
+      }
+    }
+    expect(differences).toEqual([]);
+  });
+});

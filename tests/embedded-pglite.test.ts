@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app';
+import { openDatabase, type DatabaseHandle } from '../src/db/client';
+import { loadDemoData } from '../src/demo/load-demo-data';
+import { createLogger } from '../src/logger';
+import { testConfig, trending } from './support/fixtures';
+import { graphqlClient } from './support/graphql-client';
+
+// The same migrations and queries on the embedded database the newcomer's `npm start` uses.
+let handle: DatabaseHandle;
+let dataDir: string;
+let request: ReturnType<typeof graphqlClient>;
+const now = new Date('2025-11-20T12:00:00Z');
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'papers-pglite-'));
+  handle = openDatabase({ url: undefined, dataDir });
+  await handle.migrate();
+  await handle.migrate(); // a second start finds nothing to apply
+  await loadDemoData(handle.db, trending, { paperCount: 100, now });
+  request = graphqlClient(createApp({ db: handle.db, config: testConfig, logger: createLogger('silent') }));
+});
+
+afterAll(async () => {
+  await handle.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('main queries on PGlite', () => {
+  it('pages through trending with cursors', async () => {
+    const first = await request('{ trendingPapers(first: 30) { totalCount edges { node { arxivId trendingScore } } pageInfo { endCursor hasNextPage } } }');
+    expect(first.errors).toBeUndefined();
+    expect(first.data!.trendingPapers.totalCount).toBe(100);
+    const second = await request('query($after: String) { trendingPapers(first: 30, after: $after) { edges { node { arxivId trendingScore } } } }', {
+      after: first.data!.trendingPapers.pageInfo.endCursor,
+    });
+    const scores = [...first.data!.trendingPapers.edges, ...second.data!.trendingPapers.edges].map((edge: any) => edge.node.trendingScore);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    const ids = [...first.data!.trendingPapers.edges, ...second.data!.trendingPapers.edges].map((edge: any) => edge.node.arxivId);
+    expect(new Set(ids).size).toBe(60);
+  });
+
+  it('serves every order, the daily feeds, a paper and its authors and organization', async () => {
+    const response = await request(`{
+      submitted: papers(first: 3, orderBy: SUBMITTED_AT) { edges { node { submittedAt } } }
+      published: papers(first: 3, orderBy: PUBLISHED_AT) { edges { node { publishedAt } } }
+      upvoted: papers(first: 3, orderBy: UPVOTES) { edges { node { upvotes } } }
+      month: dailyPapers(month: "2025-11") { totalCount }
+      week: dailyPapers(week: "2025-W47") { totalCount }
+      day: dailyPapers(date: "2025-11-19") { totalCount edges { node { upvotes } } }
+    }`);
+    expect(response.errors).toBeUndefined();
+    const data = response.data!;
+    for (const [name, field] of [['submitted', 'submittedAt'], ['published', 'publishedAt'], ['upvoted', 'upvotes']] as const) {
+      const values = data[name].edges.map((edge: any) => edge.node[field]);
+      expect(values).toEqual([...values].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0)));
+    }
+    expect(data.month.totalCount).toBeGreaterThan(data.week.totalCount);
+    expect(data.week.totalCount).toBeGreaterThan(0);
+    const dayVotes = data.day.edges.map((edge: any) => edge.node.upvotes);
+    expect(dayVotes).toEqual([...dayVotes].sort((a: number, b: number) => b - a));
+
+    const top = (await request('{ trendingPapers(first: 1) { edges { node { arxivId organization { name } authors { author { id } } } } } }')).data!
+      .trendingPapers.edges[0].node;
+    const detail = await request(
+      `query($arxivId: String!, $author: ID!, $organization: String!) {
+        paper(arxivId: $arxivId) { title authorCount }
+        author(id: $author) { name paperCount papers(first: 5) { totalCount } }
+        organization(name: $organization) { paperCount papers(first: 5) { edges { node { arxivId } } } }
+        node(id: $author) { id }
+      }`,
+      { arxivId: top.arxivId, author: top.authors[0].author.id, organization: top.organization?.name ?? 'none' },
+    );
+    expect(detail.errors).toBeUndefined();
+    expect(detail.data!.paper.authorCount).toBe(top.authors.length);
+    expect(detail.data!.author.papers.totalCount).toBe(detail.data!.author.paperCount);
+    expect(detail.data!.node.id).toBe(top.authors[0].author.id);
+  });
+});

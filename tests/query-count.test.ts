@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app';
+import { createLogger } from '../src/logger';
+import { paperRecord, savePaperRecords, testConfig } from './support/fixtures';
+import { graphqlClient } from './support/graphql-client';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+
+let database: TestDatabase;
+let request: ReturnType<typeof graphqlClient>;
+
+const FRONT_PAGE = `query($first: Int) {
+  trendingPapers(first: $first) {
+    totalCount
+    edges { node {
+      id arxivId title upvotes trendingScore authorCount
+      authors { name position author { id name } }
+      organization { name fullName avatarUrl }
+      submittedBy { username displayName avatarUrl }
+    } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  await savePaperRecords(
+    database.db,
+    Array.from({ length: 60 }, (_, index) =>
+      paperRecord({
+        authors: [{ name: `Author ${index}` }, { name: `Author ${index + 1}` }, { name: 'Shared Author' }],
+        organization: { name: `org-${index % 7}` },
+        submittedBy: { username: `submitter${index % 9}` },
+        upvoteBaseline: index,
+      }),
+    ),
+  );
+  request = graphqlClient(createApp({ db: database.db, config: testConfig, logger: createLogger('silent') }));
+});
+
+afterAll(async () => {
+  await database.close();
+});
+
+async function statementsFor(first: number) {
+  database.queries.length = 0;
+  const response = await request(FRONT_PAGE, { first });
+  expect(response.errors).toBeUndefined();
+  expect(response.data!.trendingPapers.edges).toHaveLength(first);
+  for (const { node } of response.data!.trendingPapers.edges) {
+    expect(node.authors).toHaveLength(3);
+    expect(node.organization.name).toMatch(/^org-/);
+    expect(node.submittedBy.username).toMatch(/^submitter/);
+  }
+  return [...database.queries];
+}
+
+describe('a page of papers with authors, organization and submitter', () => {
+  it('costs the same fixed number of SQL statements for 5 or 50 papers', async () => {
+    const small = await statementsFor(5);
+    const large = await statementsFor(50);
+    // The page, its count, the authors of all papers, the organizations, the submitters.
+    expect(large).toHaveLength(5);
+    expect(small).toHaveLength(large.length);
+    expect(large.filter((query) => /from "paper_authors"/.test(query))).toHaveLength(1);
+    expect(large.filter((query) => /from "organizations"/.test(query))).toHaveLength(1);
+    expect(large.filter((query) => /from "users"/.test(query))).toHaveLength(1);
+  });
+
+  it('reads the page with a keyset condition, never OFFSET', async () => {
+    const first = await request(FRONT_PAGE, { first: 10 });
+    database.queries.length = 0;
+    const response = await request(
+      `query($after: String) { trendingPapers(first: 10, after: $after) { edges { node { arxivId } } } }`,
+      { after: first.data!.trendingPapers.pageInfo.endCursor },
+    );
+    expect(response.data!.trendingPapers.edges).toHaveLength(10);
+    expect(database.queries).toHaveLength(1);
+    expect(database.queries[0]).not.toMatch(/offset/i);
+    expect(database.queries[0]).toMatch(/\("papers"\."trending_key", "papers"\."id"\) < \(/);
+  });
+});

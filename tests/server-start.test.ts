@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import postgres from 'postgres';
+import { afterAll, describe, expect, it } from 'vitest';
+import { postGraphQL, startServer, type ServerProcess } from './support/server-process';
+import { recreateDatabase, urlFor } from './support/test-database';
+
+const TRENDING = '{ trendingPapers(first: 5) { totalCount edges { node { arxivId title authors { name } } } } }';
+const servers: ServerProcess[] = [];
+const dataDirs: string[] = [];
+
+afterAll(async () => {
+  await Promise.all(servers.map((server) => server.stop()));
+  for (const directory of dataDirs) rmSync(directory, { recursive: true, force: true });
+});
+
+describe('npm start', () => {
+  it('with no environment: embedded PGlite with demo data, GraphiQL at /graphql', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'papers-embedded-'));
+    dataDirs.push(dataDir);
+    const server = await startServer({ DATA_DIR: dataDir, DEMO_PAPERS: '120' });
+    servers.push(server);
+
+    const graphiql = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(graphiql.status).toBe(200);
+    expect(await graphiql.text()).toContain('GraphiQL');
+    const root = await fetch(server.url, { redirect: 'manual' });
+    expect(root.headers.get('location')).toBe(`${server.url}/graphql`);
+
+    const { body } = await postGraphQL(server.url, TRENDING);
+    expect(body.errors).toBeUndefined();
+    expect(body.data.trendingPapers.totalCount).toBe(120);
+    expect(body.data.trendingPapers.edges).toHaveLength(5);
+    expect(body.data.trendingPapers.edges[0].node.authors.length).toBeGreaterThan(0);
+    expect(server.output.join('\n')).toContain('embedded PGlite');
+  });
+
+  it('on Postgres: two instances started together migrate once and seed once', async () => {
+    await recreateDatabase('app_server_start');
+    const environment = { DATABASE_URL: urlFor('app_server_start'), DEMO_DATA: 'true', DEMO_PAPERS: '80' };
+    const [first, second] = await Promise.all([startServer(environment), startServer(environment)]);
+    servers.push(first!, second!);
+
+    for (const server of [first!, second!]) {
+      const { body } = await postGraphQL(server.url, TRENDING);
+      expect(body.errors).toBeUndefined();
+      expect(body.data.trendingPapers.totalCount).toBe(80);
+      expect(body.data.trendingPapers.edges).toHaveLength(5);
+    }
+    const sql = postgres(urlFor('app_server_start'), { max: 1 });
+    try {
+      const [applied] = await sql`select count(*)::int as count from drizzle.__drizzle_migrations`;
+      const [papers] = await sql`select count(*)::int as count from papers`;
+      expect(applied!.count).toBeGreaterThan(0);
+      expect(papers!.count).toBe(80);
+    } finally {
+      await sql.end();
+    }
+  });
+});

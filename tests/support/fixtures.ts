@@ -1,0 +1,50 @@
+import type { TrendingSettings } from '../../src/config';
+import type { Database } from '../../src/db/client';
+import { upvotes, users } from '../../src/db/schema';
+import { savePapers, type PaperRecord } from '../../src/modules/papers/save-papers';
+import { recomputeTrendingKeys, recomputeUpvoteCounts } from '../../src/modules/trending/recompute';
+import { loadConfig } from '../../src/config';
+
+export const testConfig = loadConfig({ LOG_LEVEL: 'silent' });
+export const trending: TrendingSettings = testConfig.trending;
+
+let sequence = 0;
+
+/** A plausible paper record; override what the test is about. */
+export function paperRecord(overrides: Partial<PaperRecord> = {}): PaperRecord {
+  sequence += 1;
+  return {
+    arxivId: `2511.${String(10000 + sequence).padStart(5, '0')}`,
+    title: `Paper number ${sequence}`,
+    abstract: `Abstract of paper ${sequence}.`,
+    publishedAt: new Date('2025-11-10T00:00:00Z'),
+    submittedAt: new Date('2025-11-12T08:00:00Z'),
+    submittedBy: null,
+    organization: null,
+    authors: [{ name: `Author ${sequence}` }],
+    keywords: [],
+    upvoteBaseline: 0,
+    commentCount: 0,
+    ...overrides,
+  };
+}
+
+export async function savePaperRecords(db: Database, records: PaperRecord[]) {
+  return savePapers(db, trending, records);
+}
+
+/**
+ * Stores upvotes as rows and brings counts and trending keys up to date, as
+ * the vote path will; creates the voters by username as needed.
+ */
+export async function castVotes(db: Database, votes: { username: string; paperId: number; at: Date }[]) {
+  const usernames = [...new Set(votes.map((vote) => vote.username))];
+  await db.insert(users).values(usernames.map((username) => ({ username }))).onConflictDoNothing();
+  const stored = await db.select({ id: users.id, username: users.username }).from(users);
+  const idOf = new Map(stored.map((user) => [user.username, user.id]));
+  await db
+    .insert(upvotes)
+    .values(votes.map((vote) => ({ paperId: vote.paperId, userId: idOf.get(vote.username)!, createdAt: vote.at })));
+  await recomputeUpvoteCounts(db);
+  await recomputeTrendingKeys(db, trending);
+}
