@@ -1,0 +1,67 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { loadConfig } from '../config';
+import { openDatabase } from '../db/client';
+import { importDailyPapers, type ImportProblem } from './hf-daily-papers';
+
+/**
+ * `npm run import -- FILE`: loads a saved Hugging Face /api/daily_papers
+ * response into the configured database. Bad items are reported on stderr and
+ * skipped while the rest load (exit 0); a file that cannot be used at all
+ * (missing, not JSON, not an array) exits 1.
+ */
+async function main(args: readonly string[]): Promise<number> {
+  const [file] = args;
+  if (!file) {
+    console.error('usage: npm run import -- FILE.json');
+    return 1;
+  }
+  const filePath = path.resolve(file);
+
+  let text: string;
+  try {
+    text = await readFile(filePath, 'utf8');
+  } catch (error) {
+    console.error(`cannot read ${filePath}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(error)}`);
+    return 1;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    console.error(`${filePath} is not valid JSON: ${(error as Error).message}`);
+    return 1;
+  }
+
+  const config = loadConfig();
+  const database = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    await database.migrate();
+    const result = await importDailyPapers(database.db, config.trending, json);
+    for (const problem of result.problems) console.error(describeProblem(filePath, problem));
+    const fileProblem = result.problems.some((problem) => problem.index === undefined);
+    if (fileProblem) return 1;
+    console.log(
+      `${filePath}: ${plural(result.imported, 'paper')} written, ${result.unchanged} unchanged, ` +
+        `${plural(result.problems.length, 'item')} skipped (${database.kind} ${database.location})`,
+    );
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
+function describeProblem(filePath: string, problem: ImportProblem): string {
+  if (problem.index === undefined) return `${filePath}: ${problem.message}`;
+  const item = problem.arxivId ? `item ${problem.index} (${problem.arxivId})` : `item ${problem.index}`;
+  return `${item}: ${problem.message}`;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+process.exitCode = await main(process.argv.slice(2)).catch((error: unknown) => {
+  console.error(`import failed: ${error instanceof Error ? error.message : String(error)}`);
+  return 1;
+});
