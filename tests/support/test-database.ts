@@ -1,10 +1,10 @@
 import postgres from 'postgres';
+import { inject } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { openDatabase, type DatabaseHandle } from '../../src/db/client';
 
 /** The server the tests run against; the admin database is used to create the others. */
 export const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-export const TEMPLATE_DATABASE = 'app_template';
 
 export function urlFor(database: string): string {
   const url = new URL(adminUrl);
@@ -12,15 +12,25 @@ export function urlFor(database: string): string {
   return url.toString();
 }
 
-/** Drops and recreates `name`, optionally as a copy of `template`. */
-export async function recreateDatabase(name: string, template?: string): Promise<void> {
+async function asAdmin(statements: string[]): Promise<void> {
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   try {
-    await admin.unsafe(`drop database if exists "${name}" with (force)`);
-    await admin.unsafe(`create database "${name}"${template ? ` template "${template}"` : ''}`);
+    for (const statement of statements) await admin.unsafe(statement);
   } finally {
     await admin.end();
   }
+}
+
+/** Drops and recreates `name`, optionally as a copy of `template`. */
+export async function recreateDatabase(name: string, template?: string): Promise<void> {
+  await asAdmin([
+    `drop database if exists "${name}" with (force)`,
+    `create database "${name}"${template ? ` template "${template}"` : ''}`,
+  ]);
+}
+
+export async function dropDatabase(name: string): Promise<void> {
+  await asAdmin([`drop database if exists "${name}" with (force)`]);
 }
 
 export interface TestDatabase extends DatabaseHandle {
@@ -33,11 +43,13 @@ export interface TestDatabase extends DatabaseHandle {
 
 /**
  * A fresh database for this test file: a copy of the migrated template, named
- * after the Vitest worker so parallel files never share one.
+ * after it and the Vitest worker so parallel files never share one. Closing
+ * it drops it.
  */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `app_test_${process.env.VITEST_POOL_ID ?? '0'}`;
-  await recreateDatabase(name, TEMPLATE_DATABASE);
+  const template = inject('templateDatabase');
+  const name = `${template}_w${process.env.VITEST_POOL_ID ?? '0'}`;
+  await recreateDatabase(name, template);
   const url = urlFor(name);
   const queries: string[] = [];
   const handle = openDatabase({ url, dataDir: '', poolSize: 4, onQuery: (query) => queries.push(query) });
@@ -45,6 +57,10 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     ...handle,
     url,
     queries,
+    async close() {
+      await handle.close();
+      await dropDatabase(name);
+    },
     async truncate() {
       await handle.db.execute(
         sql`truncate table upvotes, paper_authors, papers, authors, organizations, users restart identity cascade`,
