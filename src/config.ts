@@ -26,6 +26,13 @@ const environmentSchema = z.object({
   TRENDING_AGE_HALF_LIFE_HOURS: positive.default(24 * 7),
   /** alpha: pseudo-votes every paper starts with at its start time. */
   TRENDING_PRIOR: positive.default(1),
+  /** How often the reconcile job recomputes every trending key from the vote rows. */
+  RECONCILE_INTERVAL_MINUTES: positive.default(15),
+  /** Upvotes and removals one user may make per minute. */
+  VOTE_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(30),
+  SESSION_TTL_DAYS: positive.default(30),
+  /** log2 of scrypt's N for new password hashes (15: 32 MiB and tens of milliseconds a hash). */
+  PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(15),
 });
 
 export interface TrendingSettings {
@@ -45,6 +52,10 @@ export interface AppConfig {
   demoData: boolean;
   demoPapers: number;
   trending: TrendingSettings;
+  reconcileIntervalMinutes: number;
+  voteRateLimitPerMinute: number;
+  sessionTtlDays: number;
+  passwordHashCost: number;
 }
 
 /** Reads the configuration from the environment; a bad value stops the process with a message naming it. */
@@ -70,5 +81,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
       ageHalfLifeHours: env.TRENDING_AGE_HALF_LIFE_HOURS,
       prior: env.TRENDING_PRIOR,
     },
+    reconcileIntervalMinutes: env.RECONCILE_INTERVAL_MINUTES,
+    voteRateLimitPerMinute: env.VOTE_RATE_LIMIT_PER_MINUTE,
+    sessionTtlDays: env.SESSION_TTL_DAYS,
+    passwordHashCost: env.PASSWORD_HASH_COST,
   };
 }

@@ -16,6 +16,10 @@ const hoursSql = (time: SQL) => sql`(extract(epoch from ${time})::float8 / 3600.
  * is taken as m + ln(sum(exp(x - m))) with exp()'s argument clamped, because
  * Postgres raises on exp() underflow. An upvote by the paper's submitter
  * weighs 0.
+ *
+ * A vote committed between this statement's snapshot and its write changes
+ * the stored key; the write then skips that paper (the key it read is no
+ * longer there) instead of overwriting the vote's update with a stale value.
  */
 export async function recomputeTrendingKeys(
   db: Database,
@@ -37,14 +41,16 @@ export async function recomputeTrendingKeys(
         where ${scope} and u.user_id is distinct from p.submitted_by_id
       ),
       keys as (
-        select paper_id, max(m) + ln(sum(exp(greatest(x - m, -700)))) as k
+        select t.paper_id, max(t.m) + ln(sum(exp(greatest(t.x - t.m, -700)))) as k, read.trending_key as read_key
         from (select paper_id, x, max(x) over (partition by paper_id) as m from terms) t
-        group by paper_id
+        join papers read on read.id = t.paper_id
+        group by t.paper_id, read.trending_key
       )
       update papers p
       set trending_key = keys.k + ${mu}::float8 * ${start}, updated_at = now()
       from keys
       where p.id = keys.paper_id
+        and p.trending_key = keys.read_key
         and abs(p.trending_key - (keys.k + ${mu}::float8 * ${start})) > ${DRIFT_TOLERANCE}::float8
       returning p.id
     `,
@@ -55,6 +61,7 @@ export async function recomputeTrendingKeys(
 /**
  * Sets upvote_count = upvote_baseline + the vote rows wherever it is off
  * (for every paper, or those in `paperIds`) and returns the ids it repaired.
+ * Like the keys, a count that a vote changed meanwhile is left for next time.
  */
 export async function recomputeUpvoteCounts(db: Database, paperIds?: readonly number[]): Promise<number[]> {
   const scope = paperIds ? sql`p.id = any(${sql.param(paperIds)}::int[])` : sql`true`;
@@ -64,12 +71,12 @@ export async function recomputeUpvoteCounts(db: Database, paperIds?: readonly nu
       update papers
       set upvote_count = counted.total, updated_at = now()
       from (
-        select p.id, p.upvote_baseline + count(u.paper_id)::int as total
+        select p.id, p.upvote_count as read_count, p.upvote_baseline + count(u.paper_id)::int as total
         from papers p left join upvotes u on u.paper_id = p.id
         where ${scope}
         group by p.id
       ) counted
-      where papers.id = counted.id and papers.upvote_count <> counted.total
+      where papers.id = counted.id and papers.upvote_count = counted.read_count and papers.upvote_count <> counted.total
       returning papers.id
     `,
   );

@@ -1,0 +1,247 @@
+import { once, type EventEmitter } from 'node:events';
+import { Queue, Worker, type DefaultJobOptions, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createLogger, type Logger } from '../src/logger';
+import { withDeadline } from './deadline';
+import { jobPayloadSchemas, type JobDependencies, type JobQueue } from './jobs';
+import { runJob } from './registry';
+import { schedulerTable, type JobSchedule } from './schedulers';
+
+/** Every job goes through one queue; the worker dispatches on the job name. */
+export const JOBS_QUEUE_NAME = 'papers';
+export const DEFAULT_QUEUE_PREFIX = 'bull';
+
+/** Producers (the API) fail at once while Redis is down; workers wait for it to come back. */
+export type RedisRole = 'producer' | 'worker';
+
+/** How long an enqueue waits for a connection attempt in progress (say, right after start) before failing. */
+const PRODUCER_CONNECT_WAIT_MS = 1_000;
+
+const jobOptions: DefaultJobOptions = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 5_000 },
+  // Enough history to look into recent runs; Redis holds queues, not archives.
+  removeOnComplete: { age: 24 * 3600, count: 1_000 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 1_000 },
+};
+
+export function createRedisConnection(redisUrl: string, role: RedisRole): Redis {
+  return role === 'producer'
+    ? new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: 'papers-producer' })
+    : new Redis(redisUrl, { maxRetriesPerRequest: null, connectionName: 'papers-worker' });
+}
+
+/**
+ * The jobs queue on `connection`. A producer's queue neither waits for the
+ * connection nor runs BullMQ's version check (an INFO at construction): with
+ * the offline queue off, that INFO fails unless the connection is already up,
+ * and BullMQ would then keep failing every call of that queue for good.
+ */
+export function createJobsQueue(
+  connection: Redis,
+  { role, prefix = DEFAULT_QUEUE_PREFIX }: { role: RedisRole; prefix?: string },
+) {
+  const failFast = role === 'producer';
+  return new Queue(JOBS_QUEUE_NAME, {
+    connection,
+    prefix,
+    defaultJobOptions: jobOptions,
+    skipWaitingForReady: failFast,
+    skipVersionCheck: failFast,
+  });
+}
+
+export interface BullJobQueue extends JobQueue {
+  close(): Promise<void>;
+}
+
+export interface BullJobQueueOptions {
+  prefix?: string;
+  logger?: Logger;
+}
+
+/**
+ * The producer side: enqueue adds a BullMQ job, or rejects within about a
+ * second when Redis is unreachable instead of waiting for it.
+ */
+export function createBullJobQueue(
+  redisUrl: string,
+  { prefix, logger = createLogger('silent') }: BullJobQueueOptions = {},
+): BullJobQueue {
+  const connection = createRedisConnection(redisUrl, 'producer');
+  const queue = createJobsQueue(connection, { role: 'producer', prefix });
+  reportRedisErrors(connection, [queue], logger, 'producer');
+  const whenConnected = connectionWaiter(connection);
+  return {
+    async enqueue(name, payload, options) {
+      const data = jobPayloadSchemas[name].parse(payload);
+      await whenConnected();
+      // keepLastIfActive: a job added while its twin runs is kept (and runs after it), so no change goes unchecked.
+      const deduplication =
+        options?.deduplicationId === undefined
+          ? undefined
+          : { id: `${name}:${options.deduplicationId}`, keepLastIfActive: true };
+      await queue.add(name, data, { deduplication });
+    },
+    async close() {
+      await queue.close();
+      await closeConnection(connection);
+    },
+  };
+}
+
+export interface BullWorkerOptions {
+  redisUrl: string;
+  dependencies: JobDependencies;
+  reconcileIntervalMinutes: number;
+  prefix?: string;
+  concurrency?: number;
+  /** How long close() waits for running jobs before it disconnects. */
+  closeTimeoutMs?: number;
+}
+
+export interface BullWorker {
+  /** Stops taking jobs, waits for the running ones, then closes the queue and Redis; disconnects after the timeout. */
+  close(): Promise<void>;
+}
+
+/**
+ * Registers the schedulers of the table and starts a worker that runs every
+ * job of the queue through the registry.
+ */
+export async function startBullWorker({
+  redisUrl,
+  dependencies,
+  reconcileIntervalMinutes,
+  prefix = DEFAULT_QUEUE_PREFIX,
+  concurrency = 4,
+  closeTimeoutMs = 10_000,
+}: BullWorkerOptions): Promise<BullWorker> {
+  const { logger } = dependencies;
+  const connection = createRedisConnection(redisUrl, 'worker');
+  const queue = createJobsQueue(connection, { role: 'worker', prefix });
+  const worker = new Worker(
+    JOBS_QUEUE_NAME,
+    (job) =>
+      runJob(job.name, job.data, { ...dependencies, logger: logger.child({ job: job.name, jobId: job.id }) }),
+    { connection, prefix, concurrency },
+  );
+  reportRedisErrors(connection, [queue, worker], logger, 'worker');
+  worker.on('failed', (job, error) => logJobFailure(logger, job, error));
+  worker.on('stalled', (jobId) => logger.warn({ jobId }, 'job stalled: its worker lost the lock; it runs again'));
+  worker.on('completed', (job, result) => logger.debug({ job: job.name, jobId: job.id, result }, 'job completed'));
+
+  let closing: Promise<void> | undefined;
+  async function closeWorker(): Promise<void> {
+    const graceful = (async () => {
+      await worker.close();
+      await queue.close();
+      await closeConnection(connection);
+    })();
+    try {
+      await withDeadline(graceful, closeTimeoutMs, `BullMQ worker did not close within ${closeTimeoutMs} ms`);
+    } catch (error) {
+      // Jobs still running lose their lock and run again elsewhere: delivery is at-least-once, processors idempotent.
+      connection.disconnect();
+      await worker
+        .disconnect()
+        .catch((disconnectError: unknown) => logger.warn({ err: disconnectError }, 'disconnecting the worker failed'));
+      throw error;
+    }
+  }
+
+  try {
+    const schedules = schedulerTable({ reconcileIntervalMinutes });
+    await registerSchedulers(queue, schedules, logger);
+    await worker.waitUntilReady();
+    const schedulers = schedules.map(({ id, everyMs }) => ({ id, everyMs }));
+    logger.info({ queue: JOBS_QUEUE_NAME, prefix, concurrency, schedulers }, 'BullMQ worker started');
+  } catch (error) {
+    // The start's own error is the one to report; closing is best effort.
+    await closeWorker().catch(() => undefined);
+    throw error;
+  }
+  return { close: () => (closing ??= closeWorker()) };
+}
+
+/** Upserts every schedule of the table (one scheduler per id however often this runs) and removes the others. */
+async function registerSchedulers(queue: Queue, schedules: JobSchedule[], logger: Logger): Promise<void> {
+  for (const schedule of schedules) {
+    await queue.upsertJobScheduler(
+      schedule.id,
+      { every: schedule.everyMs },
+      { name: schedule.name, data: schedule.payload },
+    );
+  }
+  // A scheduler dropped from the table would otherwise keep adding jobs forever.
+  const wanted = new Set(schedules.map((schedule) => schedule.id));
+  for (const scheduler of await queue.getJobSchedulers()) {
+    if (wanted.has(scheduler.key)) continue;
+    await queue.removeJobScheduler(scheduler.key);
+    logger.info({ scheduler: scheduler.key }, 'removed a job scheduler that is no longer in the table');
+  }
+}
+
+function logJobFailure(logger: Logger, job: Job | undefined, error: Error): void {
+  // By the time 'failed' fires, attemptsMade counts this attempt.
+  const retrying =
+    job !== undefined && error.name !== 'UnrecoverableError' && job.attemptsMade < (job.opts.attempts ?? 1);
+  const fields = { err: error, job: job?.name, jobId: job?.id, attemptsMade: job?.attemptsMade };
+  if (retrying) logger.warn(fields, 'job failed; it will be retried');
+  else logger.error(fields, 'job failed for good');
+}
+
+/**
+ * Logs the errors BullMQ re-emits from Redis: all of them while the
+ * connection is up, and only the first of an outage while it reconnects
+ * (ioredis reports every attempt).
+ */
+function reportRedisErrors(connection: Redis, emitters: EventEmitter[], logger: Logger, role: RedisRole): void {
+  let outage = false;
+  connection.on('ready', () => {
+    if (!outage) return;
+    outage = false;
+    logger.info({ role }, 'Redis reachable again');
+  });
+  const report = (error: Error) => {
+    if (connection.status === 'ready') {
+      logger.error({ err: error, role }, 'job queue error');
+    } else if (!outage) {
+      outage = true;
+      logger.warn({ err: error, role }, 'Redis unreachable; reconnecting in the background');
+    }
+  };
+  for (const emitter of emitters) emitter.on('error', report);
+}
+
+/**
+ * A function that resolves once the producer connection is ready: at once if
+ * it is, after the attempt in progress if it is connecting (callers share one
+ * wait); it rejects otherwise, since a producer's commands must not wait.
+ */
+function connectionWaiter(connection: Redis): () => Promise<void> {
+  let attempt: Promise<void> | undefined;
+  return () => {
+    if (connection.status === 'ready') return Promise.resolve();
+    if (connection.status !== 'connecting' && connection.status !== 'connect') {
+      return Promise.reject(new Error(`Redis is unavailable (connection ${connection.status})`));
+    }
+    // once() also rejects on the 'error' that a refused connection emits.
+    attempt ??= once(connection, 'ready', { signal: AbortSignal.timeout(PRODUCER_CONNECT_WAIT_MS) })
+      .then(
+        () => undefined,
+        (error: Error) => {
+          throw new Error(`Redis is unavailable: ${error.message}`, { cause: error });
+        },
+      )
+      .finally(() => {
+        attempt = undefined;
+      });
+    return attempt;
+  };
+}
+
+async function closeConnection(connection: Redis): Promise<void> {
+  if (connection.status === 'ready') await connection.quit();
+  else connection.disconnect();
+}

@@ -1,0 +1,40 @@
+import { UnrecoverableError } from 'bullmq';
+import { z } from 'zod';
+import { jobPayloadSchemas, type JobDependencies, type JobName, type JobPayload } from './jobs';
+import { reconcileTrending } from './processors/reconcile-trending';
+import { refreshPaperTrending } from './processors/refresh-paper-trending';
+
+export type JobProcessor<Name extends JobName> = (
+  payload: JobPayload<Name>,
+  dependencies: JobDependencies,
+) => Promise<unknown>;
+
+/** The processor of every job name; a job name without one does not compile. */
+const jobProcessors: { [Name in JobName]: JobProcessor<Name> } = {
+  'reconcile-trending': reconcileTrending,
+  'refresh-paper-trending': refreshPaperTrending,
+};
+
+export function isJobName(name: string): name is JobName {
+  return Object.hasOwn(jobPayloadSchemas, name);
+}
+
+/**
+ * Runs job `name` on its payload once the payload passes the job's schema.
+ * A job that can never succeed (unknown name, invalid payload) throws
+ * UnrecoverableError, which BullMQ fails at once instead of retrying.
+ */
+export async function runJob(name: string, payload: unknown, dependencies: JobDependencies): Promise<unknown> {
+  if (!isJobName(name)) throw new UnrecoverableError(`unknown job "${name}"`);
+  return runValidated(name, payload, dependencies);
+}
+
+async function runValidated<Name extends JobName>(name: Name, payload: unknown, dependencies: JobDependencies) {
+  const parsed = jobPayloadSchemas[name].safeParse(payload);
+  if (!parsed.success) {
+    throw new UnrecoverableError(`invalid payload for job "${name}": ${z.prettifyError(parsed.error)}`);
+  }
+  const processor: JobProcessor<Name> = jobProcessors[name];
+  // safeParse on the schema picked by a generic name widens its output to every payload; it is this job's.
+  return processor(parsed.data as JobPayload<Name>, dependencies);
+}

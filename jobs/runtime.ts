@@ -1,0 +1,53 @@
+import type { AppConfig } from '../src/config';
+import type { Database } from '../src/db/client';
+import type { Logger } from '../src/logger';
+import { createBullJobQueue, startBullWorker } from './bullmq';
+import { createInProcessJobs } from './in-process';
+import type { JobQueue } from './jobs';
+
+export interface Jobs {
+  queue: JobQueue;
+  mode: 'bullmq' | 'in-process';
+  /** Closes the worker (waiting for its running jobs), then the producer. */
+  close(): Promise<void>;
+}
+
+export interface StartJobsOptions {
+  config: AppConfig;
+  db: Database;
+  logger: Logger;
+  /** With REDIS_URL: also run a BullMQ worker in this process. Without, the processors always run here. */
+  runWorker: boolean;
+  /** BullMQ key prefix (tests use one of their own). */
+  prefix?: string;
+}
+
+/** BullMQ when REDIS_URL is set, the in-process runner otherwise. */
+export async function startJobs({ config, db, logger, runWorker, prefix }: StartJobsOptions): Promise<Jobs> {
+  const dependencies = { db, config, logger };
+  const { redisUrl, reconcileIntervalMinutes } = config;
+  if (!redisUrl) {
+    const inProcess = createInProcessJobs({ dependencies, reconcileIntervalMinutes });
+    return { queue: inProcess.queue, mode: 'in-process', close: inProcess.close };
+  }
+  const producer = createBullJobQueue(redisUrl, { prefix, logger });
+  try {
+    const worker = runWorker
+      ? await startBullWorker({ redisUrl, prefix, dependencies, reconcileIntervalMinutes })
+      : undefined;
+    return {
+      queue: producer,
+      mode: 'bullmq',
+      async close() {
+        try {
+          await worker?.close();
+        } finally {
+          await producer.close();
+        }
+      },
+    };
+  } catch (error) {
+    await producer.close();
+    throw error;
+  }
+}
