@@ -5,4 +5,4 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 ENV NODE_ENV=production PORT=4000
 EXPOSE 4000
-CMD ["npm", "start"]
+CMD ["node", "--import", "tsx", "src/server.ts"]

@@ -1,16 +1,40 @@
 import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError as maskUnexpectedError, type YogaLogger } from 'graphql-yoga';
+import type { JobQueue } from '../jobs/jobs';
 import type { AppConfig } from './config';
 import type { Database } from './db/client';
-import { createContext } from './graphql/context';
+import { AppError } from './errors';
+import type { Context } from './graphql/context';
+import { createLoaders } from './graphql/loaders';
 import { schema } from './graphql/schema';
 import type { Logger } from './logger';
+import { findViewer } from './modules/accounts/sessions';
+import type { RateLimiter } from './rate-limit';
 
 export interface AppDependencies {
   db: Database;
   config: AppConfig;
   logger: Logger;
+  jobs: JobQueue;
+  voteLimiter: RateLimiter;
+  /** The clock requests run at; tests replay histories through it. */
+  clock?: () => Date;
+}
+
+/**
+ * The viewer of a request: anonymous without an Authorization header; a
+ * token that is malformed, unknown, expired or revoked fails the request,
+ * so a client never mistakes a dead session for an anonymous one.
+ */
+async function viewerOf(request: Request, db: Database, now: Date) {
+  const header = request.headers.get('authorization');
+  if (header === null) return null;
+  const token = /^Bearer\s+(\S+)$/i.exec(header.trim())?.[1];
+  if (!token) throw new AppError('UNAUTHENTICATED', 'Send the session token as "Authorization: Bearer <token>".');
+  const viewer = await findViewer(db, token, now);
+  if (!viewer) throw new AppError('UNAUTHENTICATED', 'This session token is invalid, expired or revoked: log in again.');
+  return viewer;
 }
 
 const exampleQuery = `# Welcome to the Daily Papers API. Press the run button to try it.
@@ -37,10 +61,14 @@ query Trending {
  * The HTTP application (GraphQL at /graphql, GraphiQL in the browser), apart
  * from any listener: tests call `app.fetch(new Request(...))`.
  */
-export function createApp({ db, config, logger }: AppDependencies) {
+export function createApp({ db, config, logger, jobs, voteLimiter, clock = () => new Date() }: AppDependencies) {
   return createYoga({
     schema,
-    context: () => createContext(db, config),
+    context: async ({ request }): Promise<Context> => {
+      const now = clock();
+      const viewer = await viewerOf(request, db, now);
+      return { db, config, logger, now, viewer, jobs, voteLimiter, loaders: createLoaders(db, viewer?.user.id ?? null) };
+    },
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: { title: 'Daily Papers API', defaultQuery: exampleQuery },

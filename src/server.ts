@@ -1,15 +1,20 @@
 import { createServer } from 'node:http';
+import { Redis } from 'ioredis';
+import { startJobs } from '../jobs/runtime';
 import { createApp } from './app';
 import { loadConfig } from './config';
 import { openDatabase } from './db/client';
 import { isDatabaseEmpty, loadDemoData } from './demo/load-demo-data';
 import { createLogger } from './logger';
+import { createRateLimiter } from './rate-limit';
 
 /**
- * `npm start`: migrates the configured database (embedded PGlite unless
- * DATABASE_URL is set), loads demo data into an empty embedded one, and
- * serves the API.
+ * `npm start` serves the API and runs the job processors in one process;
+ * `npm run start:api` (argument "api") serves the API only, leaving the jobs
+ * to `npm run worker`. The database is embedded PGlite unless DATABASE_URL is
+ * set; the jobs run on BullMQ with REDIS_URL and in-process timers without.
  */
+const apiOnly = process.argv[2] === 'api';
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
 const database = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
@@ -20,7 +25,21 @@ await database.migrate(async (db) => {
   logger.info(loaded, 'empty database: demo data loaded');
 });
 
-const app = createApp({ db: database.db, config, logger });
+// Fails fast rather than queueing commands: a rate limit check must not wait for Redis.
+const redis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
+redis?.on('error', (error) => logger.warn({ err: error }, 'redis (rate limits) unavailable; limiting in memory meanwhile'));
+
+const jobs = await startJobs({ config, db: database.db, logger, runWorker: !apiOnly });
+const app = createApp({
+  db: database.db,
+  config,
+  logger,
+  jobs: jobs.queue,
+  voteLimiter: createRateLimiter(
+    { name: 'votes', points: config.voteRateLimitPerMinute, durationSeconds: 60, action: 'votes' },
+    redis,
+  ),
+});
 const server = createServer(app);
 
 server.listen(config.port, config.host, () => {
@@ -30,6 +49,7 @@ server.listen(config.port, config.host, () => {
     {
       port,
       database: `${database.kind === 'pglite' ? 'embedded PGlite' : 'Postgres'} at ${database.location}`,
+      jobs: apiOnly ? `${jobs.mode} (producer only)` : jobs.mode,
     },
     `Daily Papers API ready: GraphiQL at http://localhost:${port}/graphql`,
   );
@@ -39,8 +59,15 @@ let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
-  logger.info({ signal }, 'shutting down');
-  server.close();
+  logger.info({ signal }, 'shutting down: finishing requests in flight and running jobs');
+  const forceExit = setTimeout(() => {
+    logger.error('shutdown took too long; exiting');
+    process.exit(1);
+  }, 15_000);
+  forceExit.unref();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await jobs.close();
+  redis?.disconnect();
   await database.close();
   process.exit(0);
 }

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app';
 import { openDatabase } from '../src/db/client';
-import { createLogger } from '../src/logger';
-import { paperRecord, savePaperRecords, testConfig } from './support/fixtures';
+import { paperRecord, savePaperRecords } from './support/fixtures';
 import { errorCodes, graphqlClient } from './support/graphql-client';
+import { createTestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 let database: TestDatabase;
@@ -13,7 +12,7 @@ const paperId = Buffer.from('Paper:1').toString('base64');
 beforeAll(async () => {
   database = await createTestDatabase();
   await savePaperRecords(database.db, [paperRecord({ arxivId: '2511.00001' }), paperRecord({ arxivId: '2511.00002' })]);
-  request = graphqlClient(createApp({ db: database.db, config: testConfig, logger: createLogger('silent') }));
+  request = createTestApp(database.db).request;
 });
 
 afterAll(async () => {
@@ -121,7 +120,7 @@ describe('error masking', () => {
   it('masks a server failure as "Unexpected error." without leaking its details', async () => {
     const broken = openDatabase({ url: database.url, dataDir: '' });
     await broken.close();
-    const brokenRequest = graphqlClient(createApp({ db: broken.db, config: testConfig, logger: createLogger('silent') }));
+    const brokenRequest = createTestApp(broken.db).request;
     const response = await brokenRequest('{ paper(arxivId: "2511.00001") { title } }');
     expect(response.errors).toHaveLength(1);
     expect(response.errors![0]!.message).toBe('Unexpected error.');

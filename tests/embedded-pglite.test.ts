@@ -2,11 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app';
 import { openDatabase, type DatabaseHandle } from '../src/db/client';
 import { loadDemoData } from '../src/demo/load-demo-data';
-import { createLogger } from '../src/logger';
-import { testConfig, trending } from './support/fixtures';
+import { trending } from './support/fixtures';
+import { createTestApp } from './support/test-app';
 import { graphqlClient } from './support/graphql-client';
 
 // The same migrations and queries on the embedded database the newcomer's `npm start` uses.
@@ -21,7 +20,7 @@ beforeAll(async () => {
   await handle.migrate();
   await handle.migrate(); // a second start finds nothing to apply
   await loadDemoData(handle.db, trending, { paperCount: 100, now });
-  request = graphqlClient(createApp({ db: handle.db, config: testConfig, logger: createLogger('silent') }));
+  request = createTestApp(handle.db).request;
 });
 
 afterAll(async () => {

@@ -1,10 +1,9 @@
 import { desc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app';
 import { authors, papers } from '../src/db/schema';
-import { createLogger } from '../src/logger';
 import { trendingScore } from '../src/modules/trending/trending-key';
 import { castVotes, paperRecord, savePaperRecords, testConfig } from './support/fixtures';
+import { createTestApp } from './support/test-app';
 import { graphqlClient, type GraphQLResponse } from './support/graphql-client';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
@@ -74,7 +73,7 @@ beforeAll(async () => {
     { username: 'voter2', paperId: idOf.get('2511.00002')!, at: new Date('2025-11-12T11:00:00Z') },
     { username: 'voter3', paperId: idOf.get('2511.00002')!, at: new Date('2025-11-13T11:00:00Z') },
   ]);
-  request = graphqlClient(createApp({ db, config: testConfig, logger: createLogger('silent') }));
+  request = createTestApp(db).request;
 });
 
 afterAll(async () => {

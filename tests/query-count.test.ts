@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app';
-import { createLogger } from '../src/logger';
-import { paperRecord, savePaperRecords, testConfig } from './support/fixtures';
+import { paperRecord, savePaperRecords } from './support/fixtures';
+import { createTestApp } from './support/test-app';
 import { graphqlClient } from './support/graphql-client';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
@@ -34,7 +33,7 @@ beforeAll(async () => {
       }),
     ),
   );
-  request = graphqlClient(createApp({ db: database.db, config: testConfig, logger: createLogger('silent') }));
+  request = createTestApp(database.db).request;
 });
 
 afterAll(async () => {

@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import postgres from 'postgres';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { postGraphQL, startServer, type ServerProcess } from './support/server-process';
-import { recreateDatabase, urlFor } from './support/test-database';
+import { dropDatabase, recreateDatabase, urlFor } from './support/test-database';
 
 const TRENDING = '{ trendingPapers(first: 5) { totalCount edges { node { arxivId title authors { name } } } } }';
 const servers: ServerProcess[] = [];
@@ -37,8 +38,9 @@ describe('npm start', () => {
   });
 
   it('on Postgres: two instances started together migrate once and seed once', async () => {
-    await recreateDatabase('app_server_start');
-    const environment = { DATABASE_URL: urlFor('app_server_start'), DEMO_DATA: 'true', DEMO_PAPERS: '80' };
+    const name = `${inject('templateDatabase')}_server_start`;
+    await recreateDatabase(name);
+    const environment = { DATABASE_URL: urlFor(name), DEMO_DATA: 'true', DEMO_PAPERS: '80' };
     const [first, second] = await Promise.all([startServer(environment), startServer(environment)]);
     servers.push(first!, second!);
 
@@ -48,7 +50,7 @@ describe('npm start', () => {
       expect(body.data.trendingPapers.totalCount).toBe(80);
       expect(body.data.trendingPapers.edges).toHaveLength(5);
     }
-    const sql = postgres(urlFor('app_server_start'), { max: 1 });
+    const sql = postgres(urlFor(name), { max: 1 });
     try {
       const [applied] = await sql`select count(*)::int as count from drizzle.__drizzle_migrations`;
       const [papers] = await sql`select count(*)::int as count from papers`;
@@ -56,6 +58,31 @@ describe('npm start', () => {
       expect(papers!.count).toBe(80);
     } finally {
       await sql.end();
+      await Promise.all([first!.stop(), second!.stop()]);
+      await dropDatabase(name);
+    }
+  });
+
+  it('with REDIS_URL: the API and a BullMQ worker in one process, its reconcile scheduler registered', async () => {
+    const name = `${inject('templateDatabase')}_server_redis`;
+    await recreateDatabase(name);
+    // A Redis database of its own, emptied before and after.
+    const redisUrl = 'redis://127.0.0.1:6379/7';
+    const redis = new Redis(redisUrl);
+    await redis.flushdb();
+    try {
+      const server = await startServer({ DATABASE_URL: urlFor(name), REDIS_URL: redisUrl, DEMO_DATA: 'true', DEMO_PAPERS: '20' });
+      servers.push(server);
+      expect(server.output.join('\n')).toContain('"jobs":"bullmq"');
+      const { body } = await postGraphQL(server.url, TRENDING);
+      expect(body.data.trendingPapers.totalCount).toBe(20);
+      expect(await redis.keys('bull:papers:repeat*')).not.toEqual([]);
+      await server.stop();
+      expect(server.process.exitCode).toBe(0);
+    } finally {
+      await redis.flushdb();
+      redis.disconnect();
+      await dropDatabase(name);
     }
   });
 });

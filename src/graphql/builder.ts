@@ -58,7 +58,8 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-builder.queryType({ description: 'The read side of the Daily Papers API.' });
+builder.queryType({ description: 'Everything a Daily Papers frontend reads.' });
+builder.mutationType({ description: 'Everything a Daily Papers frontend changes.' });
 
 builder.globalConnectionField('totalCount', (t) =>
   t.int({ description: 'How many items the whole list holds.', resolve: (connection) => connection.totalCount() }),

@@ -1,17 +1,22 @@
+import type { JobQueue } from '../../jobs/jobs';
 import type { AppConfig } from '../config';
 import type { Database } from '../db/client';
-import { createLoaders, type Loaders } from './loaders';
+import type { Logger } from '../logger';
+import type { Viewer } from '../modules/accounts/sessions';
+import type { RateLimiter } from '../rate-limit';
+import type { Loaders } from './loaders';
 
-/** What every resolver gets: the database is injected, never imported. */
+/** What every resolver gets: the database and services are injected, never imported. */
 export interface Context {
   db: Database;
   config: AppConfig;
-  /** The request's clock, so every score in one response is taken at the same moment. */
+  logger: Logger;
+  /** The request's clock, so every score and write in one request uses the same moment. */
   now: Date;
+  /** The signed-in user and their session; null when anonymous. */
+  viewer: Viewer | null;
   /** Per-request batching of relations, so a page costs a fixed number of queries. */
   loaders: Loaders;
-}
-
-export function createContext(db: Database, config: AppConfig): Context {
-  return { db, config, now: new Date(), loaders: createLoaders(db) };
+  jobs: JobQueue;
+  voteLimiter: RateLimiter;
 }

@@ -3,13 +3,20 @@ import type { Database } from '../db/client';
 import { countPapersOfAuthors } from '../modules/authors/authors.queries';
 import { countPapersOfOrganizations } from '../modules/organizations/organizations.queries';
 import { findAuthorsOfPapers, type PaperAuthorView } from '../modules/papers/papers.queries';
+import { findUpvotedPaperIds } from '../modules/upvotes/upvotes.queries';
 
 /**
  * Batched loads of relations that are not objects by id (those are Pothos
  * loadable nodes). A new set per request: nothing is cached across requests.
  */
-export function createLoaders(db: Database) {
+export function createLoaders(db: Database, viewerId: number | null) {
   return {
+    /** Whether the viewer upvoted a paper; false for everything when anonymous. */
+    viewerUpvoted: new DataLoader<number, boolean>(async (paperIds) => {
+      if (viewerId === null) return paperIds.map(() => false);
+      const upvoted = await findUpvotedPaperIds(db, viewerId, paperIds);
+      return paperIds.map((paperId) => upvoted.has(paperId));
+    }),
     /** The authors of a paper in order; shared by Paper.authors and Paper.authorCount. */
     authorsOfPaper: new DataLoader<number, PaperAuthorView[]>(async (paperIds) => {
       const byPaper = new Map<number, PaperAuthorView[]>(paperIds.map((paperId) => [paperId, []]));

@@ -5,6 +5,8 @@ import '../modules/papers/papers.graphql';
 import '../modules/authors/authors.graphql';
 import '../modules/organizations/organizations.graphql';
 import '../modules/users/users.graphql';
+import '../modules/accounts/accounts.graphql';
+import '../modules/upvotes/upvotes.graphql';
 
 /** Sorted, so the printed schema.graphql diffs cleanly. */
 export const schema = lexicographicSortSchema(builder.toSchema());

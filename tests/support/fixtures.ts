@@ -4,8 +4,10 @@ import { upvotes, users } from '../../src/db/schema';
 import { savePapers, type PaperRecord } from '../../src/modules/papers/save-papers';
 import { recomputeTrendingKeys, recomputeUpvoteCounts } from '../../src/modules/trending/recompute';
 import { loadConfig } from '../../src/config';
+import { createSession } from '../../src/modules/accounts/sessions';
 
-export const testConfig = loadConfig({ LOG_LEVEL: 'silent' });
+/** The defaults, but a cheap password hash: tests sign up hundreds of users. */
+export const testConfig = loadConfig({ LOG_LEVEL: 'silent', PASSWORD_HASH_COST: '10' });
 export const trending: TrendingSettings = testConfig.trending;
 
 let sequence = 0;
@@ -47,4 +49,11 @@ export async function castVotes(db: Database, votes: { username: string; paperId
     .values(votes.map((vote) => ({ paperId: vote.paperId, userId: idOf.get(vote.username)!, createdAt: vote.at })));
   await recomputeUpvoteCounts(db);
   await recomputeTrendingKeys(db, trending);
+}
+
+/** A user with a live session, as signUp leaves one (without the password hashing, for speed). */
+export async function userWithToken(db: Database, username: string, now = new Date()) {
+  const [user] = await db.insert(users).values({ username }).returning();
+  const token = await createSession(db, user!.id, now, testConfig.sessionTtlDays);
+  return { user: user!, token };
 }

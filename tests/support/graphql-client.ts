@@ -11,13 +11,12 @@ export function graphqlClient(app: App) {
   return async function request<Data = Record<string, any>>(
     query: string,
     variables?: Record<string, unknown>,
+    token?: string,
   ): Promise<GraphQLResponse<Data>> {
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+    if (token) headers.authorization = `Bearer ${token}`;
     const response = await app.fetch(
-      new Request('http://test/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ query, variables }),
-      }),
+      new Request('http://test/graphql', { method: 'POST', headers, body: JSON.stringify({ query, variables }) }),
     );
     const body = (await response.json()) as Omit<GraphQLResponse<Data>, 'status'>;
     return { status: response.status, ...body };

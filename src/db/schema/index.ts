@@ -3,3 +3,4 @@ export * from './users';
 export * from './authors';
 export * from './papers';
 export * from './upvotes';
+export * from './sessions';

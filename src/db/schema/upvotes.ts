@@ -17,6 +17,7 @@ export const upvotes = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.paperId, t.userId] }),
+    index('upvotes_paper_recent_idx').on(t.paperId, t.createdAt.desc().nullsFirst(), t.userId.desc().nullsFirst()),
     index('upvotes_user_recent_idx').on(t.userId, t.createdAt.desc().nullsFirst(), t.paperId.desc().nullsFirst()),
   ],
 );

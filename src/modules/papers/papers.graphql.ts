@@ -96,8 +96,7 @@ PaperRef.implement({
     upvotes: t.exposeInt('upvoteCount', { description: 'Exact number of upvotes.' }),
     viewerHasUpvoted: t.boolean({
       description: 'Whether the signed-in viewer upvoted it; false when anonymous.',
-      // No accounts yet: every request is anonymous.
-      resolve: () => false,
+      resolve: (paper, _args, context) => context.loaders.viewerUpvoted.load(paper.id),
     }),
     trendingScore: t.float({
       description: 'Current time-decayed score: each upvote halves every vote half-life, the paper every age half-life.',

@@ -50,6 +50,16 @@ export function trendingKey(inputs: TrendingInputs, settings: TrendingSettings):
   return logSumExp(terms) + mu * start;
 }
 
+/**
+ * K after one more upvote at `voteTime`, in O(1):
+ * K' = logaddexp(K - mu*s, lambda*t) + mu*s.
+ */
+export function keyWithVote(key: number, start: Date, voteTime: Date, settings: TrendingSettings): number {
+  const { lambda, mu } = decayRates(settings);
+  const ageTerm = mu * hoursSinceEpoch(start);
+  return logSumExp([key - ageTerm, lambda * hoursSinceEpoch(voteTime)]) + ageTerm;
+}
+
 /** The current decayed score: exp(K - (lambda+mu)*now); 0 once it underflows. */
 export function trendingScore(key: number, now: Date, settings: TrendingSettings): number {
   const { lambda, mu } = decayRates(settings);

@@ -19,19 +19,12 @@ UserRef.implement({
   }),
 });
 
-builder.queryFields((t) => ({
-  user: t.field({
+builder.queryField('user', (t) =>
+  t.field({
     type: UserRef,
     nullable: true,
     description: 'A user by username (case-insensitive); null when unknown.',
     args: { username: t.arg.string({ required: true, description: 'The username.' }) },
     resolve: async (_root, { username }, context) => (await findUserByUsername(context.db, username)) ?? null,
   }),
-  viewer: t.field({
-    type: UserRef,
-    nullable: true,
-    description: 'The signed-in user; null when anonymous.',
-    // Accounts do not exist yet, so every request is anonymous.
-    resolve: () => null,
-  }),
-}));
+);

@@ -1,0 +1,61 @@
+import { builder } from '../../graphql/builder';
+import type { Context } from '../../graphql/context';
+import { UserRef } from '../../graphql/node-refs';
+import { AppError } from '../../errors';
+import { logIn, signUp, type AuthResult } from './accounts';
+import { revokeSession, type Viewer } from './sessions';
+
+/** The signed-in viewer, or UNAUTHENTICATED. */
+export function requireViewer(context: Context): Viewer {
+  if (!context.viewer) throw new AppError('UNAUTHENTICATED', 'Log in first: send "Authorization: Bearer <token>".');
+  return context.viewer;
+}
+
+const AuthPayload = builder.objectRef<AuthResult>('AuthPayload').implement({
+  description: 'A new session.',
+  fields: (t) => ({
+    token: t.exposeString('token', {
+      description: 'The session token: send it as "Authorization: Bearer <token>". Shown once; keep it secret.',
+    }),
+    user: t.field({ type: UserRef, description: 'The signed-in user.', resolve: (result) => result.user }),
+  }),
+});
+
+builder.queryField('viewer', (t) =>
+  t.field({
+    type: UserRef,
+    nullable: true,
+    description: 'The signed-in user; null when anonymous.',
+    resolve: (_root, _args, context) => context.viewer?.user ?? null,
+  }),
+);
+
+builder.mutationFields((t) => ({
+  signUp: t.field({
+    type: AuthPayload,
+    description:
+      'Create an account and sign in. Usernames: 3-30 letters, digits, "-" or "_", unique regardless of case; passwords: 8-256 characters.',
+    args: {
+      username: t.arg.string({ required: true, description: 'The unique handle.' }),
+      email: t.arg.string({ required: true, description: 'An email address, unique to this account.' }),
+      password: t.arg.string({ required: true, description: 'At least 8 characters.' }),
+    },
+    resolve: (_root, args, context) => signUp(context.db, context.config, args, context.now),
+  }),
+  logIn: t.field({
+    type: AuthPayload,
+    description: 'Sign in with a username or email and the password.',
+    args: {
+      usernameOrEmail: t.arg.string({ required: true, description: 'The username or the email address.' }),
+      password: t.arg.string({ required: true, description: 'The password.' }),
+    },
+    resolve: (_root, args, context) => logIn(context.db, context.config, args, context.now),
+  }),
+  logOut: t.boolean({
+    description: 'Revoke the session whose token this request carries.',
+    resolve: async (_root, _args, context) => {
+      await revokeSession(context.db, requireViewer(context).sessionId, context.now);
+      return true;
+    },
+  }),
+}));

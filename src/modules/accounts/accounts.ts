@@ -1,0 +1,87 @@
+import { eq, or, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { AppConfig } from '../../config';
+import type { Database } from '../../db/client';
+import { users, type UserRow } from '../../db/schema';
+import { AppError, badUserInput } from '../../errors';
+import { hashPassword, verifyPassword } from './passwords';
+import { createSession } from './sessions';
+
+const USERNAME = /^[A-Za-z0-9_-]{3,30}$/;
+const PASSWORD_LENGTH = { min: 8, max: 256 };
+
+const signUpSchema = z.object({
+  username: z.string().regex(USERNAME, '3 to 30 characters: letters, digits, "-" and "_"'),
+  email: z.string().trim().max(254, 'at most 254 characters').pipe(z.email('expected an address like ada@example.org')),
+  password: z
+    .string()
+    .min(PASSWORD_LENGTH.min, `at least ${PASSWORD_LENGTH.min} characters`)
+    .max(PASSWORD_LENGTH.max, `at most ${PASSWORD_LENGTH.max} characters`),
+});
+
+export interface AuthResult {
+  token: string;
+  user: UserRow;
+}
+
+/** Compared against when the account does not exist, so a failed logIn takes as long either way. */
+let decoyHash: Promise<string> | undefined;
+
+const invalidCredentials = () => new AppError('UNAUTHENTICATED', 'Wrong username, email or password.');
+
+/** Creates an account and signs it in. */
+export async function signUp(
+  db: Database,
+  config: AppConfig,
+  input: { username: string; email: string; password: string },
+  now: Date,
+): Promise<AuthResult> {
+  const parsed = signUpSchema.safeParse(input);
+  if (!parsed.success) {
+    const [issue] = parsed.error.issues;
+    const field = String(issue!.path[0]);
+    throw badUserInput(`Invalid ${field}: ${issue!.message}.`, { field });
+  }
+  const { username, email, password } = parsed.data;
+  const taken = await db
+    .select({ username: users.username, email: users.email })
+    .from(users)
+    .where(or(eq(sql`lower(${users.username})`, username.toLowerCase()), eq(sql`lower(${users.email})`, email.toLowerCase())));
+  if (taken.some((user) => user.username.toLowerCase() === username.toLowerCase())) {
+    throw new AppError('CONFLICT', `The username "${username}" is taken.`, { field: 'username' });
+  }
+  if (taken.length > 0) throw new AppError('CONFLICT', 'An account with this email exists: log in instead.', { field: 'email' });
+
+  const passwordHash = await hashPassword(password, config.passwordHashCost);
+  return db.transaction(async (tx) => {
+    const [user] = await tx
+      .insert(users)
+      .values({ username, email, passwordHash, createdAt: now })
+      .onConflictDoNothing()
+      .returning();
+    // Someone took the name or email since the check above.
+    if (!user) throw new AppError('CONFLICT', 'The username or email was just taken: choose another.');
+    const token = await createSession(tx as unknown as Database, user.id, now, config.sessionTtlDays);
+    return { token, user };
+  });
+}
+
+/** Signs in by username or email; the error never says which part was wrong. */
+export async function logIn(
+  db: Database,
+  config: AppConfig,
+  input: { usernameOrEmail: string; password: string },
+  now: Date,
+): Promise<AuthResult> {
+  const identifier = input.usernameOrEmail.trim().toLowerCase();
+  if (input.password.length > PASSWORD_LENGTH.max || identifier.length > 254) throw invalidCredentials();
+  const [user] = await db
+    .select()
+    .from(users)
+    .where(or(eq(sql`lower(${users.username})`, identifier), eq(sql`lower(${users.email})`, identifier)))
+    .limit(1);
+  decoyHash ??= hashPassword('decoy password', config.passwordHashCost);
+  const matches = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash));
+  if (!user?.passwordHash || !matches) throw invalidCredentials();
+  return { token: await createSession(db, user.id, now, config.sessionTtlDays), user };
+}

@@ -1,0 +1,74 @@
+import { enqueueInBackground } from '../../../jobs/jobs';
+import { builder } from '../../graphql/builder';
+import { pageRequestFrom, toConnection } from '../../graphql/connection';
+import type { Context } from '../../graphql/context';
+import { PaperRef, UserRef } from '../../graphql/node-refs';
+import { requireViewer } from '../accounts/accounts.graphql';
+import { PaperConnection } from '../papers/papers.graphql';
+import { addUpvote, removeUpvote, type VoteChange } from './upvotes';
+import { countUpvotesOfPaper, countUpvotesOfUser, listUpvotedPapers, listUpvoters } from './upvotes.queries';
+
+const UserConnection = builder.connectionObject(
+  { type: UserRef, name: 'UserConnection', description: 'A page of users.' },
+  { name: 'UserEdge', description: 'A user in a page of users.' },
+);
+
+builder.objectField(PaperRef, 'upvoters', (t) =>
+  t.field({
+    type: UserConnection,
+    description: 'Who upvoted this paper, most recent first.',
+    args: t.arg.connectionArgs(),
+    resolve: async (paper, args, context) => {
+      const page = await listUpvoters(context.db, paper.id, pageRequestFrom(args));
+      return toConnection(page, () => countUpvotesOfPaper(context.db, paper.id));
+    },
+  }),
+);
+
+builder.objectField(UserRef, 'upvotedPapers', (t) =>
+  t.field({
+    type: PaperConnection,
+    description: 'Papers this user upvoted, most recent upvote first.',
+    args: t.arg.connectionArgs(),
+    resolve: async (user, args, context) => {
+      const page = await listUpvotedPapers(context.db, user.id, pageRequestFrom(args));
+      return toConnection(page, () => countUpvotesOfUser(context.db, user.id));
+    },
+  }),
+);
+
+type VoteAction = typeof addUpvote | typeof removeUpvote;
+
+/** The shared path of both vote mutations: signed in, within the rate limit, then the change in one transaction. */
+async function vote(context: Context, paperId: number, action: VoteAction, upvoted: boolean) {
+  const { user } = requireViewer(context);
+  await context.voteLimiter.consume(String(user.id));
+  const { paper, changed }: VoteChange = await action(context.db, context.config.trending, {
+    paperId,
+    userId: user.id,
+    at: context.now,
+  });
+  context.loaders.viewerUpvoted.prime(paper.id, upvoted);
+  if (changed) {
+    // A check of this paper's key from its vote rows, coalesced per paper while one is waiting.
+    enqueueInBackground(context.jobs, context.logger, 'refresh-paper-trending', { paperId: paper.id }, {
+      deduplicationId: `paper:${paper.id}`,
+    });
+  }
+  return paper;
+}
+
+builder.mutationFields((t) => ({
+  upvotePaper: t.field({
+    type: PaperRef,
+    description: 'Upvote a paper (signed in). Idempotent: upvoting twice leaves one upvote. Returns the paper with its new count.',
+    args: { paperId: t.arg.globalID({ required: true, for: [PaperRef], description: 'The Paper ID.' }) },
+    resolve: (_root, { paperId }, context) => vote(context, paperId.id, addUpvote, true),
+  }),
+  removeUpvote: t.field({
+    type: PaperRef,
+    description: "Withdraw the viewer's upvote (signed in). Removing a missing upvote is a no-op. Returns the paper with its new count.",
+    args: { paperId: t.arg.globalID({ required: true, for: [PaperRef], description: 'The Paper ID.' }) },
+    resolve: (_root, { paperId }, context) => vote(context, paperId.id, removeUpvote, false),
+  }),
+}));

@@ -1,0 +1,47 @@
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { AppError } from './errors';
+
+/** Takes one unit of `key`'s allowance or fails with RATE_LIMITED and a retry-after in seconds. */
+export interface RateLimiter {
+  consume(key: string): Promise<void>;
+}
+
+export interface RateLimit {
+  /** Namespaces the counters, e.g. "votes". */
+  name: string;
+  points: number;
+  durationSeconds: number;
+  /** What the limited person is told they did too often. */
+  action: string;
+}
+
+/**
+ * Counters live in Redis when there is one, so every API replica shares them;
+ * if Redis fails, an in-memory limiter stands in rather than failing the
+ * request (Postgres, not Redis, decides whether a vote counts).
+ */
+export function createRateLimiter(limit: RateLimit, redis?: Redis): RateLimiter {
+  const memory = new RateLimiterMemory({ keyPrefix: limit.name, points: limit.points, duration: limit.durationSeconds });
+  const limiter = redis
+    ? new RateLimiterRedis({
+        storeClient: redis,
+        keyPrefix: `rate-limit:${limit.name}`,
+        points: limit.points,
+        duration: limit.durationSeconds,
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: memory,
+      })
+    : memory;
+  return {
+    async consume(key) {
+      try {
+        await limiter.consume(key);
+      } catch (error) {
+        if (!(error instanceof RateLimiterRes)) throw error;
+        const retryAfter = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
+        throw new AppError('RATE_LIMITED', `Too many ${limit.action}: try again in ${retryAfter} s.`, { retryAfter });
+      }
+    },
+  };
+}

@@ -1,0 +1,173 @@
+import { createHash } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sessions, users } from '../src/db/schema';
+import { errorCodes, type GraphQLResponse } from './support/graphql-client';
+import { testConfig } from './support/fixtures';
+import { createTestApp } from './support/test-app';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+
+let database: TestDatabase;
+let now = new Date('2026-01-01T00:00:00Z');
+let testApp: ReturnType<typeof createTestApp>;
+
+const SIGN_UP = `mutation($username: String!, $email: String!, $password: String!) {
+  signUp(username: $username, email: $email, password: $password) { token user { id username createdAt } }
+}`;
+const LOG_IN = `mutation($login: String!, $password: String!) {
+  logIn(usernameOrEmail: $login, password: $password) { token user { username } }
+}`;
+
+/** A request with a bearer token (or any Authorization header). */
+async function asViewer(authorization: string, query: string): Promise<GraphQLResponse> {
+  const response = await testApp.app.fetch(
+    new Request('http://test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization },
+      body: JSON.stringify({ query }),
+    }),
+  );
+  return { status: response.status, ...((await response.json()) as object) };
+}
+
+const signUp = (username: string, email: string, password = 'correct horse battery') =>
+  testApp.request(SIGN_UP, { username, email, password });
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  testApp = createTestApp(database.db, { clock: () => now });
+});
+
+beforeEach(async () => {
+  await database.truncate();
+  now = new Date('2026-01-01T00:00:00Z');
+});
+
+afterAll(async () => {
+  await testApp.close();
+  await database.close();
+});
+
+describe('signUp', () => {
+  it('creates the account, hashes the password, stores only the token hash, and signs in', async () => {
+    const response = await signUp('Ada_Lovelace', 'ada@example.org');
+    expect(response.errors).toBeUndefined();
+    const { token, user } = response.data!.signUp;
+    expect(user).toMatchObject({ username: 'Ada_Lovelace', createdAt: '2026-01-01T00:00:00.000Z' });
+    expect(token).toMatch(/^dp_[A-Za-z0-9_-]{43}$/);
+
+    const [stored] = await database.db.select().from(users);
+    expect(stored!.passwordHash).toMatch(/^scrypt\$10\$8\$1\$/);
+    expect(stored!.passwordHash).not.toContain('correct horse');
+    const [session] = await database.db.select().from(sessions);
+    expect(session!.tokenHash).toBe(createHash('sha256').update(token).digest('hex'));
+
+    const viewer = await asViewer(`Bearer ${token}`, '{ viewer { username } }');
+    expect(viewer.data).toEqual({ viewer: { username: 'Ada_Lovelace' } });
+  });
+
+  it('rejects a taken username or email regardless of case, writing nothing', async () => {
+    await signUp('ada', 'ada@example.org');
+    const sameName = await signUp('ADA', 'other@example.org');
+    expect(errorCodes(sameName)).toEqual(['CONFLICT']);
+    expect(sameName.errors![0]!.message).toMatch(/username "ADA" is taken/);
+    const sameEmail = await signUp('grace', 'ADA@Example.org');
+    expect(errorCodes(sameEmail)).toEqual(['CONFLICT']);
+    expect(sameEmail.errors![0]!.extensions!.field).toBe('email');
+    expect(await database.db.$count(users)).toBe(1);
+  });
+
+  it.each([
+    ['a username too short', 'ab', 'ab@example.org', 'correct horse', 'username'],
+    ['a username too long', 'a'.repeat(31), 'long@example.org', 'correct horse', 'username'],
+    ['a username with a space', 'ada lovelace', 'space@example.org', 'correct horse', 'username'],
+    ['a username with unicode', 'ädä', 'unicode@example.org', 'correct horse', 'username'],
+    ['an email without @', 'ada', 'ada.example.org', 'correct horse', 'email'],
+    ['an email with spaces', 'ada', 'ada @example.org', 'correct horse', 'email'],
+    ['an empty email', 'ada', '', 'correct horse', 'email'],
+    ['a password of 7 characters', 'ada', 'ada@example.org', 'short12', 'password'],
+    ['a password of 10,000 characters', 'ada', 'ada@example.org', 'x'.repeat(10_000), 'password'],
+  ])('rejects %s with BAD_USER_INPUT and writes no row', async (_case, username, email, password, field) => {
+    const response = await signUp(username, email, password);
+    expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
+    expect(response.errors![0]!.extensions!.field).toBe(field);
+    expect(response.errors![0]!.message).toMatch(new RegExp(`^Invalid ${field}: `));
+    expect(await database.db.$count(users)).toBe(0);
+    expect(await database.db.$count(sessions)).toBe(0);
+  });
+});
+
+describe('logIn and logOut', () => {
+  beforeEach(async () => {
+    await signUp('grace', 'grace@example.org', 'cobol forever');
+  });
+
+  it('signs in by username or by email, in any case', async () => {
+    for (const login of ['grace', 'GRACE', 'grace@example.org', 'Grace@Example.ORG']) {
+      const response = await testApp.request(LOG_IN, { login, password: 'cobol forever' });
+      expect(response.errors).toBeUndefined();
+      expect(response.data!.logIn.user.username).toBe('grace');
+    }
+  });
+
+  it('says the same thing for a wrong password, an unknown user and an account without a password', async () => {
+    await database.db.insert(users).values({ username: 'imported' });
+    const messages = [];
+    for (const [login, password] of [
+      ['grace', 'wrong password'],
+      ['nobody', 'cobol forever'],
+      ['imported', 'cobol forever'],
+      ['grace', 'x'.repeat(10_000)],
+    ]) {
+      const response = await testApp.request(LOG_IN, { login, password });
+      expect(errorCodes(response)).toEqual(['UNAUTHENTICATED']);
+      messages.push(response.errors![0]!.message);
+    }
+    expect(new Set(messages)).toEqual(new Set(['Wrong username, email or password.']));
+    expect(await database.db.$count(sessions)).toBe(1);
+  });
+
+  it('logOut revokes the token it was sent with, and only that one', async () => {
+    const first = (await testApp.request(LOG_IN, { login: 'grace', password: 'cobol forever' })).data!.logIn.token;
+    const second = (await testApp.request(LOG_IN, { login: 'grace', password: 'cobol forever' })).data!.logIn.token;
+    expect((await asViewer(`Bearer ${first}`, 'mutation { logOut }')).data).toEqual({ logOut: true });
+    const revoked = await asViewer(`Bearer ${first}`, '{ viewer { username } }');
+    expect(errorCodes(revoked)).toEqual(['UNAUTHENTICATED']);
+    expect(revoked.errors![0]!.message).toMatch(/invalid, expired or revoked/);
+    expect((await asViewer(`Bearer ${second}`, '{ viewer { username } }')).data).toEqual({ viewer: { username: 'grace' } });
+  });
+
+  it('logOut without a session is UNAUTHENTICATED', async () => {
+    expect(errorCodes(await testApp.request('mutation { logOut }'))).toEqual(['UNAUTHENTICATED']);
+  });
+});
+
+describe('bearer tokens', () => {
+  it('an expired token fails; a fresh one works', async () => {
+    const { token } = (await signUp('ada', 'ada@example.org')).data!.signUp;
+    now = new Date(now.getTime() + (testConfig.sessionTtlDays - 1) * 86_400_000);
+    expect((await asViewer(`Bearer ${token}`, '{ viewer { username } }')).data).toEqual({ viewer: { username: 'ada' } });
+    now = new Date(now.getTime() + 2 * 86_400_000);
+    expect(errorCodes(await asViewer(`Bearer ${token}`, '{ viewer { username } }'))).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('the token of a deleted user fails', async () => {
+    const { token } = (await signUp('ada', 'ada@example.org')).data!.signUp;
+    await database.db.delete(users).where(eq(users.username, 'ada'));
+    expect(errorCodes(await asViewer(`Bearer ${token}`, '{ viewer { username } }'))).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it.each([
+    ['an unknown token', 'Bearer dp_notatokenwehaveissued'],
+    ['another scheme', 'Basic YWRhOnBhc3N3b3Jk'],
+    ['an empty bearer', 'Bearer '],
+  ])('%s fails the request with UNAUTHENTICATED', async (_case, header) => {
+    const response = await asViewer(header, '{ trendingPapers(first: 1) { totalCount } }');
+    expect(errorCodes(response)).toEqual(['UNAUTHENTICATED']);
+    expect(response.data ?? null).toBeNull();
+  });
+
+  it('anonymous requests see viewer null', async () => {
+    expect((await testApp.request('{ viewer { username } }')).data).toEqual({ viewer: null });
+  });
+});

@@ -1,0 +1,38 @@
+import { createInProcessJobs } from '../../jobs/in-process';
+import type { JobQueue } from '../../jobs/jobs';
+import { createApp } from '../../src/app';
+import type { AppConfig } from '../../src/config';
+import type { Database } from '../../src/db/client';
+import { createLogger, type Logger } from '../../src/logger';
+import { createRateLimiter, type RateLimiter } from '../../src/rate-limit';
+import { testConfig } from './fixtures';
+import { graphqlClient } from './graphql-client';
+
+export interface TestAppOptions {
+  config?: AppConfig;
+  clock?: () => Date;
+  jobs?: JobQueue;
+  voteLimiter?: RateLimiter;
+  logger?: Logger;
+}
+
+/**
+ * The app as the embedded default runs it (in-process jobs, in-memory rate
+ * limits) on a test database; `close()` stops the job timers.
+ */
+export function createTestApp(db: Database, options: TestAppOptions = {}) {
+  const config = options.config ?? testConfig;
+  const logger = options.logger ?? createLogger('silent');
+  const inProcess = createInProcessJobs({ dependencies: { db, config, logger }, reconcileIntervalMinutes: config.reconcileIntervalMinutes });
+  const app = createApp({
+    db,
+    config,
+    logger,
+    clock: options.clock,
+    jobs: options.jobs ?? inProcess.queue,
+    voteLimiter:
+      options.voteLimiter ??
+      createRateLimiter({ name: 'votes', points: config.voteRateLimitPerMinute, durationSeconds: 60, action: 'votes' }),
+  });
+  return { app, request: graphqlClient(app), close: () => inProcess.close() };
+}
