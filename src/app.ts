@@ -4,7 +4,7 @@ import { createYoga, maskError as maskUnexpectedError, type YogaLogger } from 'g
 import type { JobQueue } from '../jobs/jobs';
 import type { AppConfig } from './config';
 import type { Database } from './db/client';
-import { AppError } from './errors';
+import { AppError, badUserInput } from './errors';
 import type { Context } from './graphql/context';
 import { createLoaders } from './graphql/loaders';
 import { schema } from './graphql/schema';
@@ -89,6 +89,15 @@ export function createApp({ db, config, logger, jobs, voteLimiter, clock = () =>
       },
     },
     plugins: [
+      {
+        // Postgres text cannot hold U+0000: refuse it at the door rather than fail inside SQL.
+        onParams({ params, setResult }) {
+          const nul = /\u0000|\\u0000/i;
+          if (nul.test(params.query ?? '') || nul.test(JSON.stringify(params.variables ?? {}))) {
+            setResult({ errors: [badUserInput('Strings may not contain the NUL character (U+0000).')] });
+          }
+        },
+      },
       {
         // The root URL is where a newcomer lands: send them to GraphiQL.
         onRequest({ url, endResponse, fetchAPI }) {

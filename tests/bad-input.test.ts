@@ -110,6 +110,16 @@ describe('dailyPapers selectors', () => {
   });
 });
 
+describe('NUL characters, which Postgres text cannot hold', () => {
+  it.each([
+    ['in a variable', 'query($name: String!) { organization(name: $name) { name } }', { name: 'OP\u0000PO' }],
+    ['in a literal', '{ user(username: "ada\\u0000") { username } }', undefined],
+    ['in a filter', 'query($k: String) { papers(filter: { keyword: $k }) { totalCount } }', { k: '\u0000' }],
+  ])('are rejected %s', async (_case, query, variables) => {
+    await expectBadInput(query, /NUL character/, variables);
+  });
+});
+
 describe('filters', () => {
   it('rejects a date-time without a time zone', async () => {
     await expectBadInput('{ papers(filter: { publishedAfter: "2025-11-12T10:00:00" }) { totalCount } }', /time zone/);

@@ -283,6 +283,7 @@ describe('node, nodes, author, organization, user, viewer', () => {
         organization(name: "OPPO") { name paperCount papers { edges { node { arxivId } } } }
         missingOrganization: organization(name: "nope") { name }
         user(username: "AkHaLiQ") { username submittedPapers(first: 10) { totalCount edges { node { arxivId } } } }
+        byUpvotes: user(username: "akhaliq") { submittedPapers(orderBy: UPVOTES) { edges { node { arxivId upvotes } } } }
         missingUser: user(username: "nobody") { username }
         viewer { username }
       }`,
@@ -301,6 +302,9 @@ describe('node, nodes, author, organization, user, viewer', () => {
       user: {
         username: 'akhaliq',
         submittedPapers: { totalCount: 2, edges: [{ node: { arxivId: '2511.00002' } }, { node: { arxivId: '2511.00001' } }] },
+      },
+      byUpvotes: {
+        submittedPapers: { edges: [{ node: { arxivId: '2511.00001', upvotes: 5 } }, { node: { arxivId: '2511.00002', upvotes: 3 } }] },
       },
       missingUser: null,
       viewer: null,

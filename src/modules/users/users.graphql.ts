@@ -1,6 +1,6 @@
 import { builder } from '../../graphql/builder';
 import { UserRef } from '../../graphql/node-refs';
-import { PaperConnection, paperConnection } from '../papers/papers.graphql';
+import { PaperConnection, paperConnection, paperListArgs } from '../papers/papers.graphql';
 import { findUserByUsername } from './users.queries';
 
 UserRef.implement({
@@ -12,9 +12,10 @@ UserRef.implement({
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the account was created.' }),
     submittedPapers: t.field({
       type: PaperConnection,
-      description: 'Papers they submitted to Daily Papers, newest submission first.',
-      args: t.arg.connectionArgs(),
-      resolve: (user, args, context) => paperConnection(context, { submittedById: user.id }, 'SUBMITTED_AT', args),
+      description: 'Papers they submitted to Daily Papers, newest submission first unless ordered otherwise.',
+      args: paperListArgs(t.arg, 'SUBMITTED_AT'),
+      resolve: (user, args, context) =>
+        paperConnection(context, { submittedById: user.id }, args.orderBy ?? 'SUBMITTED_AT', args),
     }),
   }),
 });
