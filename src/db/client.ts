@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { sql, type Logger as DrizzleLogger } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { fileURLToPath } from 'node:url';
@@ -82,7 +83,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
 
   const directory = path.resolve(options.dataDir, 'pglite');
   mkdirSync(directory, { recursive: true });
-  const client = new PGlite(directory);
+  const client = new PGlite(directory, { extensions: { pg_trgm } });
   const db = drizzlePglite(client, { schema, logger });
   return {
     db: db as unknown as Database,

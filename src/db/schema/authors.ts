@@ -1,4 +1,5 @@
-import { integer, pgTable, text } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { index, integer, pgTable, text } from 'drizzle-orm/pg-core';
 import { timestampMs } from './columns';
 import { users } from './users';
 
@@ -6,12 +7,16 @@ import { users } from './users';
  * A person named on papers. Sources give no author identifiers, so an author
  * is identified by the name as printed.
  */
-export const authors = pgTable('authors', {
-  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
-  name: text('name').notNull().unique(),
-  /** The account that claimed this author, once an admin verified the claim. */
-  userId: integer('user_id').references(() => users.id, { onDelete: 'set null' }),
-  createdAt: timestampMs('created_at').notNull().defaultNow(),
-});
+export const authors = pgTable(
+  'authors',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    name: text('name').notNull().unique(),
+    /** The account that claimed this author, once an admin verified the claim. */
+    userId: integer('user_id').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: timestampMs('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('authors_name_trigram_idx').using('gin', sql`lower(${t.name}) gin_trgm_ops`)],
+);
 
 export type AuthorRow = typeof authors.$inferSelect;

@@ -4,3 +4,5 @@ export * from './authors';
 export * from './papers';
 export * from './upvotes';
 export * from './sessions';
+export * from './search';
+export * from './recommendations';

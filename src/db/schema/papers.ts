@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { getTableColumns, sql } from 'drizzle-orm';
 import {
   boolean,
   doublePrecision,
@@ -11,6 +11,7 @@ import {
 import { authors } from './authors';
 import { timestampMs } from './columns';
 import { organizations } from './organizations';
+import { tsvector } from './search';
 import { users } from './users';
 
 /** The sort key of SUBMITTED_AT: never-featured papers sort last, and the key is never null. */
@@ -43,6 +44,8 @@ export const papers = pgTable(
     commentCount: integer('comment_count').notNull().default(0),
     /** The forward-decay key K of DESIGN.md: ordering by it is the trending order at any time. */
     trendingKey: doublePrecision('trending_key').notNull(),
+    /** Title (A), keywords (B), abstract (C) and author names (D); kept by modules/search/search-documents.ts. */
+    searchVector: tsvector('search_vector').notNull().default(sql`''::tsvector`),
     createdAt: timestampMs('created_at').notNull().defaultNow(),
     updatedAt: timestampMs('updated_at').notNull().defaultNow(),
   },
@@ -56,6 +59,8 @@ export const papers = pgTable(
     index('papers_organization_idx').on(t.organizationId, t.publishedAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     index('papers_submitter_idx').on(t.submittedById, sql`${submittedAtSortKey(t.submittedAt)} DESC`, t.id.desc().nullsFirst()),
     index('papers_keywords_idx').using('gin', t.keywords),
+    index('papers_search_idx').using('gin', t.searchVector),
+    index('papers_title_trigram_idx').using('gin', sql`lower(${t.title}) gin_trgm_ops`),
   ],
 );
 
@@ -81,6 +86,10 @@ export const paperAuthors = pgTable(
   ],
 );
 
-export type PaperRow = typeof papers.$inferSelect;
+/** Every column but the search document, which only SQL reads: what paper queries select. */
+const { searchVector: _searchVector, ...paperColumnsWithoutSearch } = getTableColumns(papers);
+export const paperColumns = paperColumnsWithoutSearch;
+
+export type PaperRow = Omit<typeof papers.$inferSelect, 'searchVector'>;
 export type NewPaperRow = typeof papers.$inferInsert;
 export type PaperAuthorRow = typeof paperAuthors.$inferSelect;

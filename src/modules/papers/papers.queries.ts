@@ -1,7 +1,7 @@
 import { and, asc, count, eq, exists, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { keysetCondition, keysetOrderBy, toPage, type Page, type PageRequest } from '../../db/keyset';
-import { authors, organizations, paperAuthors, papers, users, type AuthorRow, type PaperRow } from '../../db/schema';
+import { authors, organizations, paperAuthors, paperColumns, papers, users, type AuthorRow, type PaperRow } from '../../db/schema';
 import { paperOrders, type PaperOrder } from './paper-order';
 
 /** Which papers a list holds; every criterion is optional and they combine with AND. */
@@ -54,7 +54,7 @@ function conditionsFor(criteria: PaperCriteria): SQL | undefined {
 export function selectPaperPage(db: Database, criteria: PaperCriteria, order: PaperOrder, request: PageRequest) {
   const keyset = paperOrders[order];
   return db
-    .select()
+    .select(paperColumns)
     .from(papers)
     .where(and(conditionsFor(criteria), keysetCondition(keyset, request)))
     .orderBy(...keysetOrderBy(keyset, request))
@@ -78,11 +78,11 @@ export async function countPapers(db: Database, criteria: PaperCriteria): Promis
 }
 
 export async function findPapersByIds(db: Database, ids: readonly number[]): Promise<PaperRow[]> {
-  return db.select().from(papers).where(inArray(papers.id, [...ids]));
+  return db.select(paperColumns).from(papers).where(inArray(papers.id, [...ids]));
 }
 
 export async function findPaperByArxivId(db: Database, arxivId: string): Promise<PaperRow | undefined> {
-  const [paper] = await db.select().from(papers).where(eq(papers.arxivId, arxivId)).limit(1);
+  const [paper] = await db.select(paperColumns).from(papers).where(eq(papers.arxivId, arxivId)).limit(1);
   return paper;
 }
 

@@ -2,6 +2,7 @@ import { eq, inArray, sql } from 'drizzle-orm';
 import type { TrendingSettings } from '../../config';
 import type { Database } from '../../db/client';
 import { authors, organizations, paperAuthors, papers, users } from '../../db/schema';
+import { refreshSearchDocuments } from '../search/search-documents';
 import { recomputeTrendingKeys } from '../trending/recompute';
 import { trendingKey } from '../trending/trending-key';
 
@@ -130,6 +131,7 @@ async function saveBatch(db: Database, settings: TrendingSettings, records: read
   const idByArxivId = new Map(written.map((row) => [row.arxivId, row.id]));
   const writtenRecords = records.filter((record) => idByArxivId.has(record.arxivId));
   await saveAuthorships(db, writtenRecords, idByArxivId, authorIds);
+  await refreshSearchDocuments(db, [...idByArxivId.values()]);
   if (written.length > 0) {
     await recomputeTrendingKeys(db, settings, [...idByArxivId.values()]);
   }

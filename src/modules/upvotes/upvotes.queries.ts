@@ -1,7 +1,7 @@
 import { and, count, eq, getTableColumns, inArray } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { keysetCondition, keysetOrderBy, toPage, type KeysetOrder, type Page, type PageRequest } from '../../db/keyset';
-import { papers, upvotes, users, type PaperRow, type UserRow } from '../../db/schema';
+import { paperColumns, papers, upvotes, users, type PaperRow, type UserRow } from '../../db/schema';
 
 /** A row of a vote list: the voter or the paper, with when the vote was cast. */
 export type Voted<Row> = Row & { votedAt: Date };
@@ -41,7 +41,7 @@ export async function listUpvotedPapers(db: Database, userId: number, request: P
     request.size === 0
       ? []
       : await db
-          .select({ ...getTableColumns(papers), votedAt: upvotes.createdAt })
+          .select({ ...paperColumns, votedAt: upvotes.createdAt })
           .from(upvotes)
           .innerJoin(papers, eq(papers.id, upvotes.paperId))
           .where(and(eq(upvotes.userId, userId), keysetCondition(upvotedPapersOrder, request)))

@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { TrendingSettings } from '../../config';
 import type { Database } from '../../db/client';
-import { papers, upvotes, type PaperRow } from '../../db/schema';
+import { paperColumns, papers, upvotes, type PaperRow } from '../../db/schema';
 import { AppError } from '../../errors';
 import { recomputeTrendingKeys } from '../trending/recompute';
 import { keyWithVote } from '../trending/trending-key';
@@ -26,7 +26,7 @@ export interface Vote {
 function withPaperLocked(db: Database, paperId: number, change: (tx: Database, paper: PaperRow) => Promise<VoteChange>) {
   return db.transaction(async (transaction) => {
     const tx = transaction as unknown as Database;
-    const [paper] = await tx.select().from(papers).where(eq(papers.id, paperId)).for('update');
+    const [paper] = await tx.select(paperColumns).from(papers).where(eq(papers.id, paperId)).for('update');
     if (!paper) throw new AppError('NOT_FOUND', 'No paper has this ID.');
     return change(tx, paper);
   });
@@ -54,7 +54,7 @@ export function addUpvote(db: Database, settings: TrendingSettings, vote: Vote):
         updatedAt: vote.at,
       })
       .where(eq(papers.id, vote.paperId))
-      .returning();
+      .returning(paperColumns);
     return { paper: updated!, changed: true };
   });
 }
@@ -75,7 +75,7 @@ export function removeUpvote(db: Database, settings: TrendingSettings, vote: Vot
       .set({ upvoteCount: sql`${papers.upvoteCount} - 1`, updatedAt: vote.at })
       .where(eq(papers.id, vote.paperId));
     await recomputeTrendingKeys(tx, settings, [vote.paperId]);
-    const [updated] = await tx.select().from(papers).where(eq(papers.id, vote.paperId));
+    const [updated] = await tx.select(paperColumns).from(papers).where(eq(papers.id, vote.paperId));
     return { paper: updated!, changed: true };
   });
 }
