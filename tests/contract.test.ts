@@ -8,7 +8,6 @@ const contractFile = new URL('../../shared/API.graphql', import.meta.url);
 
 /** Contract parts that later issues build; everything else must exist exactly as the contract says. */
 const NOT_YET_BUILT = new Set([
-  'Query.searchPapers',
 
   'Paper.comments',
   'Paper.similarPapers',

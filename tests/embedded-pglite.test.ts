@@ -78,4 +78,19 @@ describe('main queries on PGlite', () => {
     expect(detail.data!.author.papers.totalCount).toBe(detail.data!.author.paperCount);
     expect(detail.data!.node.id).toBe(top.authors[0].author.id);
   });
+
+  it('searches with full text, typos and snippets', async () => {
+    const top = (await request('{ trendingPapers(first: 1) { edges { node { arxivId title } } } }')).data!.trendingPapers.edges[0].node;
+    const exact = await request('query($q: String!) { searchPapers(query: $q, first: 3) { totalCount edges { snippet node { arxivId } } } }', {
+      q: top.title,
+    });
+    expect(exact.errors).toBeUndefined();
+    expect(exact.data!.searchPapers.edges[0].node.arxivId).toBe(top.arxivId);
+    expect(exact.data!.searchPapers.edges[0].snippet).toEqual(expect.any(String));
+    // Drop one letter of the longest word of the title: trigram similarity still finds it.
+    const longest = top.title.split(/\W+/).sort((a: string, b: string) => b.length - a.length)[0];
+    const typo = top.title.replace(longest, longest.slice(0, 2) + longest.slice(3));
+    const fuzzy = await request('query($q: String!) { searchPapers(query: $q, first: 5) { edges { node { arxivId } } } }', { q: typo });
+    expect(fuzzy.data!.searchPapers.edges.map((edge: any) => edge.node.arxivId)).toContain(top.arxivId);
+  });
 });

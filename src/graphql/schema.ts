@@ -7,6 +7,7 @@ import '../modules/organizations/organizations.graphql';
 import '../modules/users/users.graphql';
 import '../modules/accounts/accounts.graphql';
 import '../modules/upvotes/upvotes.graphql';
+import '../modules/search/search.graphql';
 
 /** Sorted, so the printed schema.graphql diffs cleanly. */
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -38,7 +38,18 @@ export function paperListArgs(arg: ArgBuilder<BuilderTypes>, defaultOrder: Paper
 
 export const PaperConnection = builder.connectionObject(
   { type: PaperRef, name: 'PaperConnection', description: 'A page of papers.' },
-  { name: 'PaperEdge', description: 'A paper in a page of papers.' },
+  {
+    name: 'PaperEdge',
+    description: 'A paper in a page of papers.',
+    fields: (t) => ({
+      snippet: t.string({
+        nullable: true,
+        description:
+          'In search results: an excerpt of the abstract with the matched words in <mark> tags, HTML-escaped otherwise. Null elsewhere.',
+        resolve: (edge) => (edge.node as { snippet?: string }).snippet ?? null,
+      }),
+    }),
+  },
 );
 
 const PaperAuthor = builder.objectRef<PaperAuthorView>('PaperAuthor').implement({
