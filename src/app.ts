@@ -1,6 +1,6 @@
 import { PothosValidationError } from '@pothos/core';
-import { GraphQLError } from 'graphql';
-import { createYoga, maskError as maskUnexpectedError, type YogaLogger } from 'graphql-yoga';
+import { GraphQLError, visit, type DocumentNode } from 'graphql';
+import { createYoga, maskError as maskUnexpectedError, type Plugin, type YogaLogger } from 'graphql-yoga';
 import type { JobQueue } from '../jobs/jobs';
 import type { AppConfig } from './config';
 import type { Database } from './db/client';
@@ -9,6 +9,7 @@ import type { Context } from './graphql/context';
 import { createLoaders } from './graphql/loaders';
 import { schema } from './graphql/schema';
 import type { Logger } from './logger';
+import { decoyHash } from './modules/accounts/accounts';
 import { findViewer } from './modules/accounts/sessions';
 import type { RateLimiter } from './rate-limit';
 
@@ -62,6 +63,7 @@ query Trending {
  * from any listener: tests call `app.fetch(new Request(...))`.
  */
 export function createApp({ db, config, logger, jobs, voteLimiter, clock = () => new Date() }: AppDependencies) {
+  void decoyHash(config.passwordHashCost);
   return createYoga({
     schema,
     context: async ({ request }): Promise<Context> => {
@@ -89,15 +91,7 @@ export function createApp({ db, config, logger, jobs, voteLimiter, clock = () =>
       },
     },
     plugins: [
-      {
-        // Postgres text cannot hold U+0000: refuse it at the door rather than fail inside SQL.
-        onParams({ params, setResult }) {
-          const nul = /\u0000|\\u0000/i;
-          if (nul.test(params.query ?? '') || nul.test(JSON.stringify(params.variables ?? {}))) {
-            setResult({ errors: [badUserInput('Strings may not contain the NUL character (U+0000).')] });
-          }
-        },
-      },
+      rejectNulCharacters,
       {
         // The root URL is where a newcomer lands: send them to GraphiQL.
         onRequest({ url, endResponse, fetchAPI }) {
@@ -109,6 +103,30 @@ export function createApp({ db, config, logger, jobs, voteLimiter, clock = () =>
 }
 
 export type App = ReturnType<typeof createApp>;
+
+/** Postgres text cannot hold U+0000: refuse it before execution rather than fail inside SQL. */
+const rejectNulCharacters: Plugin = {
+  onExecute({ args, setResultAndStopExecution }) {
+    if (holdsNulCharacter(args.document, args.variableValues)) {
+      setResultAndStopExecution({ errors: [badUserInput('Strings may not contain the NUL character (U+0000).')] });
+    }
+  },
+};
+
+/** Whether a string literal of the document or any variable value contains U+0000. */
+function holdsNulCharacter(document: DocumentNode, variables: unknown): boolean {
+  let found = false;
+  visit(document, {
+    StringValue(node) {
+      if (node.value.includes('\u0000')) found = true;
+    },
+  });
+  const inValue = (value: unknown): boolean =>
+    typeof value === 'string'
+      ? value.includes('\u0000')
+      : typeof value === 'object' && value !== null && Object.values(value).some(inValue);
+  return found || inValue(variables);
+}
 
 function yogaLogger(logger: Logger): YogaLogger {
   const child = logger.child({ component: 'yoga' });

@@ -171,3 +171,19 @@ describe('bearer tokens', () => {
     expect((await testApp.request('{ viewer { username } }')).data).toEqual({ viewer: null });
   });
 });
+
+describe('password hash cost', () => {
+  it('rehashes with the configured cost when an account logs in after the setting changed', async () => {
+    await signUp('grace', 'grace@example.org', 'cobol forever');
+    const stronger = createTestApp(database.db, { clock: () => now, config: { ...testConfig, passwordHashCost: 11 } });
+    try {
+      const response = await stronger.request(LOG_IN, { login: 'grace', password: 'cobol forever' });
+      expect(response.errors).toBeUndefined();
+      const [stored] = await database.db.select().from(users);
+      expect(stored!.passwordHash).toMatch(/^scrypt\$11\$/);
+      expect((await stronger.request(LOG_IN, { login: 'grace', password: 'cobol forever' })).errors).toBeUndefined();
+    } finally {
+      await stronger.close();
+    }
+  });
+});

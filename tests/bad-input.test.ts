@@ -67,6 +67,19 @@ describe('pagination arguments', () => {
     await expectBadInput(query, message);
   });
 
+  it.each([
+    ['an integer key beyond int4', ['UPVOTES', 2 ** 40, 1], 'UPVOTES'],
+    ['an id beyond int4', ['UPVOTES', 3, 2 ** 31], 'UPVOTES'],
+    ['a float key that is a string', ['TRENDING', '1e3', 1], 'TRENDING'],
+    ['a bare number as a time', ['PUBLISHED_AT', '1', 1], 'PUBLISHED_AT'],
+    ['a bare year as a time', ['PUBLISHED_AT', '2025', 1], 'PUBLISHED_AT'],
+    ['a time in prose', ['PUBLISHED_AT', 'March 7, 2025 10:00 PM GMT+0200', 1], 'PUBLISHED_AT'],
+    ['a time before year 0', ['PUBLISHED_AT', '-271821-04-20T00:00:00.000Z', 1], 'PUBLISHED_AT'],
+  ])('rejects a forged cursor with %s', async (_case, payload, order) => {
+    const after = Buffer.from(JSON.stringify(payload)).toString('base64url');
+    await expectBadInput(`query($after: String) { papers(after: $after, orderBy: ${order}) { totalCount } }`, /Invalid cursor/, { after });
+  });
+
   it('rejects a cursor made for another order, and a forged one', async () => {
     const page = await request(`{ papers(first: 1, orderBy: UPVOTES) { pageInfo { endCursor } } }`);
     const cursor = page.data!.papers.pageInfo.endCursor as string;
@@ -92,6 +105,9 @@ describe('dailyPapers selectors', () => {
     ['week 0', '{ dailyPapers(week: "2025-W00") { totalCount } }', /not an ISO week/],
     ['a week without W', '{ dailyPapers(week: "2025-46") { totalCount } }', /not an ISO week/],
     ['month 13', '{ dailyPapers(month: "2025-13") { totalCount } }', /not a month/],
+    ['the last day the calendar holds', '{ dailyPapers(date: "9999-12-31") { totalCount } }', /out of range/],
+    ['the last month the calendar holds', '{ dailyPapers(month: "9999-12") { totalCount } }', /not a month/],
+    ['the last week the calendar holds', '{ dailyPapers(week: "9999-W52") { totalCount } }', /not an ISO week/],
     ['a month with a day', '{ dailyPapers(month: "2025-11-01") { totalCount } }', /not a month/],
   ])('rejects %s', async (_case, query, message) => {
     await expectBadInput(query, message);
@@ -114,15 +130,28 @@ describe('NUL characters, which Postgres text cannot hold', () => {
   it.each([
     ['in a variable', 'query($name: String!) { organization(name: $name) { name } }', { name: 'OP\u0000PO' }],
     ['in a literal', '{ user(username: "ada\\u0000") { username } }', undefined],
+    ['in a literal with a braced escape', '{ organization(name: "a\\u{0}b") { name } }', undefined],
     ['in a filter', 'query($k: String) { papers(filter: { keyword: $k }) { totalCount } }', { k: '\u0000' }],
   ])('are rejected %s', async (_case, query, variables) => {
     await expectBadInput(query, /NUL character/, variables);
   });
+
+  it('while the six characters "\\u0000" are just text', async () => {
+    const response = await request('query($name: String!) { organization(name: $name) { name } }', { name: 'a\\u0000b' });
+    expect(response.errors).toBeUndefined();
+    expect(response.data).toEqual({ organization: null });
+  });
 });
 
 describe('filters', () => {
-  it('rejects a date-time without a time zone', async () => {
-    await expectBadInput('{ papers(filter: { publishedAfter: "2025-11-12T10:00:00" }) { totalCount } }', /time zone/);
+  it.each([
+    ['without a time zone', '2025-11-12T10:00:00', /time zone/],
+    ['on 30 February', '2025-02-30T00:00:00Z', /not an ISO-8601 date-time/],
+    ['at 24:00', '2025-01-01T24:00:00Z', /not an ISO-8601 date-time/],
+    ['in year 0', '0000-01-01T00:00:00Z', /out of range/],
+    ['that lands in year 10000', '9999-12-31T23:59:59-23:59', /out of range/],
+  ])('rejects a date-time %s', async (_case, value, message) => {
+    await expectBadInput('query($t: DateTime) { papers(filter: { publishedAfter: $t }) { totalCount } }', message, { t: value });
   });
 });
 

@@ -8,21 +8,19 @@ const contractFile = new URL('../../shared/API.graphql', import.meta.url);
 
 /** Contract parts that later issues build; everything else must exist exactly as the contract says. */
 const NOT_YET_BUILT = new Set([
-
   'Paper.comments',
   'Paper.similarPapers',
-  'Paper.upvoters',
-  'User.upvotedPapers',
   'User.recommendedPapers',
-  'UserConnection',
-  'UserEdge',
   'Comment',
   'CommentConnection',
   'CommentEdge',
-  'AuthPayload',
   'DigestFrequency',
-  'Mutation',
   'SubmitPaperInput',
+  'Mutation.submitPaper',
+  'Mutation.addComment',
+  'Mutation.subscribeToDigest',
+  'Mutation.confirmDigestSubscription',
+  'Mutation.unsubscribeFromDigest',
 ]);
 
 describe.runIf(existsSync(contractFile))('the public contract (shared/API.graphql)', () => {

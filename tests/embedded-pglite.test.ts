@@ -93,4 +93,20 @@ describe('main queries on PGlite', () => {
     const fuzzy = await request('query($q: String!) { searchPapers(query: $q, first: 5) { edges { node { arxivId } } } }', { q: typo });
     expect(fuzzy.data!.searchPapers.edges.map((edge: any) => edge.node.arxivId)).toContain(top.arxivId);
   });
+
+  it('signs up and upvotes, with exact counts under concurrent votes', async () => {
+    const signUp = await request(
+      'mutation { signUp(username: "pglite-user", email: "pglite@example.org", password: "correct horse") { token } }',
+    );
+    expect(signUp.errors).toBeUndefined();
+    const { token } = signUp.data!.signUp;
+    const paper = (await request('{ papers(first: 1, orderBy: PUBLISHED_AT) { edges { node { id upvotes } } } }')).data!.papers.edges[0].node;
+    const votes = await Promise.all(
+      Array.from({ length: 5 }, () => request('mutation($id: ID!) { upvotePaper(paperId: $id) { upvotes viewerHasUpvoted } }', { id: paper.id }, token)),
+    );
+    expect(votes.map((vote) => vote.errors)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect(votes.map((vote) => vote.data!.upvotePaper.upvotes)).toEqual(Array(5).fill(paper.upvotes + 1));
+    const removed = await request('mutation($id: ID!) { removeUpvote(paperId: $id) { upvotes viewerHasUpvoted } }', { id: paper.id }, token);
+    expect(removed.data!.removeUpvote).toEqual({ upvotes: paper.upvotes, viewerHasUpvoted: false });
+  });
 });

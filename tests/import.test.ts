@@ -259,6 +259,32 @@ describe('importing Hugging Face daily papers', () => {
     ]);
   });
 
+  it('reports values the database could not store, and still loads the rest in the same batch', async () => {
+    const fixture = await loadFixture();
+    const valid = fixture[5]!;
+    const variant = (change: (paper: FixtureItem['paper']) => void, id: string): FixtureItem => {
+      const item = structuredClone(valid);
+      item.paper.id = id;
+      change(item.paper);
+      return item;
+    };
+    const result = await importDailyPapers(database.db, settings, [
+      variant((paper) => (paper.title = 'Nul\u0000title'), '2501.00011'),
+      variant((paper) => (paper.upvotes = 2 ** 40), '2501.00012'),
+      variant((paper) => (paper.publishedAt = '0000-01-01T00:00:00Z'), '2501.00013'),
+      variant((paper) => (paper.authors[0]!.name = 'x'.repeat(3000)), '2501.00014'),
+      valid,
+    ]);
+    expect(result.problems.map((problem) => [problem.index, problem.message])).toEqual([
+      [0, 'paper.title: contains a NUL character'],
+      [1, 'paper.upvotes: Too big: expected number to be <=2147483647'],
+      [2, 'paper.publishedAt: expected a time in the years 1000 to 9998'],
+      [3, 'paper.authors[0].name: at most 500 characters'],
+    ]);
+    expect(result.imported).toBe(1);
+    expect(await database.db.$count(papers)).toBe(1);
+  });
+
   it('reports a file that is not an array as a single problem and stores nothing', async () => {
     expect(parseDailyPapersItems({ papers: [] })).toEqual({
       records: [],

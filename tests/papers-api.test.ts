@@ -198,9 +198,9 @@ describe('papers(orderBy)', () => {
     expect(beta.upvotes).toBe(3);
   });
 
-  it('returns an empty page for first: 0 and still counts', async () => {
+  it('returns an empty page for first: 0 that still counts and says more follow', async () => {
     const response = await request(`{ papers(first: 0) { totalCount edges { cursor } pageInfo { hasNextPage startCursor } } }`);
-    expect(response.data!.papers).toEqual({ totalCount: 29, edges: [], pageInfo: { hasNextPage: false, startCursor: null } });
+    expect(response.data!.papers).toEqual({ totalCount: 29, edges: [], pageInfo: { hasNextPage: true, startCursor: null } });
   });
 });
 

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createBullJobQueue } from '../jobs/bullmq';
-import { papers, upvotes } from '../src/db/schema';
+import { authors, paperAuthors, papers, upvotes } from '../src/db/schema';
 import { createLogger } from '../src/logger';
 import { recomputeTrendingKeys } from '../src/modules/trending/recompute';
 import { trendingKey } from '../src/modules/trending/trending-key';
@@ -101,6 +101,17 @@ describe('upvotePaper and removeUpvote', () => {
     const { token } = await userWithToken(database.db, 'ada');
     await testApp.request(UPVOTE, { id: paperId }, token);
     expect((await storedPaper()).trendingKey).toBeGreaterThan(paper.trendingKey);
+    expect(await recomputeTrendingKeys(database.db, trending)).toEqual([]);
+  });
+
+  it("gives no weight to a verified author's upvote, here and in the recompute", async () => {
+    const { user, token } = await userWithToken(database.db, 'the-author');
+    const [authorship] = await database.db.select().from(paperAuthors).where(eq(paperAuthors.paperId, paperRowId));
+    await database.db.update(authors).set({ userId: user.id }).where(eq(authors.id, authorship!.authorId));
+    const before = (await storedPaper()).trendingKey;
+    const response = await testApp.request(UPVOTE, { id: paperId }, token);
+    expect(response.data!.upvotePaper.upvotes).toBe(5);
+    expect((await storedPaper()).trendingKey).toBe(before);
     expect(await recomputeTrendingKeys(database.db, trending)).toEqual([]);
   });
 

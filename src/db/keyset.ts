@@ -68,21 +68,27 @@ export function decodeCursor<Row>(order: KeysetOrder<Row>, cursor: string): Posi
     throw invalidCursor(cursor, `it was made for the ${String(name)} order, not ${order.name}`);
   }
   const id = rest.pop();
-  if (!Number.isSafeInteger(id) || (id as number) < 1) throw invalidCursor(cursor, 'not a cursor of this API');
+  if (!isInt4(id) || (id as number) < 1) throw invalidCursor(cursor, 'not a cursor of this API');
   order.keys.forEach((key, index) => {
     if (!isValidKeyValue(key.type, rest[index])) throw invalidCursor(cursor, 'not a cursor of this API');
   });
   return { values: rest as KeyValue[], id: id as number };
 }
 
+const isInt4 = (value: unknown) => Number.isInteger(value) && Math.abs(value as number) <= 2 ** 31 - 1;
+
+/** Exactly what encodeCursor writes: nothing a forged cursor could make Postgres reject. */
 function isValidKeyValue(type: KeyType, value: unknown): boolean {
   switch (type) {
     case 'float8':
       return typeof value === 'number' && Number.isFinite(value);
     case 'int4':
-      return Number.isSafeInteger(value);
+      return isInt4(value);
     case 'timestamptz':
-      return typeof value === 'string' && (value === '-infinity' || !Number.isNaN(Date.parse(value)));
+      return (
+        value === '-infinity' ||
+        (typeof value === 'string' && /^\d{4}-/.test(value) && !Number.isNaN(Date.parse(value)) && new Date(value).toISOString() === value)
+      );
   }
 }
 

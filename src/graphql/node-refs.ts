@@ -2,7 +2,7 @@ import { findAuthorsByIds } from '../modules/authors/authors.queries';
 import { findOrganizationsByIds } from '../modules/organizations/organizations.queries';
 import { findPapersByIds } from '../modules/papers/papers.queries';
 import { findUsersByIds } from '../modules/users/users.queries';
-import type { AuthorRow, OrganizationRow, PaperRow, UserRow } from '../db/schema';
+import type { AuthorRow, OrganizationRow, PaperRow, UserProfile } from '../db/schema';
 import { builder } from './builder';
 
 // The node types are declared here and implemented in their modules, so the
@@ -30,7 +30,7 @@ export const OrganizationRef = builder.loadableNodeRef<OrganizationRow, number, 
   sort: (organization) => organization.id,
 });
 
-export const UserRef = builder.loadableNodeRef<UserRow, number, number>('User', {
+export const UserRef = builder.loadableNodeRef<UserProfile, number, number>('User', {
   id: { resolve: (user) => user.id, ...numericId },
   load: (ids: number[], context) => findUsersByIds(context.db, ids),
   sort: (user) => user.id,

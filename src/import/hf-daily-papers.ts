@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { TrendingSettings } from '../config';
 import type { Database } from '../db/client';
+import { YEARS } from '../calendar';
 import { normalizeArxivId } from '../modules/papers/arxiv-id';
 import { savePapers, type PaperRecord } from '../modules/papers/save-papers';
 
@@ -29,13 +30,31 @@ const blankAsNull = (value: unknown) => (typeof value === 'string' ? value.trim(
 
 const requiredError = (issue: { input?: unknown }) => (issue.input == null ? 'required' : undefined);
 
-const requiredText = z.preprocess(blankAsNull, z.string({ error: requiredError }));
-const optionalText = z.preprocess(blankAsNull, z.string().nullish());
+// Bounds that keep every value storable: Postgres text holds no NUL, a btree entry
+// (author and organization names are unique) at most about 2.7 kB, an integer 2^31-1.
+const TEXT_LIMIT = 100_000;
+const NAME_LIMIT = 500;
+const storableText = (limit: number) =>
+  z
+    .string({ error: requiredError })
+    .max(limit, `at most ${limit} characters`)
+    .refine((text) => !text.includes('\u0000'), 'contains a NUL character');
+
+const requiredText = z.preprocess(blankAsNull, storableText(TEXT_LIMIT));
+const optionalText = z.preprocess(blankAsNull, storableText(TEXT_LIMIT).nullish());
+const requiredName = z.preprocess(blankAsNull, storableText(NAME_LIMIT));
+const optionalName = z.preprocess(blankAsNull, storableText(NAME_LIMIT).nullish());
 const timeError = (issue: { input?: unknown }) => requiredError(issue) ?? 'expected an ISO 8601 date-time with a time zone';
-const isoTime = z.iso.datetime({ offset: true, error: timeError }).transform((value) => new Date(value));
+const isoTime = z.iso
+  .datetime({ offset: true, error: timeError })
+  .transform((value) => new Date(value))
+  .refine(
+    (time) => time.getUTCFullYear() >= YEARS.first && time.getUTCFullYear() <= YEARS.last,
+    `expected a time in the years ${YEARS.first} to ${YEARS.last}`,
+  );
 const requiredTime = z.preprocess(blankAsNull, isoTime);
 const optionalTime = z.preprocess(blankAsNull, isoTime.nullish());
-const count = z.number().int().nonnegative().nullish();
+const count = z.number().int().nonnegative().max(2 ** 31 - 1).nullish();
 
 const arxivId = requiredText.transform((id, context) => {
   const normalized = normalizeArxivId(id);
@@ -46,10 +65,10 @@ const arxivId = requiredText.transform((id, context) => {
   return normalized;
 });
 
-const organization = z.object({ name: optionalText, fullname: optionalText, avatar: optionalText }).nullish();
+const organization = z.object({ name: optionalName, fullname: optionalText, avatar: optionalText }).nullish();
 
 /** item.submittedBy names the user `name`; paper.submittedOnDailyBy names it `user`. */
-const submitter = z.object({ name: optionalText, user: optionalText, fullname: optionalText, avatarUrl: optionalText }).nullish();
+const submitter = z.object({ name: optionalName, user: optionalName, fullname: optionalText, avatarUrl: optionalText }).nullish();
 
 type Organization = z.infer<typeof organization>;
 type Submitter = z.infer<typeof submitter>;
@@ -61,7 +80,7 @@ export const dailyPapersItemSchema = z
       id: arxivId,
       title: requiredText,
       summary: optionalText,
-      authors: z.array(z.object({ name: requiredText, hidden: z.boolean().nullish() })).nullish(),
+      authors: z.array(z.object({ name: requiredName, hidden: z.boolean().nullish() })).nullish(),
       publishedAt: requiredTime,
       submittedOnDailyAt: optionalTime,
       submittedOnDailyBy: submitter,
@@ -70,7 +89,7 @@ export const dailyPapersItemSchema = z
       githubStars: count,
       projectPage: optionalText,
       ai_summary: optionalText,
-      ai_keywords: z.array(z.string()).nullish(),
+      ai_keywords: z.array(storableText(NAME_LIMIT)).nullish(),
       organization,
     }, { error: requiredError }),
     thumbnail: optionalText,

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { getTableColumns, sql } from 'drizzle-orm';
 import { integer, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { timestampMs } from './columns';
 
@@ -24,3 +24,8 @@ export const users = pgTable(
 );
 
 export type UserRow = typeof users.$inferSelect;
+
+/** What the API may show of a user: no email, no password hash. */
+const { email: _email, passwordHash: _passwordHash, ...profileColumns } = getTableColumns(users);
+export const userProfileColumns = profileColumns;
+export type UserProfile = Omit<UserRow, 'email' | 'passwordHash'>;

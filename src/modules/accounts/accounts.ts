@@ -4,7 +4,7 @@ import type { AppConfig } from '../../config';
 import type { Database } from '../../db/client';
 import { users, type UserRow } from '../../db/schema';
 import { AppError, badUserInput } from '../../errors';
-import { hashPassword, verifyPassword } from './passwords';
+import { hashCost, hashPassword, verifyPassword } from './passwords';
 import { createSession } from './sessions';
 
 const USERNAME = /^[A-Za-z0-9_-]{3,30}$/;
@@ -24,8 +24,18 @@ export interface AuthResult {
   user: UserRow;
 }
 
-/** Compared against when the account does not exist, so a failed logIn takes as long either way. */
-let decoyHash: Promise<string> | undefined;
+/** Hashes compared against when the account does not exist, so a failed logIn takes as long either way; by cost. */
+const decoyHashes = new Map<number, Promise<string>>();
+
+/** The decoy for `cost`, computed once; call at start so the first unknown login is not the slow one. */
+export function decoyHash(cost: number): Promise<string> {
+  let hash = decoyHashes.get(cost);
+  if (!hash) {
+    hash = hashPassword('decoy password', cost);
+    decoyHashes.set(cost, hash);
+  }
+  return hash;
+}
 
 const invalidCredentials = () => new AppError('UNAUTHENTICATED', 'Wrong username, email or password.');
 
@@ -80,8 +90,14 @@ export async function logIn(
     .from(users)
     .where(or(eq(sql`lower(${users.username})`, identifier), eq(sql`lower(${users.email})`, identifier)))
     .limit(1);
-  decoyHash ??= hashPassword('decoy password', config.passwordHashCost);
-  const matches = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash));
+  const matches = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash(config.passwordHashCost)));
   if (!user?.passwordHash || !matches) throw invalidCredentials();
+  if (hashCost(user.passwordHash) !== config.passwordHashCost) {
+    // The cost setting changed: bring this hash up to it, so every account takes as long to check.
+    await db
+      .update(users)
+      .set({ passwordHash: await hashPassword(input.password, config.passwordHashCost) })
+      .where(eq(users.id, user.id));
+  }
   return { token: await createSession(db, user.id, now, config.sessionTtlDays), user };
 }

@@ -35,3 +35,8 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const actual = await derive(password, Buffer.from(salt, 'base64'), optionsFor(Number(log2Cost), Number(blockSize), Number(parallelism)));
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
+
+/** The log2 cost a stored hash was made with. */
+export function hashCost(stored: string): number {
+  return Number(stored.split('$')[1]);
+}

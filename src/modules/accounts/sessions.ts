@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { sessions, users, type UserRow } from '../../db/schema';
+import { sessions, userProfileColumns, users, type UserProfile } from '../../db/schema';
 
 /** The prefix makes a leaked token recognizable to secret scanners. */
 const TOKEN_PREFIX = 'dp_';
@@ -9,7 +9,7 @@ const TOKEN_PREFIX = 'dp_';
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export interface Viewer {
-  user: UserRow;
+  user: UserProfile;
   sessionId: number;
 }
 
@@ -28,7 +28,7 @@ export async function createSession(db: Database, userId: number, now: Date, ttl
 /** The user behind a bearer token, unless the session is unknown, revoked or expired. */
 export async function findViewer(db: Database, token: string, now: Date): Promise<Viewer | undefined> {
   const [row] = await db
-    .select({ user: users, sessionId: sessions.id })
+    .select({ user: userProfileColumns, sessionId: sessions.id })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(and(eq(sessions.tokenHash, hashToken(token)), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)));

@@ -1,4 +1,5 @@
 import { badUserInput } from '../../errors';
+import { YEARS } from '../../calendar';
 
 /** A half-open UTC interval [from, until) of Daily Papers submission times. */
 export interface DailyWindow {
@@ -32,8 +33,10 @@ function isoWeekWindow(week: string): DailyWindow {
   const match = /^(\d{4})-W(\d{2})$/.exec(week);
   const year = Number(match?.[1]);
   const number = Number(match?.[2]);
-  if (!match || year < 1000 || number < 1 || number > isoWeeksInYear(year)) {
-    throw badUserInput(`"${week}" is not an ISO week: expected YYYY-Www, e.g. "2025-W46", with a week that exists in that year.`);
+  if (!match || year < YEARS.first || year > YEARS.last || number < 1 || number > isoWeeksInYear(year)) {
+    throw badUserInput(
+      `"${week}" is not an ISO week: expected YYYY-Www, e.g. "2025-W46", with a week that exists in that year (${YEARS.first} to ${YEARS.last}).`,
+    );
   }
   // Week 1 is the week holding January 4th; weeks start on Monday.
   const january4 = Date.UTC(year, 0, 4);
@@ -53,8 +56,8 @@ function monthWindow(month: string): DailyWindow {
   const match = /^(\d{4})-(\d{2})$/.exec(month);
   const year = Number(match?.[1]);
   const index = Number(match?.[2]) - 1;
-  if (!match || year < 1000 || index < 0 || index > 11) {
-    throw badUserInput(`"${month}" is not a month: expected YYYY-MM, e.g. "2025-11".`);
+  if (!match || year < YEARS.first || year > YEARS.last || index < 0 || index > 11) {
+    throw badUserInput(`"${month}" is not a month: expected YYYY-MM, e.g. "2025-11", in the years ${YEARS.first} to ${YEARS.last}.`);
   }
   return { from: new Date(Date.UTC(year, index, 1)), until: new Date(Date.UTC(year, index + 1, 1)) };
 }

@@ -68,7 +68,7 @@ export async function listPapers(
   order: PaperOrder,
   request: PageRequest,
 ): Promise<Page<PaperRow>> {
-  const fetched = request.size === 0 ? [] : await selectPaperPage(db, criteria, order, request);
+  const fetched = await selectPaperPage(db, criteria, order, request);
   return toPage(paperOrders[order], request, fetched);
 }
 

@@ -91,15 +91,12 @@ function searchOrder(terms: SearchTerms): KeysetOrder<SearchResult> {
 export async function searchPapers(db: Database, query: string, request: PageRequest): Promise<Page<SearchResult>> {
   const terms = termsOf(query);
   const order = searchOrder(terms);
-  const fetched =
-    request.size === 0
-      ? []
-      : await db
-          .select({ ...paperColumns, score: scoreOf(terms) })
-          .from(papers)
-          .where(and(matchesOf(terms), keysetCondition(order, request)))
-          .orderBy(...keysetOrderBy(order, request))
-          .limit(request.size + 1);
+  const fetched = await db
+    .select({ ...paperColumns, score: scoreOf(terms) })
+    .from(papers)
+    .where(and(matchesOf(terms), keysetCondition(order, request)))
+    .orderBy(...keysetOrderBy(order, request))
+    .limit(request.size + 1);
   return toPage(order, request, fetched);
 }
 

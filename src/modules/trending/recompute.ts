@@ -4,6 +4,17 @@ import type { Database } from '../../db/client';
 import { queryRows } from '../../db/rows';
 import { TRENDING_EPOCH_HOURS, decayRates } from './trending-key';
 
+/**
+ * Whether a vote weighs 1 in trending: not when cast by the paper's submitter
+ * or by a verified (claimed) author of the paper. Shared by the vote path and
+ * the recompute so both apply the same rule.
+ */
+export function voteWeighs(paperId: SQL, voterId: SQL, submitterId: SQL): SQL<boolean> {
+  return sql<boolean>`(${voterId} is distinct from ${submitterId} and not exists (
+    select 1 from paper_authors pa join authors a on a.id = pa.author_id
+    where pa.paper_id = ${paperId} and a.user_id = ${voterId}))`;
+}
+
 /** Keys closer than this to their recomputed value are left alone. */
 const DRIFT_TOLERANCE = 1e-9;
 
@@ -14,8 +25,7 @@ const hoursSql = (time: SQL) => sql`(extract(epoch from ${time})::float8 / 3600.
  * Recomputes K set-based from the vote rows (for every paper, or those in
  * `paperIds`), writes the keys that drifted and returns their ids. Log-sum-exp
  * is taken as m + ln(sum(exp(x - m))) with exp()'s argument clamped, because
- * Postgres raises on exp() underflow. An upvote by the paper's submitter
- * weighs 0.
+ * Postgres raises on exp() underflow. Votes weigh as voteWeighs() says.
  *
  * A vote committed between this statement's snapshot and its write changes
  * the stored key; the write then skips that paper (the key it read is no
@@ -38,7 +48,7 @@ export async function recomputeTrendingKeys(
         union all
         select u.paper_id, ${lambda}::float8 * ${hoursSql(sql`u.created_at`)}
         from upvotes u join papers p on p.id = u.paper_id
-        where ${scope} and u.user_id is distinct from p.submitted_by_id
+        where ${scope} and ${voteWeighs(sql`u.paper_id`, sql`u.user_id`, sql`p.submitted_by_id`)}
       ),
       keys as (
         select t.paper_id, max(t.m) + ln(sum(exp(greatest(t.x - t.m, -700)))) as k, read.trending_key as read_key

@@ -1,4 +1,3 @@
-import { enqueueInBackground } from '../../../jobs/jobs';
 import { builder } from '../../graphql/builder';
 import { pageRequestFrom, toConnection } from '../../graphql/connection';
 import type { Context } from '../../graphql/context';
@@ -6,7 +5,7 @@ import { PaperRef, UserRef } from '../../graphql/node-refs';
 import { requireViewer } from '../accounts/accounts.graphql';
 import { PaperConnection } from '../papers/papers.graphql';
 import { addUpvote, removeUpvote, type VoteChange } from './upvotes';
-import { countUpvotesOfPaper, countUpvotesOfUser, listUpvotedPapers, listUpvoters } from './upvotes.queries';
+import { countUpvotesOfUser, listUpvotedPapers, listUpvoters } from './upvotes.queries';
 
 const UserConnection = builder.connectionObject(
   { type: UserRef, name: 'UserConnection', description: 'A page of users.' },
@@ -20,7 +19,8 @@ builder.objectField(PaperRef, 'upvoters', (t) =>
     args: t.arg.connectionArgs(),
     resolve: async (paper, args, context) => {
       const page = await listUpvoters(context.db, paper.id, pageRequestFrom(args));
-      return toConnection(page, () => countUpvotesOfPaper(context.db, paper.id));
+      // The rows behind upvoteCount, without the imported votes that have no voter.
+      return toConnection(page, async () => paper.upvoteCount - paper.upvoteBaseline);
     },
   }),
 );
@@ -43,18 +43,13 @@ type VoteAction = typeof addUpvote | typeof removeUpvote;
 async function vote(context: Context, paperId: number, action: VoteAction, upvoted: boolean) {
   const { user } = requireViewer(context);
   await context.voteLimiter.consume(String(user.id));
-  const { paper, changed }: VoteChange = await action(context.db, context.config.trending, {
+  const { paper }: VoteChange = await action(context.db, context.config.trending, {
     paperId,
     userId: user.id,
     at: context.now,
   });
-  context.loaders.viewerUpvoted.prime(paper.id, upvoted);
-  if (changed) {
-    // A check of this paper's key from its vote rows, coalesced per paper while one is waiting.
-    enqueueInBackground(context.jobs, context.logger, 'refresh-paper-trending', { paperId: paper.id }, {
-      deduplicationId: `paper:${paper.id}`,
-    });
-  }
+  // clear() first: prime() keeps a value already loaded earlier in this request.
+  context.loaders.viewerUpvoted.clear(paper.id).prime(paper.id, upvoted);
   return paper;
 }
 

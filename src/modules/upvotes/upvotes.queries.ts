@@ -1,14 +1,14 @@
-import { and, count, eq, getTableColumns, inArray } from 'drizzle-orm';
+import { and, count, eq, inArray } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { keysetCondition, keysetOrderBy, toPage, type KeysetOrder, type Page, type PageRequest } from '../../db/keyset';
-import { paperColumns, papers, upvotes, users, type PaperRow, type UserRow } from '../../db/schema';
+import { paperColumns, papers, upvotes, userProfileColumns, users, type PaperRow, type UserProfile } from '../../db/schema';
 
 /** A row of a vote list: the voter or the paper, with when the vote was cast. */
 export type Voted<Row> = Row & { votedAt: Date };
 
 /** Most recent vote first; served by upvotes_paper_recent_idx. */
-const upvotersOrder: KeysetOrder<Voted<UserRow>> = {
-  name: 'UPVOTED_AT',
+const upvotersOrder: KeysetOrder<Voted<UserProfile>> = {
+  name: 'UPVOTERS',
   keys: [{ expression: upvotes.createdAt, type: 'timestamptz', valueOf: (row) => row.votedAt.toISOString() }],
   id: upvotes.userId,
   idOf: (row) => row.id,
@@ -16,47 +16,36 @@ const upvotersOrder: KeysetOrder<Voted<UserRow>> = {
 
 /** Most recent vote first; served by upvotes_user_recent_idx. */
 const upvotedPapersOrder: KeysetOrder<Voted<PaperRow>> = {
-  name: 'UPVOTED_AT',
+  name: 'UPVOTED_PAPERS',
   keys: [{ expression: upvotes.createdAt, type: 'timestamptz', valueOf: (row) => row.votedAt.toISOString() }],
   id: upvotes.paperId,
   idOf: (row) => row.id,
 };
 
-export async function listUpvoters(db: Database, paperId: number, request: PageRequest): Promise<Page<Voted<UserRow>>> {
-  const fetched =
-    request.size === 0
-      ? []
-      : await db
-          .select({ ...getTableColumns(users), votedAt: upvotes.createdAt })
-          .from(upvotes)
-          .innerJoin(users, eq(users.id, upvotes.userId))
-          .where(and(eq(upvotes.paperId, paperId), keysetCondition(upvotersOrder, request)))
-          .orderBy(...keysetOrderBy(upvotersOrder, request))
-          .limit(request.size + 1);
+export async function listUpvoters(db: Database, paperId: number, request: PageRequest): Promise<Page<Voted<UserProfile>>> {
+  const fetched = await db
+    .select({ ...userProfileColumns, votedAt: upvotes.createdAt })
+    .from(upvotes)
+    .innerJoin(users, eq(users.id, upvotes.userId))
+    .where(and(eq(upvotes.paperId, paperId), keysetCondition(upvotersOrder, request)))
+    .orderBy(...keysetOrderBy(upvotersOrder, request))
+    .limit(request.size + 1);
   return toPage(upvotersOrder, request, fetched);
 }
 
 export async function listUpvotedPapers(db: Database, userId: number, request: PageRequest): Promise<Page<Voted<PaperRow>>> {
-  const fetched =
-    request.size === 0
-      ? []
-      : await db
-          .select({ ...paperColumns, votedAt: upvotes.createdAt })
-          .from(upvotes)
-          .innerJoin(papers, eq(papers.id, upvotes.paperId))
-          .where(and(eq(upvotes.userId, userId), keysetCondition(upvotedPapersOrder, request)))
-          .orderBy(...keysetOrderBy(upvotedPapersOrder, request))
-          .limit(request.size + 1);
+  const fetched = await db
+    .select({ ...paperColumns, votedAt: upvotes.createdAt })
+    .from(upvotes)
+    .innerJoin(papers, eq(papers.id, upvotes.paperId))
+    .where(and(eq(upvotes.userId, userId), keysetCondition(upvotedPapersOrder, request)))
+    .orderBy(...keysetOrderBy(upvotedPapersOrder, request))
+    .limit(request.size + 1);
   return toPage(upvotedPapersOrder, request, fetched);
 }
 
 export async function countUpvotesOfUser(db: Database, userId: number): Promise<number> {
   const [row] = await db.select({ total: count() }).from(upvotes).where(eq(upvotes.userId, userId));
-  return row?.total ?? 0;
-}
-
-export async function countUpvotesOfPaper(db: Database, paperId: number): Promise<number> {
-  const [row] = await db.select({ total: count() }).from(upvotes).where(eq(upvotes.paperId, paperId));
   return row?.total ?? 0;
 }
 

@@ -1,9 +1,10 @@
 import { eq, sql } from 'drizzle-orm';
 import type { TrendingSettings } from '../../config';
 import type { Database } from '../../db/client';
+import { queryRows } from '../../db/rows';
 import { paperColumns, papers, upvotes, type PaperRow } from '../../db/schema';
 import { AppError } from '../../errors';
-import { recomputeTrendingKeys } from '../trending/recompute';
+import { recomputeTrendingKeys, voteWeighs } from '../trending/recompute';
 import { keyWithVote } from '../trending/trending-key';
 
 export interface VoteChange {
@@ -34,7 +35,7 @@ function withPaperLocked(db: Database, paperId: number, change: (tx: Database, p
 
 /**
  * Adds the user's upvote (idempotent) and updates the count and the trending
- * key in O(1). An upvote by the paper's submitter counts but weighs 0.
+ * key in O(1). An upvote by the paper's submitter or a verified author counts but weighs 0.
  */
 export function addUpvote(db: Database, settings: TrendingSettings, vote: Vote): Promise<VoteChange> {
   return withPaperLocked(db, vote.paperId, async (tx, paper) => {
@@ -44,13 +45,16 @@ export function addUpvote(db: Database, settings: TrendingSettings, vote: Vote):
       .onConflictDoNothing()
       .returning();
     if (!inserted) return { paper, changed: false };
-    const weighs = paper.submittedById !== vote.userId;
+    const [weight] = await queryRows<{ weighs: boolean }>(
+      tx,
+      sql`select ${voteWeighs(sql`${vote.paperId}::int`, sql`${vote.userId}::int`, sql`${paper.submittedById}::int`)} as weighs`,
+    );
     const start = paper.submittedAt ?? paper.publishedAt;
     const [updated] = await tx
       .update(papers)
       .set({
         upvoteCount: sql`${papers.upvoteCount} + 1`,
-        trendingKey: weighs ? keyWithVote(paper.trendingKey, start, vote.at, settings) : paper.trendingKey,
+        trendingKey: weight!.weighs ? keyWithVote(paper.trendingKey, start, vote.at, settings) : paper.trendingKey,
         updatedAt: vote.at,
       })
       .where(eq(papers.id, vote.paperId))

@@ -1,15 +1,15 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { users, type UserRow } from '../../db/schema';
+import { userProfileColumns, users, type UserProfile } from '../../db/schema';
 
-export async function findUsersByIds(db: Database, ids: readonly number[]): Promise<UserRow[]> {
-  return db.select().from(users).where(inArray(users.id, [...ids]));
+export async function findUsersByIds(db: Database, ids: readonly number[]): Promise<UserProfile[]> {
+  return db.select(userProfileColumns).from(users).where(inArray(users.id, [...ids]));
 }
 
 /** Usernames are unique regardless of case. */
-export async function findUserByUsername(db: Database, username: string): Promise<UserRow | undefined> {
+export async function findUserByUsername(db: Database, username: string): Promise<UserProfile | undefined> {
   const [user] = await db
-    .select()
+    .select(userProfileColumns)
     .from(users)
     .where(eq(sql`lower(${users.username})`, username.toLowerCase()));
   return user;
