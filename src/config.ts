@@ -33,6 +33,22 @@ const environmentSchema = z.object({
   SESSION_TTL_DAYS: positive.default(30),
   /** log2 of scrypt's N for new password hashes (15: 32 MiB and tens of milliseconds a hash). */
   PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(15),
+  /** logIn and signUp attempts per client address (and per login name) per minute. */
+  AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+  /** Where links in emails and feeds point: the site's public address. */
+  PUBLIC_URL: z.string().url().default('http://localhost:4000'),
+  /** The arXiv API (Atom) that submitPaper looks papers up in. */
+  ARXIV_API_URL: z.string().url().default('https://export.arxiv.org/api/query'),
+  ARXIV_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** A paper may be submitted up to this many days after its arXiv date. */
+  SUBMISSION_MAX_AGE_DAYS: z.coerce.number().int().min(0).default(14),
+  SUBMISSIONS_PER_USER_PER_DAY: z.coerce.number().int().min(1).default(5),
+  /** SMTP server for outgoing mail, e.g. smtp://user:pass@host:587; without it mail is written under DATA_DIR/outbox. */
+  SMTP_URL: z.string().min(1).optional(),
+  MAIL_FROM: z.string().min(3).default('Daily Papers <digest@localhost>'),
+  /** The UTC hour at which digests go out (DAILY on weekdays, WEEKLY on Mondays). */
+  DIGEST_HOUR_UTC: z.coerce.number().int().min(0).max(23).default(8),
+  DIGEST_PAPER_COUNT: z.coerce.number().int().min(1).max(50).default(10),
 });
 
 export interface TrendingSettings {
@@ -56,6 +72,12 @@ export interface AppConfig {
   voteRateLimitPerMinute: number;
   sessionTtlDays: number;
   passwordHashCost: number;
+  authRateLimitPerMinute: number;
+  publicUrl: string;
+  arxiv: { apiUrl: string; timeoutMs: number };
+  submissions: { maxAgeDays: number; perUserPerDay: number };
+  mail: { smtpUrl: string | undefined; from: string };
+  digest: { hourUtc: number; paperCount: number };
 }
 
 /** Reads the configuration from the environment; a bad value stops the process with a message naming it. */
@@ -85,5 +107,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     voteRateLimitPerMinute: env.VOTE_RATE_LIMIT_PER_MINUTE,
     sessionTtlDays: env.SESSION_TTL_DAYS,
     passwordHashCost: env.PASSWORD_HASH_COST,
+    authRateLimitPerMinute: env.AUTH_RATE_LIMIT_PER_MINUTE,
+    publicUrl: env.PUBLIC_URL.replace(/\/+$/, ''),
+    arxiv: { apiUrl: env.ARXIV_API_URL, timeoutMs: env.ARXIV_TIMEOUT_MS },
+    submissions: { maxAgeDays: env.SUBMISSION_MAX_AGE_DAYS, perUserPerDay: env.SUBMISSIONS_PER_USER_PER_DAY },
+    mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
+    digest: { hourUtc: env.DIGEST_HOUR_UTC, paperCount: env.DIGEST_PAPER_COUNT },
   };
 }

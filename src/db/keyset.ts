@@ -4,8 +4,9 @@ import { badUserInput } from '../errors';
 /**
  * Keyset (cursor) pagination: a page starts strictly after the row its cursor
  * names, in an order that ends with the row id, so pages never skip or repeat
- * rows and cost the same however deep they go (no OFFSET). Every order sorts
- * its keys descending; a btree index on the same keys serves both directions.
+ * rows and cost the same however deep they go (no OFFSET). An order sorts all
+ * its keys one way (newest first by default); a btree index on the same keys
+ * serves both directions of paging.
  */
 
 export type KeyType = 'float8' | 'int4' | 'timestamptz';
@@ -21,6 +22,8 @@ export interface SortKey<Row> {
 export interface KeysetOrder<Row> {
   /** Written into cursors, so a cursor is only used with the order that made it. */
   name: string;
+  /** 'desc' (the default): highest or newest first; 'asc': oldest first, as a discussion reads. */
+  sort?: 'asc' | 'desc';
   keys: SortKey<Row>[];
   id: AnyColumn;
   idOf(row: Row): number;
@@ -104,11 +107,15 @@ export function keysetCondition<Row>(order: KeysetOrder<Row>, request: PageReque
     ],
     sql`, `,
   );
-  return request.direction === 'forward' ? sql`(${columns}) < (${values})` : sql`(${columns}) > (${values})`;
+  return readsDescending(order, request) ? sql`(${columns}) < (${values})` : sql`(${columns}) > (${values})`;
 }
 
+/** Whether this page is read from the high end down: a descending order paged forward, or an ascending one paged back. */
+const readsDescending = <Row>(order: KeysetOrder<Row>, request: PageRequest) =>
+  (order.sort ?? 'desc') === 'desc' ? request.direction === 'forward' : request.direction === 'backward';
+
 export function keysetOrderBy<Row>(order: KeysetOrder<Row>, request: PageRequest): SQL[] {
-  const direction = request.direction === 'forward' ? sql`desc` : sql`asc`;
+  const direction = readsDescending(order, request) ? sql`desc` : sql`asc`;
   return [...order.keys.map((key) => key.expression), order.id].map((expression) => sql`${expression} ${direction}`);
 }
 

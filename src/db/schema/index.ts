@@ -6,3 +6,6 @@ export * from './upvotes';
 export * from './sessions';
 export * from './search';
 export * from './recommendations';
+export * from './comments';
+export * from './authorship-claims';
+export * from './digests';

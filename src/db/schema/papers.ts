@@ -41,6 +41,9 @@ export const papers = pgTable(
     upvoteBaseline: integer('upvote_baseline').notNull().default(0),
     /** upvoteBaseline plus the rows in upvotes. */
     upvoteCount: integer('upvote_count').notNull().default(0),
+    /** Comments counted by an import source, without their text; part of commentCount. */
+    commentBaseline: integer('comment_baseline').notNull().default(0),
+    /** commentBaseline plus the rows in comments. */
     commentCount: integer('comment_count').notNull().default(0),
     /** The forward-decay key K of DESIGN.md: ordering by it is the trending order at any time. */
     trendingKey: doublePrecision('trending_key').notNull(),

@@ -15,6 +15,8 @@ export const users = pgTable(
     avatarUrl: text('avatar_url'),
     email: text('email'),
     passwordHash: text('password_hash'),
+    /** 'admin' may approve authorship claims; everyone else is a 'member'. */
+    role: text('role', { enum: ['member', 'admin'] }).notNull().default('member'),
     createdAt: timestampMs('created_at').notNull().defaultNow(),
   },
   (t) => [

@@ -24,6 +24,7 @@ export interface PaperRecord {
   keywords: string[];
   /** Upvotes counted by the source, without voters. */
   upvoteBaseline: number;
+  /** Comments counted by the source, without their text. */
   commentCount: number;
 }
 
@@ -82,6 +83,7 @@ async function saveBatch(db: Database, settings: TrendingSettings, records: read
     keywords: [...new Set(record.keywords.map((keyword) => keyword.trim().toLowerCase()).filter(Boolean))],
     upvoteBaseline: record.upvoteBaseline,
     upvoteCount: record.upvoteBaseline,
+    commentBaseline: record.commentCount,
     commentCount: record.commentCount,
     trendingKey: trendingKey(
       { start: record.submittedAt ?? record.publishedAt, baseline: record.upvoteBaseline, voteTimes: [] },
@@ -103,7 +105,7 @@ async function saveBatch(db: Database, settings: TrendingSettings, records: read
     'ai_summary',
     'keywords',
     'upvote_baseline',
-    'comment_count',
+    'comment_baseline',
   ] as const;
   const changed = sql.join(
     [
@@ -122,6 +124,7 @@ async function saveBatch(db: Database, settings: TrendingSettings, records: read
         ...Object.fromEntries(sourceColumns.map((column) => [toCamel(column), sql.raw(`excluded.${column}`)])),
         // Local votes stay: the count is the new baseline plus the vote rows.
         upvoteCount: sql`excluded.upvote_baseline + (select count(*)::int from upvotes where upvotes.paper_id = papers.id)`,
+        commentCount: sql`excluded.comment_baseline + (select count(*)::int from comments where comments.paper_id = papers.id)`,
         updatedAt: sql`now()`,
       },
       setWhere: changed,
