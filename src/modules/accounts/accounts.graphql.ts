@@ -11,6 +11,13 @@ export function requireViewer(context: Context): Viewer {
   return context.viewer;
 }
 
+/** The signed-in viewer if they are an admin; UNAUTHENTICATED or FORBIDDEN otherwise. */
+export function requireAdmin(context: Context): Viewer {
+  const viewer = requireViewer(context);
+  if (viewer.user.role !== 'admin') throw new AppError('FORBIDDEN', 'Only admins may do this.');
+  return viewer;
+}
+
 const AuthPayload = builder.objectRef<AuthResult>('AuthPayload').implement({
   description: 'A new session.',
   fields: (t) => ({
