@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { PothosValidationError } from '@pothos/core';
 import { GraphQLError, visit, type DocumentNode } from 'graphql';
 import { createYoga, maskError as maskUnexpectedError, type Plugin, type YogaLogger } from 'graphql-yoga';
@@ -11,14 +12,14 @@ import { schema } from './graphql/schema';
 import type { Logger } from './logger';
 import { decoyHash } from './modules/accounts/accounts';
 import { findViewer } from './modules/accounts/sessions';
-import type { RateLimiter } from './rate-limit';
+import type { RateLimiters } from './rate-limit';
 
 export interface AppDependencies {
   db: Database;
   config: AppConfig;
   logger: Logger;
   jobs: JobQueue;
-  voteLimiter: RateLimiter;
+  limiters: RateLimiters;
   /** The clock requests run at; tests replay histories through it. */
   clock?: () => Date;
 }
@@ -62,14 +63,24 @@ query Trending {
  * The HTTP application (GraphQL at /graphql, GraphiQL in the browser), apart
  * from any listener: tests call `app.fetch(new Request(...))`.
  */
-export function createApp({ db, config, logger, jobs, voteLimiter, clock = () => new Date() }: AppDependencies) {
+export function createApp({ db, config, logger, jobs, limiters, clock = () => new Date() }: AppDependencies) {
   void decoyHash(config.passwordHashCost);
-  return createYoga({
+  return createYoga<{ req?: IncomingMessage }>({
     schema,
-    context: async ({ request }): Promise<Context> => {
+    context: async ({ request, req }): Promise<Context> => {
       const now = clock();
       const viewer = await viewerOf(request, db, now);
-      return { db, config, logger, now, viewer, jobs, voteLimiter, loaders: createLoaders(db, viewer?.user.id ?? null) };
+      return {
+        db,
+        config,
+        logger,
+        now,
+        viewer,
+        jobs,
+        limiters,
+        clientAddress: req?.socket.remoteAddress ?? 'unknown',
+        loaders: createLoaders(db, viewer?.user.id ?? null),
+      };
     },
     graphqlEndpoint: '/graphql',
     landingPage: false,

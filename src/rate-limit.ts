@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { AppConfig } from './config';
 import { AppError } from './errors';
 
 /** Takes one unit of `key`'s allowance or fails with RATE_LIMITED and a retry-after in seconds. */
@@ -45,3 +46,21 @@ export function createRateLimiter(limit: RateLimit, redis?: Redis): RateLimiter 
     },
   };
 }
+
+/** Every limit the API applies, from the settings; shared through Redis when there is one. */
+export function createRateLimiters(config: AppConfig, redis?: Redis) {
+  return {
+    /** Upvotes and removals per user. */
+    votes: createRateLimiter(
+      { name: 'votes', points: config.voteRateLimitPerMinute, durationSeconds: 60, action: 'votes' },
+      redis,
+    ),
+    /** logIn and signUp per client address, and logIn per login name. */
+    auth: createRateLimiter(
+      { name: 'auth', points: config.authRateLimitPerMinute, durationSeconds: 60, action: 'sign-in attempts' },
+      redis,
+    ),
+  };
+}
+
+export type RateLimiters = ReturnType<typeof createRateLimiters>;

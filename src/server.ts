@@ -6,7 +6,7 @@ import { loadConfig } from './config';
 import { openDatabase } from './db/client';
 import { isDatabaseEmpty, loadDemoData } from './demo/load-demo-data';
 import { createLogger } from './logger';
-import { createRateLimiter } from './rate-limit';
+import { createRateLimiters } from './rate-limit';
 
 /**
  * `npm start` serves the API and runs the job processors in one process;
@@ -35,10 +35,7 @@ const app = createApp({
   config,
   logger,
   jobs: jobs.queue,
-  voteLimiter: createRateLimiter(
-    { name: 'votes', points: config.voteRateLimitPerMinute, durationSeconds: 60, action: 'votes' },
-    redis,
-  ),
+  limiters: createRateLimiters(config, redis),
 });
 const server = createServer(app);
 

@@ -5,6 +5,7 @@ import { sessions, users } from '../src/db/schema';
 import { errorCodes, type GraphQLResponse } from './support/graphql-client';
 import { testConfig } from './support/fixtures';
 import { createTestApp } from './support/test-app';
+import { createRateLimiter } from '../src/rate-limit';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 let database: TestDatabase;
@@ -184,6 +185,28 @@ describe('password hash cost', () => {
       expect((await stronger.request(LOG_IN, { login: 'grace', password: 'cobol forever' })).errors).toBeUndefined();
     } finally {
       await stronger.close();
+    }
+  });
+});
+
+describe('sign-in rate limit', () => {
+  it('refuses more logIn attempts for one name than the limit allows, whatever the password', async () => {
+    await signUp('grace', 'grace@example.org', 'cobol forever');
+    const limited = createTestApp(database.db, {
+      clock: () => now,
+      limiters: { auth: createRateLimiter({ name: 'auth-test', points: 3, durationSeconds: 60, action: 'sign-in attempts' }) },
+    });
+    try {
+      const codes = [];
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        codes.push(errorCodes(await limited.request(LOG_IN, { login: 'grace', password: 'guess' })));
+      }
+      expect(codes).toEqual([['UNAUTHENTICATED'], ['UNAUTHENTICATED'], ['UNAUTHENTICATED']]);
+      const refused = await limited.request(LOG_IN, { login: 'grace', password: 'cobol forever' });
+      expect(errorCodes(refused)).toEqual(['RATE_LIMITED']);
+      expect(refused.errors![0]!.extensions!.retryAfter).toBeGreaterThan(0);
+    } finally {
+      await limited.close();
     }
   });
 });

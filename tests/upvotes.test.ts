@@ -159,7 +159,7 @@ describe('vote rate limit', () => {
   it('answers RATE_LIMITED with a retry-after once a user exceeds the limit, and counts nothing more', async () => {
     const limited = createTestApp(database.db, {
       clock: () => now,
-      voteLimiter: createRateLimiter({ name: 'votes-test', points: 3, durationSeconds: 60, action: 'votes' }),
+      limiters: { votes: createRateLimiter({ name: 'votes-test', points: 3, durationSeconds: 60, action: 'votes' }) },
     });
     try {
       const { token } = await userWithToken(database.db, 'eager');
@@ -193,7 +193,7 @@ describe('with Redis unreachable', () => {
       clock: () => now,
       logger,
       jobs: queue,
-      voteLimiter: createRateLimiter({ name: 'votes-offline', points: 5, durationSeconds: 60, action: 'votes' }, deadRedis),
+      limiters: { votes: createRateLimiter({ name: 'votes-offline', points: 5, durationSeconds: 60, action: 'votes' }, deadRedis) },
     });
     try {
       const { token } = await userWithToken(database.db, 'ada');

@@ -3,7 +3,7 @@ import type { AppConfig } from '../config';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
 import type { Viewer } from '../modules/accounts/sessions';
-import type { RateLimiter } from '../rate-limit';
+import type { RateLimiters } from '../rate-limit';
 import type { Loaders } from './loaders';
 
 /** What every resolver gets: the database and services are injected, never imported. */
@@ -18,5 +18,7 @@ export interface Context {
   /** Per-request batching of relations, so a page costs a fixed number of queries. */
   loaders: Loaders;
   jobs: JobQueue;
-  voteLimiter: RateLimiter;
+  limiters: RateLimiters;
+  /** The client's network address, for per-address limits. */
+  clientAddress: string;
 }

@@ -4,7 +4,7 @@ import { createApp } from '../../src/app';
 import type { AppConfig } from '../../src/config';
 import type { Database } from '../../src/db/client';
 import { createLogger, type Logger } from '../../src/logger';
-import { createRateLimiter, type RateLimiter } from '../../src/rate-limit';
+import { createRateLimiters, type RateLimiters } from '../../src/rate-limit';
 import { testConfig } from './fixtures';
 import { graphqlClient } from './graphql-client';
 
@@ -12,7 +12,7 @@ export interface TestAppOptions {
   config?: AppConfig;
   clock?: () => Date;
   jobs?: JobQueue;
-  voteLimiter?: RateLimiter;
+  limiters?: Partial<RateLimiters>;
   logger?: Logger;
 }
 
@@ -30,9 +30,7 @@ export function createTestApp(db: Database, options: TestAppOptions = {}) {
     logger,
     clock: options.clock,
     jobs: options.jobs ?? inProcess.queue,
-    voteLimiter:
-      options.voteLimiter ??
-      createRateLimiter({ name: 'votes', points: config.voteRateLimitPerMinute, durationSeconds: 60, action: 'votes' }),
+    limiters: { ...createRateLimiters(config), ...options.limiters },
   });
   return { app, request: graphqlClient(app), close: () => inProcess.close() };
 }

@@ -47,7 +47,10 @@ builder.mutationFields((t) => ({
       email: t.arg.string({ required: true, description: 'An email address, unique to this account.' }),
       password: t.arg.string({ required: true, description: 'At least 8 characters.' }),
     },
-    resolve: (_root, args, context) => signUp(context.db, context.config, args, context.now),
+    resolve: async (_root, args, context) => {
+      await context.limiters.auth.consume(`address:${context.clientAddress}`);
+      return signUp(context.db, context.config, args, context.now);
+    },
   }),
   logIn: t.field({
     type: AuthPayload,
@@ -56,7 +59,12 @@ builder.mutationFields((t) => ({
       usernameOrEmail: t.arg.string({ required: true, description: 'The username or the email address.' }),
       password: t.arg.string({ required: true, description: 'The password.' }),
     },
-    resolve: (_root, args, context) => logIn(context.db, context.config, args, context.now),
+    resolve: async (_root, args, context) => {
+      // Per address against one client trying many accounts, per name against many clients trying one.
+      await context.limiters.auth.consume(`address:${context.clientAddress}`);
+      await context.limiters.auth.consume(`login:${args.usernameOrEmail.trim().toLowerCase().slice(0, 254)}`);
+      return logIn(context.db, context.config, args, context.now);
+    },
   }),
   logOut: t.boolean({
     description: 'Revoke the session whose token this request carries.',

@@ -42,7 +42,7 @@ type VoteAction = typeof addUpvote | typeof removeUpvote;
 /** The shared path of both vote mutations: signed in, within the rate limit, then the change in one transaction. */
 async function vote(context: Context, paperId: number, action: VoteAction, upvoted: boolean) {
   const { user } = requireViewer(context);
-  await context.voteLimiter.consume(String(user.id));
+  await context.limiters.votes.consume(String(user.id));
   const { paper }: VoteChange = await action(context.db, context.config.trending, {
     paperId,
     userId: user.id,
