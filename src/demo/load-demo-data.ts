@@ -4,6 +4,7 @@ import type { Database } from '../db/client';
 import { queryRows } from '../db/rows';
 import { papers, upvotes, users } from '../db/schema';
 import { savePapers } from '../modules/papers/save-papers';
+import { refreshSimilarPapers } from '../modules/recommendations/similar-papers';
 import { recomputeTrendingKeys, recomputeUpvoteCounts } from '../modules/trending/recompute';
 import { generateDemoDataset, type DemoDataset, type DemoDatasetOptions } from './demo-dataset';
 
@@ -41,6 +42,7 @@ async function writeDataset(db: Database, settings: TrendingSettings, dataset: D
   const createdUpvotes = await insertUpvotes(db, dataset);
   await recomputeUpvoteCounts(db);
   await recomputeTrendingKeys(db, settings);
+  await refreshSimilarPapers(db, 'all');
   return { papers: saved.written, users: createdUsers, upvotes: createdUpvotes };
 }
 

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../config';
 import { openDatabase } from '../db/client';
+import { refreshSimilarPapers } from '../modules/recommendations/similar-papers';
 import { importDailyPapers, type ImportProblem } from './hf-daily-papers';
 
 /**
@@ -41,6 +42,8 @@ async function main(args: readonly string[]): Promise<number> {
     for (const problem of result.problems) console.error(describeProblem(filePath, problem));
     const fileProblem = result.problems.some((problem) => problem.index === undefined);
     if (fileProblem) return 1;
+    // A bulk load: recompute every paper's similar papers once rather than one job per paper.
+    if (result.imported > 0) await refreshSimilarPapers(database.db, 'all');
     console.log(
       `${filePath}: ${plural(result.imported, 'paper')} written, ${result.unchanged} unchanged, ` +
         `${plural(result.problems.length, 'item')} skipped (${database.kind} ${database.location})`,

@@ -1,3 +1,4 @@
+import { enqueueInBackground } from '../../../jobs/jobs';
 import { builder } from '../../graphql/builder';
 import { pageRequestFrom, toConnection } from '../../graphql/connection';
 import type { Context } from '../../graphql/context';
@@ -43,13 +44,19 @@ type VoteAction = typeof addUpvote | typeof removeUpvote;
 async function vote(context: Context, paperId: number, action: VoteAction, upvoted: boolean) {
   const { user } = requireViewer(context);
   await context.limiters.votes.consume(String(user.id));
-  const { paper }: VoteChange = await action(context.db, context.config.trending, {
+  const { paper, changed }: VoteChange = await action(context.db, context.config.trending, {
     paperId,
     userId: user.id,
     at: context.now,
   });
   // clear() first: prime() keeps a value already loaded earlier in this request.
   context.loaders.viewerUpvoted.clear(paper.id).prime(paper.id, upvoted);
+  if (changed) {
+    // The voter's personal feed follows their upvotes; one refresh per user while one waits.
+    enqueueInBackground(context.jobs, context.logger, 'refresh-recommendations', { userId: user.id }, {
+      deduplicationId: `user:${user.id}`,
+    });
+  }
   return paper;
 }
 

@@ -1,0 +1,45 @@
+import { sql } from 'drizzle-orm';
+import type { TrendingSettings } from '../config';
+import type { Database } from '../db/client';
+import { queryRows } from '../db/rows';
+import { recomputeTrendingKeys, recomputeUpvoteCounts } from '../modules/trending/recompute';
+
+/**
+ * Holds out each user's latest upvotes: `share` of them (at least one),
+ * from every user who keeps at least one upvote to learn from. Deletes them
+ * (in the scratch database) and brings upvote counts and trending keys back
+ * in line, so no recommender sees them, trending included. Returns the
+ * held-out papers of each user.
+ */
+export async function holdOutLatestUpvotes(
+  db: Database,
+  share: number,
+  trending: TrendingSettings,
+): Promise<Map<number, Set<number>>> {
+  const heldOut = await queryRows<{ user_id: number; paper_id: number }>(
+    db,
+    sql`
+      with ranked as (
+        select user_id, paper_id,
+          row_number() over (partition by user_id order by created_at desc, paper_id desc) as recency,
+          count(*) over (partition by user_id) as upvotes
+        from upvotes
+      )
+      delete from upvotes u
+      using ranked r
+      where u.user_id = r.user_id and u.paper_id = r.paper_id
+        and r.upvotes >= 2
+        and r.recency <= least(r.upvotes - 1, greatest(1, round(r.upvotes * ${share}::float8)))
+      returning u.user_id, u.paper_id
+    `,
+  );
+  await recomputeUpvoteCounts(db);
+  await recomputeTrendingKeys(db, trending);
+  const byUser = new Map<number, Set<number>>();
+  for (const { user_id: userId, paper_id: paperId } of heldOut) {
+    const papers = byUser.get(userId) ?? new Set<number>();
+    papers.add(paperId);
+    byUser.set(userId, papers);
+  }
+  return byUser;
+}

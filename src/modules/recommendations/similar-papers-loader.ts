@@ -1,0 +1,44 @@
+import DataLoader from 'dataloader';
+import type { PaperRow } from '../../db/schema';
+import type { Context } from '../../graphql/context';
+import { findSimilarPapers } from './similar-papers';
+import { findTrendingPapers } from './trending-papers';
+
+/**
+ * Per request and per `first`: the loader that batches the similarPapers of
+ * a whole page into one query. Kept beside the request's context (and
+ * collected with it) rather than in the shared loaders.
+ */
+const loadersByContext = new WeakMap<Context, Map<number, DataLoader<number, PaperRow[]>>>();
+
+export function similarPapersLoader(context: Context, first: number): DataLoader<number, PaperRow[]> {
+  let byFirst = loadersByContext.get(context);
+  if (!byFirst) {
+    byFirst = new Map();
+    loadersByContext.set(context, byFirst);
+  }
+  let loader = byFirst.get(first);
+  if (!loader) {
+    loader = new DataLoader((paperIds) => loadSimilarPapers(context, paperIds, first));
+    byFirst.set(first, loader);
+  }
+  return loader;
+}
+
+/**
+ * The stored similar papers of each paper; a paper whose list is missing (not
+ * computed yet) or short gets trending papers after it, never itself.
+ */
+async function loadSimilarPapers(context: Context, paperIds: readonly number[], first: number): Promise<PaperRow[][]> {
+  const stored = await findSimilarPapers(context.db, paperIds, first);
+  const short = paperIds.filter((paperId) => stored.get(paperId)!.length < first);
+  // One trending list serves every short paper: enough to skip the paper itself and what it already lists.
+  const trending = short.length > 0 ? await findTrendingPapers(context.db, { limit: 2 * first + 1 }) : [];
+  return paperIds.map((paperId) => {
+    const similar = stored.get(paperId)!;
+    if (similar.length >= first) return similar;
+    const listed = new Set([paperId, ...similar.map((paper) => paper.id)]);
+    const filler = trending.filter((paper) => !listed.has(paper.id)).slice(0, first - similar.length);
+    return [...similar, ...filler];
+  });
+}

@@ -1,0 +1,35 @@
+import { and, desc, notExists, notInArray, sql } from 'drizzle-orm';
+import type { Database } from '../../db/client';
+import { paperColumns, papers, upvotes, type PaperRow } from '../../db/schema';
+
+export interface TrendingPapersRequest {
+  limit: number;
+  /** Papers to leave out (the paper itself, those already listed). */
+  excludeIds?: readonly number[];
+  /** Leave out what this user upvoted. */
+  excludeUpvotedBy?: number;
+}
+
+/** The top trending papers, in trending order: the fallback wherever a precomputed list is missing or short. */
+export async function findTrendingPapers(db: Database, request: TrendingPapersRequest): Promise<PaperRow[]> {
+  if (request.limit <= 0) return [];
+  const { excludeIds = [], excludeUpvotedBy } = request;
+  return db
+    .select(paperColumns)
+    .from(papers)
+    .where(
+      and(
+        excludeIds.length > 0 ? notInArray(papers.id, [...excludeIds]) : undefined,
+        excludeUpvotedBy !== undefined
+          ? notExists(
+              db
+                .select({ one: sql`1` })
+                .from(upvotes)
+                .where(sql`${upvotes.userId} = ${excludeUpvotedBy} and ${upvotes.paperId} = ${papers.id}`),
+            )
+          : undefined,
+      ),
+    )
+    .orderBy(desc(papers.trendingKey), desc(papers.id))
+    .limit(request.limit);
+}
