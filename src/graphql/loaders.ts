@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Database } from '../db/client';
 import { countPapersOfAuthors } from '../modules/authors/authors.queries';
+import { createCommentLoaders } from '../modules/comments/comments.loaders';
 import { countPapersOfOrganizations } from '../modules/organizations/organizations.queries';
 import { findAuthorsOfPapers, type PaperAuthorView } from '../modules/papers/papers.queries';
 import { findUpvotedPaperIds } from '../modules/upvotes/upvotes.queries';
@@ -31,6 +32,7 @@ export function createLoaders(db: Database, viewerId: number | null) {
       const counts = await countPapersOfOrganizations(db, organizationIds);
       return organizationIds.map((id) => counts.get(id) ?? 0);
     }),
+    ...createCommentLoaders(db),
   };
 }
 

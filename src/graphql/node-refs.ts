@@ -1,8 +1,9 @@
 import { findAuthorsByIds } from '../modules/authors/authors.queries';
+import { findCommentsByIds } from '../modules/comments/comments.queries';
 import { findOrganizationsByIds } from '../modules/organizations/organizations.queries';
 import { findPapersByIds } from '../modules/papers/papers.queries';
 import { findUsersByIds } from '../modules/users/users.queries';
-import type { AuthorRow, OrganizationRow, PaperRow, UserProfile } from '../db/schema';
+import type { AuthorRow, CommentRow, OrganizationRow, PaperRow, UserProfile } from '../db/schema';
 import { builder } from './builder';
 
 // The node types are declared here and implemented in their modules, so the
@@ -34,4 +35,10 @@ export const UserRef = builder.loadableNodeRef<UserProfile, number, number>('Use
   id: { resolve: (user) => user.id, ...numericId },
   load: (ids: number[], context) => findUsersByIds(context.db, ids),
   sort: (user) => user.id,
+});
+
+export const CommentRef = builder.loadableNodeRef<CommentRow, number, number>('Comment', {
+  id: { resolve: (comment) => comment.id, ...numericId },
+  load: (ids: number[], context) => findCommentsByIds(context.db, ids),
+  sort: (comment) => comment.id,
 });

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { type AnyPgColumn, index, integer, pgTable, text } from 'drizzle-orm/pg-core';
 import { timestampMs } from './columns';
 import { papers } from './papers';
@@ -19,7 +20,8 @@ export const comments = pgTable(
     createdAt: timestampMs('created_at').notNull().defaultNow(),
   },
   (t) => [
-    index('comments_paper_thread_idx').on(t.paperId, t.parentId, t.createdAt, t.id),
+    // Top-level comments of a paper, oldest first; replies go through comments_parent_idx.
+    index('comments_paper_top_level_idx').on(t.paperId, t.createdAt, t.id).where(sql`${t.parentId} is null`),
     index('comments_parent_idx').on(t.parentId, t.createdAt, t.id),
   ],
 );

@@ -1,0 +1,2 @@
+DROP INDEX "comments_paper_thread_idx";--> statement-breakpoint
+CREATE INDEX "comments_paper_top_level_idx" ON "comments" USING btree ("paper_id","created_at","id") WHERE "comments"."parent_id" is null;
