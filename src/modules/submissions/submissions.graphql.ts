@@ -1,0 +1,47 @@
+import { enqueueInBackground } from '../../../jobs/jobs';
+import { builder } from '../../graphql/builder';
+import { PaperRef } from '../../graphql/node-refs';
+import { requireViewer } from '../accounts/accounts.graphql';
+import { SUBMISSION_LIMITS, submitPaper } from './submissions';
+
+const SubmitPaperInput = builder.inputType('SubmitPaperInput', {
+  description:
+    'A paper to feature in Daily Papers. Only arxivId is required: what is left out comes from the stored paper if there is one, else from the arXiv API; what is given wins.',
+  fields: (t) => ({
+    arxivId: t.string({
+      required: true,
+      description: 'A new-style arXiv id, e.g. "2306.13229" or "2306.13229v2" (the version is dropped).',
+    }),
+    title: t.string({ description: `The title, at most ${SUBMISSION_LIMITS.title} characters.` }),
+    abstract: t.string({ description: `The abstract, at most ${SUBMISSION_LIMITS.abstract} characters.` }),
+    authors: t.stringList({
+      description: `The author names in the paper's order: 1 to ${SUBMISSION_LIMITS.authors}, each at most ${SUBMISSION_LIMITS.authorName} characters.`,
+    }),
+    publishedAt: t.field({ type: 'DateTime', description: 'When the paper appeared on arXiv (version 1).' }),
+    organization: t.string({
+      description: `The organization it is published under, by name (1 to ${SUBMISSION_LIMITS.organization} characters); created if new.`,
+    }),
+    githubRepo: t.string({ description: `URL of the code repository: http(s), at most ${SUBMISSION_LIMITS.url} characters.` }),
+    projectPage: t.string({ description: `URL of the project page: http(s), at most ${SUBMISSION_LIMITS.url} characters.` }),
+  }),
+});
+
+builder.mutationField('submitPaper', (t) =>
+  t.field({
+    type: PaperRef,
+    description:
+      'Feature a paper in Daily Papers (signed in). CONFLICT if it is already featured; NOT_FOUND if arXiv has no such paper; ' +
+      'BAD_USER_INPUT for invalid input (`extensions.field` names it) or a paper older than the submission window allows; ' +
+      'RATE_LIMITED with `extensions.retryAfter` past the daily submission limit (`extensions.reason` DAILY_SUBMISSION_LIMIT) ' +
+      'or when arXiv cannot be asked right now (`extensions.reason` ARXIV_UNAVAILABLE). Returns the featured paper.',
+    args: { input: t.arg({ type: SubmitPaperInput, required: true, description: 'The paper to feature.' }) },
+    resolve: async (_root, { input }, context) => {
+      const { user } = requireViewer(context);
+      const paper = await submitPaper(context, user, input, context.now);
+      enqueueInBackground(context.jobs, context.logger, 'refresh-similar-papers', { paperId: paper.id }, {
+        deduplicationId: `paper:${paper.id}`,
+      });
+      return paper;
+    },
+  }),
+);
