@@ -1,5 +1,5 @@
 import { once, type EventEmitter } from 'node:events';
-import { Queue, Worker, type DefaultJobOptions, type Job } from 'bullmq';
+import { Queue, Worker, type DefaultJobOptions, type Job, type RepeatOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createLogger, type Logger } from '../src/logger';
 import { withDeadline } from './deadline';
@@ -151,10 +151,14 @@ export async function startBullWorker({
   }
 
   try {
-    const schedules = schedulerTable({ reconcileIntervalMinutes });
+    const schedules = schedulerTable({
+      reconcileIntervalMinutes,
+      similarPapersRefreshHours: dependencies.config.recommendations.similarPapersRefreshHours,
+      digestHourUtc: dependencies.config.digest.hourUtc,
+    });
     await registerSchedulers(queue, schedules, logger);
     await worker.waitUntilReady();
-    const schedulers = schedules.map(({ id, everyMs }) => ({ id, everyMs }));
+    const schedulers = schedules.map((schedule) => ({ id: schedule.id, ...repeatOptionsOf(schedule) }));
     logger.info({ queue: JOBS_QUEUE_NAME, prefix, concurrency, schedulers }, 'BullMQ worker started');
   } catch (error) {
     // The start's own error is the one to report; closing is best effort.
@@ -164,14 +168,18 @@ export async function startBullWorker({
   return { close: () => (closing ??= closeWorker()) };
 }
 
+/** A schedule's cadence as BullMQ's repeat options. */
+function repeatOptionsOf(schedule: JobSchedule): RepeatOptions {
+  return 'everyMs' in schedule ? { every: schedule.everyMs } : { pattern: schedule.pattern, tz: schedule.tz };
+}
+
 /** Upserts every schedule of the table (one scheduler per id however often this runs) and removes the others. */
 async function registerSchedulers(queue: Queue, schedules: JobSchedule[], logger: Logger): Promise<void> {
   for (const schedule of schedules) {
-    await queue.upsertJobScheduler(
-      schedule.id,
-      { every: schedule.everyMs },
-      { name: schedule.name, data: schedule.payload },
-    );
+    await queue.upsertJobScheduler(schedule.id, repeatOptionsOf(schedule), {
+      name: schedule.name,
+      data: schedule.payload,
+    });
   }
   // A scheduler dropped from the table would otherwise keep adding jobs forever.
   const wanted = new Set(schedules.map((schedule) => schedule.id));

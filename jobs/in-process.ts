@@ -1,9 +1,15 @@
+import { getNextMillis } from 'bullmq';
 import { jobPayloadSchemas, type JobDependencies, type JobName, type JobQueue } from './jobs';
 import { runJob } from './registry';
-import { schedulerTable } from './schedulers';
+import { schedulerTable, type JobCadence } from './schedulers';
+
+/** How often a cron schedule checks whether its time has come: its runs start up to this late. */
+const PATTERN_CHECK_MS = 60_000;
 
 export interface InProcessJobs {
   queue: JobQueue;
+  /** Waits until no job handed over is still pending or running (jobs they enqueue included). */
+  idle(): Promise<void>;
   /** Stops the timers and waits for the jobs already handed over. */
   close(): Promise<void>;
 }
@@ -15,7 +21,9 @@ export interface InProcessJobsOptions {
 
 /**
  * The same processors without Redis: an enqueued job runs on the next turn of
- * the event loop, a scheduled one on a timer (first one interval after start).
+ * the event loop, a scheduled one on a timer (an interval schedule first
+ * fires one interval after start, a cron one at its next time, up to a
+ * minute late).
  * Failures are logged, never retried: nothing survives a restart either, and
  * the scheduled reconcile repairs what a lost job would have done.
  */
@@ -48,8 +56,13 @@ export function createInProcessJobs({ dependencies, reconcileIntervalMinutes }: 
     running.add(execution);
   }
 
-  const timers = schedulerTable({ reconcileIntervalMinutes }).map((schedule) =>
-    setInterval(() => submit(schedule.name, schedule.payload, `scheduler:${schedule.id}`), schedule.everyMs).unref(),
+  const schedules = schedulerTable({
+    reconcileIntervalMinutes,
+    similarPapersRefreshHours: dependencies.config.recommendations.similarPapersRefreshHours,
+    digestHourUtc: dependencies.config.digest.hourUtc,
+  });
+  const timers = schedules.map((schedule) =>
+    onCadence(schedule, () => submit(schedule.name, schedule.payload, `scheduler:${schedule.id}`)),
   );
 
   return {
@@ -59,6 +72,9 @@ export function createInProcessJobs({ dependencies, reconcileIntervalMinutes }: 
         submit(name, data, options?.deduplicationId === undefined ? undefined : `${name}:${options.deduplicationId}`);
       },
     },
+    async idle() {
+      while (running.size > 0) await Promise.all(running);
+    },
     async close() {
       closed = true;
       for (const timer of timers) clearInterval(timer);
@@ -66,4 +82,21 @@ export function createInProcessJobs({ dependencies, reconcileIntervalMinutes }: 
       await Promise.all(running);
     },
   };
+}
+
+/**
+ * Calls `run` on the cadence. A cron pattern is checked against the wall
+ * clock every minute rather than slept towards, so a suspended machine or a
+ * changed clock cannot push a run far off; times missed meanwhile run once.
+ */
+function onCadence(cadence: JobCadence, run: () => void): NodeJS.Timeout {
+  if ('everyMs' in cadence) return setInterval(run, cadence.everyMs).unref();
+  const repeat = { pattern: cadence.pattern, tz: cadence.tz };
+  let due = getNextMillis(Date.now(), repeat);
+  return setInterval(() => {
+    const now = Date.now();
+    if (due === undefined || now < due) return;
+    run();
+    due = getNextMillis(now, repeat);
+  }, PATTERN_CHECK_MS).unref();
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { AppConfig } from '../src/config';
 import type { Database } from '../src/db/client';
 import type { Logger } from '../src/logger';
+import { editionOf } from '../src/modules/digest/editions';
 
 /**
  * Every job this system runs, with the schema its payload must satisfy.
@@ -13,6 +14,22 @@ export const jobPayloadSchemas = {
   'reconcile-trending': z.object({}).strict(),
   /** Recompute one paper's trending key and upvote count from its vote rows (after a vote whose update may need checking). */
   'refresh-paper-trending': z.object({ paperId: z.number().int().positive() }).strict(),
+  /** Recompute one paper's similar papers (when it arrives; deduplicated per paper). */
+  'refresh-similar-papers': z.object({ paperId: z.number().int().positive() }).strict(),
+  /** Recompute every paper's similar papers (scheduled: votes and new papers change them all). */
+  'refresh-all-similar-papers': z.object({}).strict(),
+  /** Recompute one user's recommendations (after their upvotes, or when theirs are missing or old; deduplicated per user). */
+  'refresh-recommendations': z.object({ userId: z.number().int().positive() }).strict(),
+  /** Mail a new confirmation link to a pending digest subscription (after subscribeToDigest; deduplicated per subscription). */
+  'send-digest-confirmation': z.object({ subscriptionId: z.number().int().positive() }).strict(),
+  /** Send a digest edition to the subscribers who have not had it (scheduled): the one named by `period`, else the one due now. */
+  'send-digests': z
+    .object({ frequency: z.enum(['DAILY', 'WEEKLY']), period: z.string().optional() })
+    .strict()
+    .refine(({ frequency, period }) => period === undefined || editionOf(frequency, period) !== undefined, {
+      message: 'period must name an edition: a weekday as YYYY-MM-DD for DAILY, an ISO week as YYYY-Www for WEEKLY',
+      path: ['period'],
+    }),
 } as const;
 
 export type JobName = keyof typeof jobPayloadSchemas;

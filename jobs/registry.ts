@@ -2,7 +2,12 @@ import { UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
 import { jobPayloadSchemas, type JobDependencies, type JobName, type JobPayload } from './jobs';
 import { reconcileTrending } from './processors/reconcile-trending';
+import { refreshAllSimilarPapers } from './processors/refresh-all-similar-papers';
 import { refreshPaperTrending } from './processors/refresh-paper-trending';
+import { refreshUserRecommendations } from './processors/refresh-recommendations';
+import { refreshPaperSimilarPapers } from './processors/refresh-similar-papers';
+import { sendDigestConfirmation } from './processors/send-digest-confirmation';
+import { sendDigests } from './processors/send-digests';
 
 export type JobProcessor<Name extends JobName> = (
   payload: JobPayload<Name>,
@@ -13,6 +18,11 @@ export type JobProcessor<Name extends JobName> = (
 const jobProcessors: { [Name in JobName]: JobProcessor<Name> } = {
   'reconcile-trending': reconcileTrending,
   'refresh-paper-trending': refreshPaperTrending,
+  'refresh-similar-papers': refreshPaperSimilarPapers,
+  'refresh-all-similar-papers': refreshAllSimilarPapers,
+  'refresh-recommendations': refreshUserRecommendations,
+  'send-digest-confirmation': sendDigestConfirmation,
+  'send-digests': sendDigests,
 };
 
 export function isJobName(name: string): name is JobName {

@@ -6,12 +6,14 @@ import type { JobQueue } from '../jobs/jobs';
 import type { AppConfig } from './config';
 import type { Database } from './db/client';
 import { AppError, badUserInput } from './errors';
+import { feedsPlugin } from './feeds/feeds-plugin';
 import type { Context } from './graphql/context';
 import { createLoaders } from './graphql/loaders';
 import { schema } from './graphql/schema';
 import type { Logger } from './logger';
 import { decoyHash } from './modules/accounts/accounts';
 import { findViewer } from './modules/accounts/sessions';
+import { oneClickUnsubscribePlugin } from './modules/digest/one-click-unsubscribe';
 import type { RateLimiters } from './rate-limit';
 
 export interface AppDependencies {
@@ -103,6 +105,8 @@ export function createApp({ db, config, logger, jobs, limiters, clock = () => ne
     },
     plugins: [
       rejectNulCharacters,
+      feedsPlugin({ db, config, logger, clock }),
+      oneClickUnsubscribePlugin({ db, logger, clock }),
       {
         // The root URL is where a newcomer lands: send them to GraphiQL.
         onRequest({ url, endResponse, fetchAPI }) {

@@ -28,8 +28,14 @@ const environmentSchema = z.object({
   TRENDING_PRIOR: positive.default(1),
   /** How often the reconcile job recomputes every trending key from the vote rows. */
   RECONCILE_INTERVAL_MINUTES: positive.default(15),
+  /** How often every paper's similar papers are recomputed (new papers get theirs when they arrive). */
+  SIMILAR_PAPERS_REFRESH_HOURS: positive.default(6),
+  /** A user's stored recommendations older than this are recomputed in the background when they read them. */
+  RECOMMENDATIONS_MAX_AGE_HOURS: positive.default(24),
   /** Upvotes and removals one user may make per minute. */
   VOTE_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(30),
+  /** Comments one user may post per minute. */
+  COMMENT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(5),
   SESSION_TTL_DAYS: positive.default(30),
   /** log2 of scrypt's N for new password hashes (15: 32 MiB and tens of milliseconds a hash). */
   PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(15),
@@ -49,12 +55,24 @@ const environmentSchema = z.object({
   /** The UTC hour at which digests go out (DAILY on weekdays, WEEKLY on Mondays). */
   DIGEST_HOUR_UTC: z.coerce.number().int().min(0).max(23).default(8),
   DIGEST_PAPER_COUNT: z.coerce.number().int().min(1).max(50).default(10),
+  /** Key of the digests' unsubscribe links; shared by every API and worker process, required with SMTP_URL. */
+  DIGEST_LINK_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  DIGEST_SUBSCRIBE_PER_EMAIL_PER_HOUR: z.coerce.number().int().min(1).default(3),
+  DIGEST_SUBSCRIBE_PER_CLIENT_PER_HOUR: z.coerce.number().int().min(1).default(20),
 });
+
+/** Real mail must not carry links signed with a key anyone can read in this file. */
+const DEVELOPMENT_DIGEST_LINK_SECRET = 'daily-papers-development-digest-link-secret';
 
 export interface TrendingSettings {
   voteHalfLifeHours: number;
   ageHalfLifeHours: number;
   prior: number;
+}
+
+export interface RecommendationSettings {
+  similarPapersRefreshHours: number;
+  maxAgeHours: number;
 }
 
 export interface AppConfig {
@@ -69,7 +87,9 @@ export interface AppConfig {
   demoPapers: number;
   trending: TrendingSettings;
   reconcileIntervalMinutes: number;
+  recommendations: RecommendationSettings;
   voteRateLimitPerMinute: number;
+  commentRateLimitPerMinute: number;
   sessionTtlDays: number;
   passwordHashCost: number;
   authRateLimitPerMinute: number;
@@ -77,7 +97,13 @@ export interface AppConfig {
   arxiv: { apiUrl: string; timeoutMs: number };
   submissions: { maxAgeDays: number; perUserPerDay: number };
   mail: { smtpUrl: string | undefined; from: string };
-  digest: { hourUtc: number; paperCount: number };
+  digest: {
+    hourUtc: number;
+    paperCount: number;
+    linkSecret: string;
+    subscribePerEmailPerHour: number;
+    subscribePerClientPerHour: number;
+  };
 }
 
 /** Reads the configuration from the environment; a bad value stops the process with a message naming it. */
@@ -88,6 +114,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const env = parsed.data;
+  if (env.SMTP_URL && !env.DIGEST_LINK_SECRET) {
+    throw new Error('Invalid configuration:\n  DIGEST_LINK_SECRET: required with SMTP_URL (at least 32 random characters)');
+  }
   return {
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
@@ -104,7 +133,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
       prior: env.TRENDING_PRIOR,
     },
     reconcileIntervalMinutes: env.RECONCILE_INTERVAL_MINUTES,
+    recommendations: {
+      similarPapersRefreshHours: env.SIMILAR_PAPERS_REFRESH_HOURS,
+      maxAgeHours: env.RECOMMENDATIONS_MAX_AGE_HOURS,
+    },
     voteRateLimitPerMinute: env.VOTE_RATE_LIMIT_PER_MINUTE,
+    commentRateLimitPerMinute: env.COMMENT_RATE_LIMIT_PER_MINUTE,
     sessionTtlDays: env.SESSION_TTL_DAYS,
     passwordHashCost: env.PASSWORD_HASH_COST,
     authRateLimitPerMinute: env.AUTH_RATE_LIMIT_PER_MINUTE,
@@ -112,6 +146,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     arxiv: { apiUrl: env.ARXIV_API_URL, timeoutMs: env.ARXIV_TIMEOUT_MS },
     submissions: { maxAgeDays: env.SUBMISSION_MAX_AGE_DAYS, perUserPerDay: env.SUBMISSIONS_PER_USER_PER_DAY },
     mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
-    digest: { hourUtc: env.DIGEST_HOUR_UTC, paperCount: env.DIGEST_PAPER_COUNT },
+    digest: {
+      hourUtc: env.DIGEST_HOUR_UTC,
+      paperCount: env.DIGEST_PAPER_COUNT,
+      linkSecret: env.DIGEST_LINK_SECRET ?? DEVELOPMENT_DIGEST_LINK_SECRET,
+      subscribePerEmailPerHour: env.DIGEST_SUBSCRIBE_PER_EMAIL_PER_HOUR,
+      subscribePerClientPerHour: env.DIGEST_SUBSCRIBE_PER_CLIENT_PER_HOUR,
+    },
   };
 }

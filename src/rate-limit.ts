@@ -55,6 +55,31 @@ export function createRateLimiters(config: AppConfig, redis?: Redis) {
       { name: 'votes', points: config.voteRateLimitPerMinute, durationSeconds: 60, action: 'votes' },
       redis,
     ),
+    /** Comments per user. */
+    comments: createRateLimiter(
+      { name: 'comments', points: config.commentRateLimitPerMinute, durationSeconds: 60, action: 'comments' },
+      redis,
+    ),
+    /** subscribeToDigest per email address: how many confirmation mails one inbox can be sent. */
+    digestSubscribeEmail: createRateLimiter(
+      {
+        name: 'digest-subscribe-email',
+        points: config.digest.subscribePerEmailPerHour,
+        durationSeconds: 3600,
+        action: 'subscription requests',
+      },
+      redis,
+    ),
+    /** subscribeToDigest per client address. */
+    digestSubscribeClient: createRateLimiter(
+      {
+        name: 'digest-subscribe-client',
+        points: config.digest.subscribePerClientPerHour,
+        durationSeconds: 3600,
+        action: 'subscription requests',
+      },
+      redis,
+    ),
     /** logIn and signUp per client address, and logIn per login name. */
     auth: createRateLimiter(
       { name: 'auth', points: config.authRateLimitPerMinute, durationSeconds: 60, action: 'sign-in attempts' },

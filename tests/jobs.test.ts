@@ -107,15 +107,21 @@ async function waitForNoPendingJobs(): Promise<void> {
 }
 
 describe('BullMQ worker', () => {
-  it('leaves one reconcile scheduler however often it starts, with the latest interval', async () => {
+  it('leaves one scheduler per table row however often it starts, with the latest interval', async () => {
     for (const reconcileIntervalMinutes of [15, 30]) {
       const worker = await startBullWorker({ redisUrl, prefix, dependencies, reconcileIntervalMinutes });
       await worker.close();
     }
     const schedulers = await queue.getJobSchedulers();
-    expect(schedulers.map((scheduler) => scheduler.key)).toEqual(['reconcile-trending']);
-    expect(schedulers[0]!.every).toBe(30 * 60_000);
-    expect(schedulers[0]!.name).toBe('reconcile-trending');
+    expect(schedulers.map((scheduler) => scheduler.key).sort()).toEqual([
+      'reconcile-trending',
+      'refresh-all-similar-papers',
+      'send-daily-digests',
+      'send-weekly-digests',
+    ]);
+    const reconcile = schedulers.find((scheduler) => scheduler.key === 'reconcile-trending')!;
+    expect(reconcile.every).toBe(30 * 60_000);
+    expect(reconcile.name).toBe('reconcile-trending');
   });
 
   describe('running', () => {

@@ -51,6 +51,7 @@ afterAll(async () => {
 });
 
 async function replay(history: History) {
+  await testApp.idle();
   await database.truncate();
   const voters = [];
   for (let index = 0; index < USERS; index += 1) voters.push(await userWithToken(database.db, `user${index}`));

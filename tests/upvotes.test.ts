@@ -48,6 +48,7 @@ beforeAll(async () => {
 });
 
 beforeEach(async () => {
+  await testApp.idle();
   await database.truncate();
   const saved = await savePaperRecords(database.db, [
     paperRecord({ submittedBy: { username: 'submitter' }, upvoteBaseline: 4, submittedAt: new Date('2025-11-12T08:00:00Z') }),

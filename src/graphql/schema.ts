@@ -8,6 +8,11 @@ import '../modules/users/users.graphql';
 import '../modules/accounts/accounts.graphql';
 import '../modules/upvotes/upvotes.graphql';
 import '../modules/search/search.graphql';
+import '../modules/submissions/submissions.graphql';
+import '../modules/comments/comments.graphql';
+import '../modules/claims/claims.graphql';
+import '../modules/recommendations/recommendations.graphql';
+import '../modules/digest/digest.graphql';
 
 /** Sorted, so the printed schema.graphql diffs cleanly. */
 export const schema = lexicographicSortSchema(builder.toSchema());

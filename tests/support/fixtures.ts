@@ -6,8 +6,13 @@ import { recomputeTrendingKeys, recomputeUpvoteCounts } from '../../src/modules/
 import { loadConfig } from '../../src/config';
 import { createSession } from '../../src/modules/accounts/sessions';
 
-/** The defaults, but a cheap password hash and no sign-in limit to speak of: tests sign up hundreds of users. */
-export const testConfig = loadConfig({ LOG_LEVEL: 'silent', PASSWORD_HASH_COST: '10', AUTH_RATE_LIMIT_PER_MINUTE: '100000' });
+/** The defaults, but a cheap password hash and no sign-in or comment limit to speak of: tests make hundreds. */
+export const testConfig = loadConfig({
+  LOG_LEVEL: 'silent',
+  PASSWORD_HASH_COST: '10',
+  AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+  COMMENT_RATE_LIMIT_PER_MINUTE: '100000',
+});
 export const trending: TrendingSettings = testConfig.trending;
 
 let sequence = 0;

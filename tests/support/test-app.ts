@@ -18,7 +18,8 @@ export interface TestAppOptions {
 
 /**
  * The app as the embedded default runs it (in-process jobs, in-memory rate
- * limits) on a test database; `close()` stops the job timers.
+ * limits) on a test database. `idle()` waits for the background jobs a request
+ * set off (before truncating, say); `close()` stops the job timers.
  */
 export function createTestApp(db: Database, options: TestAppOptions = {}) {
   const config = options.config ?? testConfig;
@@ -32,5 +33,5 @@ export function createTestApp(db: Database, options: TestAppOptions = {}) {
     jobs: options.jobs ?? inProcess.queue,
     limiters: { ...createRateLimiters(config), ...options.limiters },
   });
-  return { app, request: graphqlClient(app), close: () => inProcess.close() };
+  return { app, request: graphqlClient(app), idle: () => inProcess.idle(), close: () => inProcess.close() };
 }
