@@ -31,6 +31,16 @@ async function loadFixture(): Promise<FixtureItem[]> {
   return JSON.parse(await readFile(fixturePath, 'utf8')) as FixtureItem[];
 }
 
+/** Copies of `valid` with another arXiv id and one change each. */
+const variantOf =
+  (valid: FixtureItem) =>
+  (change: (paper: FixtureItem['paper']) => void, id: string): FixtureItem => {
+    const item = structuredClone(valid);
+    item.paper.id = id;
+    change(item.paper);
+    return item;
+  };
+
 const badUpvotesProblem = {
   index: 3,
   arxivId: '2307.09288',
@@ -227,14 +237,8 @@ describe('importing Hugging Face daily papers', () => {
   });
 
   it('reports each invalid item with the field at fault and keeps the valid ones', async () => {
-    const fixture = await loadFixture();
-    const valid = fixture[5]!;
-    const variant = (change: (paper: FixtureItem['paper']) => void, id: string): FixtureItem => {
-      const item = structuredClone(valid);
-      item.paper.id = id;
-      change(item.paper);
-      return item;
-    };
+    const valid = (await loadFixture())[5]!;
+    const variant = variantOf(valid);
 
     const { records, problems } = parseDailyPapersItems([
       valid,
@@ -260,14 +264,8 @@ describe('importing Hugging Face daily papers', () => {
   });
 
   it('reports values the database could not store, and still loads the rest in the same batch', async () => {
-    const fixture = await loadFixture();
-    const valid = fixture[5]!;
-    const variant = (change: (paper: FixtureItem['paper']) => void, id: string): FixtureItem => {
-      const item = structuredClone(valid);
-      item.paper.id = id;
-      change(item.paper);
-      return item;
-    };
+    const valid = (await loadFixture())[5]!;
+    const variant = variantOf(valid);
     const result = await importDailyPapers(database.db, settings, [
       variant((paper) => (paper.title = 'Nul\u0000title'), '2501.00011'),
       variant((paper) => (paper.upvotes = 2 ** 40), '2501.00012'),
