@@ -9,6 +9,7 @@ import { AppError, badUserInput } from './errors';
 import { feedsPlugin } from './feeds/feeds-plugin';
 import type { Context } from './graphql/context';
 import { createLoaders } from './graphql/loaders';
+import { requestLimits } from './graphql/limits';
 import { schema } from './graphql/schema';
 import type { Logger } from './logger';
 import { decoyHash } from './modules/accounts/accounts';
@@ -103,7 +104,9 @@ export function createApp({ db, config, logger, jobs, limiters, clock = () => ne
         return masked;
       },
     },
+    cors: { origin: config.http.corsOrigins === '*' ? '*' : config.http.corsOrigins },
     plugins: [
+      ...requestLimits(config),
       rejectNulCharacters,
       feedsPlugin({ db, config, logger, clock }),
       oneClickUnsubscribePlugin({ db, logger, clock }),

@@ -59,6 +59,16 @@ const environmentSchema = z.object({
   DIGEST_LINK_SECRET: z.string().min(32, 'at least 32 characters').optional(),
   DIGEST_SUBSCRIBE_PER_EMAIL_PER_HOUR: z.coerce.number().int().min(1).default(3),
   DIGEST_SUBSCRIBE_PER_CLIENT_PER_HOUR: z.coerce.number().int().min(1).default(20),
+  /** Browser origins allowed to call the API (comma-separated), or * for any. */
+  CORS_ORIGINS: z.string().default('*'),
+  /** Schema introspection (GraphiQL needs it); turn off to hide the schema. */
+  INTROSPECTION: booleanFlag.default(true),
+  /** Largest request body accepted, in bytes. */
+  MAX_REQUEST_BYTES: z.coerce.number().int().min(1_000).default(100_000),
+  QUERY_MAX_DEPTH: z.coerce.number().int().min(2).default(12),
+  QUERY_MAX_ALIASES: z.coerce.number().int().min(0).default(30),
+  QUERY_MAX_TOKENS: z.coerce.number().int().min(100).default(3_000),
+  QUERY_MAX_COST: z.coerce.number().int().min(100).default(5_000),
 });
 
 /** Real mail must not carry links signed with a key anyone can read in this file. */
@@ -97,6 +107,8 @@ export interface AppConfig {
   arxiv: { apiUrl: string; timeoutMs: number };
   submissions: { maxAgeDays: number; perUserPerDay: number };
   mail: { smtpUrl: string | undefined; from: string };
+  http: { corsOrigins: string[] | '*'; introspection: boolean; maxRequestBytes: number };
+  queryLimits: { maxDepth: number; maxAliases: number; maxTokens: number; maxCost: number };
   digest: {
     hourUtc: number;
     paperCount: number;
@@ -146,6 +158,17 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     arxiv: { apiUrl: env.ARXIV_API_URL, timeoutMs: env.ARXIV_TIMEOUT_MS },
     submissions: { maxAgeDays: env.SUBMISSION_MAX_AGE_DAYS, perUserPerDay: env.SUBMISSIONS_PER_USER_PER_DAY },
     mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
+    http: {
+      corsOrigins: env.CORS_ORIGINS.trim() === '*' ? '*' : env.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
+      introspection: env.INTROSPECTION,
+      maxRequestBytes: env.MAX_REQUEST_BYTES,
+    },
+    queryLimits: {
+      maxDepth: env.QUERY_MAX_DEPTH,
+      maxAliases: env.QUERY_MAX_ALIASES,
+      maxTokens: env.QUERY_MAX_TOKENS,
+      maxCost: env.QUERY_MAX_COST,
+    },
     digest: {
       hourUtc: env.DIGEST_HOUR_UTC,
       paperCount: env.DIGEST_PAPER_COUNT,

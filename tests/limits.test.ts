@@ -1,0 +1,154 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { paperRecord, savePaperRecords, testConfig } from './support/fixtures';
+import { createTestApp } from './support/test-app';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+
+let database: TestDatabase;
+let testApp: ReturnType<typeof createTestApp>;
+
+/** What the front page of the site asks for: a page of papers with authors, comments and similar papers. */
+const TRENDING_PAGE = `query TrendingPage($first: Int, $after: String) {
+  viewer { username avatarUrl }
+  trendingPapers(first: $first, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node {
+      id arxivId title abstract publishedAt submittedAt upvotes viewerHasUpvoted trendingScore commentCount
+      thumbnailUrl githubRepo githubStars projectPage aiSummary keywords authorCount
+      authors { name position author { id name } }
+      organization { name fullName avatarUrl }
+      submittedBy { username displayName avatarUrl }
+      comments(first: 3) { totalCount edges { node { id body createdAt author { username avatarUrl }
+        replies(first: 2) { totalCount edges { node { id body createdAt author { username } } } } } } }
+      similarPapers(first: 5) { id arxivId title upvotes authors { name } }
+    } }
+  }
+}`;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  await savePaperRecords(database.db, Array.from({ length: 5 }, () => paperRecord()));
+  testApp = createTestApp(database.db);
+});
+
+afterAll(async () => {
+  await testApp.close();
+  await database.close();
+});
+
+async function post(body: string, headers: Record<string, string> = {}) {
+  const response = await testApp.app.fetch(
+    new Request('http://test/graphql', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }),
+  );
+  return { status: response.status, text: await response.text() };
+}
+
+describe('request limits', () => {
+  it('let the real front-page query through', async () => {
+    const response = await testApp.request(TRENDING_PAGE, { first: 50 });
+    expect(response.errors).toBeUndefined();
+    expect(response.data!.trendingPapers.edges).toHaveLength(5);
+  });
+
+  it('reject deep nesting', async () => {
+    let nested = 'title';
+    for (let level = 0; level < 4; level += 1) nested = `papers { edges { node { authors { author { ${nested} } } } } }`;
+    const query = `{ paper(arxivId: "2511.00001") { authors { author { ${nested} } } } }`;
+    // The cost limit alone already refuses it; without one, the depth limit does.
+    expect((await testApp.request(query)).errors![0]!.message).toMatch(/cost limit/i);
+    const costless = createTestApp(database.db, {
+      config: { ...testConfig, queryLimits: { ...testConfig.queryLimits, maxCost: 1e9 } },
+    });
+    try {
+      const response = await costless.request(query);
+      expect(response.data ?? null).toBeNull();
+      expect(response.errors![0]!.message).toMatch(/depth limit of 12 exceeded/i);
+    } finally {
+      await costless.close();
+    }
+  });
+
+  it('reject 1,000 aliases', async () => {
+    const aliases = Array.from({ length: 1000 }, (_, index) => `a${index}: trendingPapers(first: 1) { totalCount }`).join('\n');
+    const response = await testApp.request(`{ ${aliases} }`);
+    expect(response.data ?? null).toBeNull();
+    expect(response.errors![0]!.message).toMatch(/(aliases|token) limit/i);
+  });
+
+  it('reject a query too costly to run', async () => {
+    const fields = 'id arxivId title abstract upvotes authors { name author { name paperCount } } organization { name }';
+    const wide = Array.from({ length: 40 }, (_, index) => `p${index}: trendingPapers(first: 100) { edges { node { ${fields} } } }`);
+    const response = await testApp.request(`{ ${wide.slice(0, 28).join('\n')} }`);
+    expect(response.data ?? null).toBeNull();
+    expect(response.errors![0]!.message).toMatch(/cost limit/i);
+  });
+
+  it('reject a page above 100', async () => {
+    const response = await testApp.request('{ trendingPapers(first: 1000) { totalCount } }');
+    expect(response.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('reject an oversized body before reading it', async () => {
+    // Over real HTTP, where the client sends a Content-Length.
+    const server = createServer(testApp.app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: `{ __typename } # ${'x'.repeat(200_000)}` }),
+      });
+      expect(response.status).toBe(413);
+      expect(await response.text()).toMatch(/at most 100000 bytes/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('reject a batch of operations', async () => {
+    const response = await post(JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }]));
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.text).not.toContain('"__typename":"Query"');
+  });
+
+  it('refuse a GET without a CSRF header, and serve it with one', async () => {
+    const url = `http://test/graphql?query=${encodeURIComponent('{ __typename }')}`;
+    const bare = await testApp.app.fetch(new Request(url, { headers: { accept: 'application/json' } }));
+    expect(bare.status).toBe(403);
+    const marked = await testApp.app.fetch(new Request(url, { headers: { accept: 'application/json', 'x-graphql-yoga-csrf': '1' } }));
+    expect(await marked.json()).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('answer introspection by default, and refuse it when configured off', async () => {
+    expect((await testApp.request('{ __schema { queryType { name } } }')).data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+    const closed = createTestApp(database.db, { config: { ...testConfig, http: { ...testConfig.http, introspection: false } } });
+    try {
+      const response = await closed.request('{ __schema { queryType { name } } }');
+      expect(response.errors![0]!.message).toMatch(/introspection/i);
+    } finally {
+      await closed.close();
+    }
+  });
+
+  it('send CORS headers for the configured origins only', async () => {
+    const restricted = createTestApp(database.db, {
+      config: { ...testConfig, http: { ...testConfig.http, corsOrigins: ['https://papers.example.org'] } },
+    });
+    try {
+      const preflight = (origin: string) =>
+        restricted.app.fetch(
+          new Request('http://test/graphql', {
+            method: 'OPTIONS',
+            headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+          }),
+        );
+      expect((await preflight('https://papers.example.org')).headers.get('access-control-allow-origin')).toBe('https://papers.example.org');
+      expect((await preflight('https://evil.example.com')).headers.get('access-control-allow-origin')).not.toBe('https://evil.example.com');
+    } finally {
+      await restricted.close();
+    }
+  });
+});
