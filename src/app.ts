@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { PothosValidationError } from '@pothos/core';
+import type { Redis } from 'ioredis';
 import { GraphQLError, visit, type DocumentNode } from 'graphql';
 import { createYoga, maskError as maskUnexpectedError, type Plugin, type YogaLogger } from 'graphql-yoga';
 import type { JobQueue } from '../jobs/jobs';
@@ -10,6 +11,8 @@ import { feedsPlugin } from './feeds/feeds-plugin';
 import type { Context } from './graphql/context';
 import { createLoaders } from './graphql/loaders';
 import { requestLimits } from './graphql/limits';
+import { readinessCheck } from './observability/health';
+import { rememberMaskedError, requestIds } from './observability/request-id';
 import { schema } from './graphql/schema';
 import type { Logger } from './logger';
 import { decoyHash } from './modules/accounts/accounts';
@@ -25,6 +28,8 @@ export interface AppDependencies {
   limiters: RateLimiters;
   /** The clock requests run at; tests replay histories through it. */
   clock?: () => Date;
+  /** Redis, when the API uses it, for /ready. */
+  redis?: Redis;
 }
 
 /**
@@ -66,7 +71,7 @@ query Trending {
  * The HTTP application (GraphQL at /graphql, GraphiQL in the browser), apart
  * from any listener: tests call `app.fetch(new Request(...))`.
  */
-export function createApp({ db, config, logger, jobs, limiters, clock = () => new Date() }: AppDependencies) {
+export function createApp({ db, config, logger, jobs, limiters, redis, clock = () => new Date() }: AppDependencies) {
   void decoyHash(config.passwordHashCost);
   return createYoga<{ req?: IncomingMessage }>({
     schema,
@@ -86,6 +91,8 @@ export function createApp({ db, config, logger, jobs, limiters, clock = () => ne
       };
     },
     graphqlEndpoint: '/graphql',
+    // Liveness: yoga answers GET /health with an empty 200; readiness is readinessCheck()'s /ready.
+    healthCheckEndpoint: '/health',
     landingPage: false,
     graphiql: { title: 'Daily Papers API', defaultQuery: exampleQuery },
     logging: yogaLogger(logger),
@@ -100,12 +107,14 @@ export function createApp({ db, config, logger, jobs, limiters, clock = () => ne
           });
         }
         const masked = maskUnexpectedError(error, message, isDev);
-        if (masked !== error) logger.error({ err: error }, 'unexpected error in a GraphQL request');
+        if (masked !== error) rememberMaskedError(masked as GraphQLError, error);
         return masked;
       },
     },
     cors: { origin: config.http.corsOrigins === '*' ? '*' : config.http.corsOrigins },
     plugins: [
+      requestIds(logger),
+      readinessCheck({ db, redis, logger }),
       ...requestLimits(config),
       rejectNulCharacters,
       feedsPlugin({ db, config, logger, clock }),

@@ -36,6 +36,7 @@ const app = createApp({
   logger,
   jobs: jobs.queue,
   limiters: createRateLimiters(config, redis),
+  redis,
 });
 const server = createServer(app);
 
