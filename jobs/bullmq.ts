@@ -3,7 +3,7 @@ import { Queue, Worker, type DefaultJobOptions, type Job, type RepeatOptions } f
 import { Redis } from 'ioredis';
 import { createLogger, type Logger } from '../src/logger';
 import { withDeadline } from './deadline';
-import { jobPayloadSchemas, type JobDependencies, type JobQueue } from './jobs';
+import { jobPayloadSchemas, type JobCounts, type JobDependencies, type JobQueue } from './jobs';
 import { runJob } from './registry';
 import { schedulerTable, type JobSchedule } from './schedulers';
 
@@ -52,6 +52,7 @@ export function createJobsQueue(
 }
 
 export interface BullJobQueue extends JobQueue {
+  counts(): Promise<JobCounts>;
   close(): Promise<void>;
 }
 
@@ -82,6 +83,10 @@ export function createBullJobQueue(
           ? undefined
           : { id: `${name}:${options.deduplicationId}`, keepLastIfActive: true };
       await queue.add(name, data, { deduplication });
+    },
+    async counts() {
+      await whenConnected();
+      return queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed');
     },
     async close() {
       await queue.close();

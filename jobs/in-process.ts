@@ -1,5 +1,5 @@
 import { getNextMillis } from 'bullmq';
-import { jobPayloadSchemas, type JobDependencies, type JobName, type JobQueue } from './jobs';
+import { jobPayloadSchemas, type JobDependencies, type JobName, type JobQueue, type JobCounts } from './jobs';
 import { runJob } from './registry';
 import { schedulerTable, type JobCadence } from './schedulers';
 
@@ -10,6 +10,8 @@ export interface InProcessJobs {
   queue: JobQueue;
   /** Waits until no job handed over is still pending or running (jobs they enqueue included). */
   idle(): Promise<void>;
+  /** Jobs handed over and not finished (waiting or running), for metrics. */
+  counts(): Promise<JobCounts>;
   /** Stops the timers and waits for the jobs already handed over. */
   close(): Promise<void>;
 }
@@ -71,6 +73,9 @@ export function createInProcessJobs({ dependencies, reconcileIntervalMinutes }: 
         const data = jobPayloadSchemas[name].parse(payload);
         submit(name, data, options?.deduplicationId === undefined ? undefined : `${name}:${options.deduplicationId}`);
       },
+    },
+    async counts() {
+      return { active: running.size };
     },
     async idle() {
       while (running.size > 0) await Promise.all(running);

@@ -45,6 +45,9 @@ export interface JobQueue {
   enqueue<Name extends JobName>(name: Name, payload: JobPayload<Name>, options?: EnqueueOptions): Promise<void>;
 }
 
+/** How many jobs are in each state (waiting, active, ...), for metrics. */
+export type JobCounts = Record<string, number>;
+
 /** What a processor gets besides its payload. */
 export interface JobDependencies {
   db: Database;

@@ -3,11 +3,13 @@ import type { Database } from '../src/db/client';
 import type { Logger } from '../src/logger';
 import { createBullJobQueue, startBullWorker } from './bullmq';
 import { createInProcessJobs } from './in-process';
-import type { JobQueue } from './jobs';
+import type { JobCounts, JobQueue } from './jobs';
 
 export interface Jobs {
   queue: JobQueue;
   mode: 'bullmq' | 'in-process';
+  /** Jobs by state, for metrics. */
+  counts(): Promise<JobCounts>;
   /** Closes the worker (waiting for its running jobs), then the producer. */
   close(): Promise<void>;
 }
@@ -28,7 +30,7 @@ export async function startJobs({ config, db, logger, runWorker, prefix }: Start
   const { redisUrl, reconcileIntervalMinutes } = config;
   if (!redisUrl) {
     const inProcess = createInProcessJobs({ dependencies, reconcileIntervalMinutes });
-    return { queue: inProcess.queue, mode: 'in-process', close: inProcess.close };
+    return { queue: inProcess.queue, mode: 'in-process', counts: inProcess.counts, close: inProcess.close };
   }
   const producer = createBullJobQueue(redisUrl, { prefix, logger });
   try {
@@ -38,6 +40,7 @@ export async function startJobs({ config, db, logger, runWorker, prefix }: Start
     return {
       queue: producer,
       mode: 'bullmq',
+      counts: () => producer.counts(),
       async close() {
         try {
           await worker?.close();

@@ -3,7 +3,7 @@ import { PothosValidationError } from '@pothos/core';
 import type { Redis } from 'ioredis';
 import { GraphQLError, visit, type DocumentNode } from 'graphql';
 import { createYoga, maskError as maskUnexpectedError, type Plugin, type YogaLogger } from 'graphql-yoga';
-import type { JobQueue } from '../jobs/jobs';
+import type { JobCounts, JobQueue } from '../jobs/jobs';
 import type { AppConfig } from './config';
 import type { Database } from './db/client';
 import { AppError, badUserInput } from './errors';
@@ -12,6 +12,7 @@ import type { Context } from './graphql/context';
 import { createLoaders } from './graphql/loaders';
 import { requestLimits } from './graphql/limits';
 import { readinessCheck } from './observability/health';
+import { metrics } from './observability/metrics';
 import { rememberMaskedError, requestIds } from './observability/request-id';
 import { schema } from './graphql/schema';
 import type { Logger } from './logger';
@@ -30,6 +31,8 @@ export interface AppDependencies {
   clock?: () => Date;
   /** Redis, when the API uses it, for /ready. */
   redis?: Redis;
+  /** Background jobs by state, for /metrics. */
+  jobCounts: () => Promise<JobCounts>;
 }
 
 /**
@@ -71,7 +74,7 @@ query Trending {
  * The HTTP application (GraphQL at /graphql, GraphiQL in the browser), apart
  * from any listener: tests call `app.fetch(new Request(...))`.
  */
-export function createApp({ db, config, logger, jobs, limiters, redis, clock = () => new Date() }: AppDependencies) {
+export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts, clock = () => new Date() }: AppDependencies) {
   void decoyHash(config.passwordHashCost);
   return createYoga<{ req?: IncomingMessage }>({
     schema,
@@ -113,6 +116,7 @@ export function createApp({ db, config, logger, jobs, limiters, redis, clock = (
     },
     cors: { origin: config.http.corsOrigins === '*' ? '*' : config.http.corsOrigins },
     plugins: [
+      metrics({ jobCounts }),
       requestIds(logger),
       readinessCheck({ db, redis, logger }),
       ...requestLimits(config),

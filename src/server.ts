@@ -37,6 +37,7 @@ const app = createApp({
   jobs: jobs.queue,
   limiters: createRateLimiters(config, redis),
   redis,
+  jobCounts: jobs.counts,
 });
 const server = createServer(app);
 

@@ -81,3 +81,15 @@ describe('request ids', () => {
     }
   });
 });
+
+describe('metrics', () => {
+  it('/metrics reports request latency by route and the job queue by state', async () => {
+    await testApp.request('{ trendingPapers(first: 1) { totalCount } }');
+    const response = await testApp.app.fetch(new Request('http://test/metrics'));
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await response.text();
+    expect(text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/graphql",status="200"\} [1-9]/);
+    expect(text).toMatch(/job_queue_jobs\{state="active"\} \d+/);
+    expect(text).toContain('process_cpu_seconds_total');
+  });
+});

@@ -77,6 +77,10 @@ describe('npm start', () => {
       const { body } = await postGraphQL(server.url, TRENDING);
       expect(body.data.trendingPapers.totalCount).toBe(20);
       expect(await redis.keys('bull:papers:repeat*')).not.toEqual([]);
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      expect(metrics).toMatch(/job_queue_jobs\{state="waiting"\} \d+/);
+      const ready = await fetch(`${server.url}/ready`);
+      expect(await ready.json()).toEqual({ status: 'ready', checks: { postgres: true, redis: true } });
       await server.stop();
       expect(server.process.exitCode).toBe(0);
     } finally {

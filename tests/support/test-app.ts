@@ -32,6 +32,7 @@ export function createTestApp(db: Database, options: TestAppOptions = {}) {
     clock: options.clock,
     jobs: options.jobs ?? inProcess.queue,
     limiters: { ...createRateLimiters(config), ...options.limiters },
+    jobCounts: inProcess.counts,
   });
   return { app, request: graphqlClient(app), idle: () => inProcess.idle(), close: () => inProcess.close() };
 }
