@@ -11,6 +11,7 @@ import { feedsPlugin } from './feeds/feeds-plugin';
 import type { Context } from './graphql/context';
 import { createLoaders } from './graphql/loaders';
 import { requestLimits } from './graphql/limits';
+import { limitMutations } from './graphql/mutation-limit';
 import { readinessCheck } from './observability/health';
 import { metrics } from './observability/metrics';
 import { rememberMaskedError, requestIds } from './observability/request-id';
@@ -121,6 +122,7 @@ export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts
       readinessCheck({ db, redis, logger }),
       ...requestLimits(config),
       rejectNulCharacters,
+      limitMutations,
       feedsPlugin({ db, config, logger, clock }),
       oneClickUnsubscribePlugin({ db, logger, clock }),
       {

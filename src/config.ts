@@ -34,6 +34,8 @@ const environmentSchema = z.object({
   RECOMMENDATIONS_MAX_AGE_HOURS: positive.default(24),
   /** Upvotes and removals one user may make per minute. */
   VOTE_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(30),
+  /** Mutations (root fields) per client address, and per signed-in user, per minute, whatever they are. */
+  MUTATION_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(120),
   /** Comments one user may post per minute. */
   COMMENT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(5),
   SESSION_TTL_DAYS: positive.default(30),
@@ -100,6 +102,7 @@ export interface AppConfig {
   recommendations: RecommendationSettings;
   voteRateLimitPerMinute: number;
   commentRateLimitPerMinute: number;
+  mutationRateLimitPerMinute: number;
   sessionTtlDays: number;
   passwordHashCost: number;
   authRateLimitPerMinute: number;
@@ -151,6 +154,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     },
     voteRateLimitPerMinute: env.VOTE_RATE_LIMIT_PER_MINUTE,
     commentRateLimitPerMinute: env.COMMENT_RATE_LIMIT_PER_MINUTE,
+    mutationRateLimitPerMinute: env.MUTATION_RATE_LIMIT_PER_MINUTE,
     sessionTtlDays: env.SESSION_TTL_DAYS,
     passwordHashCost: env.PASSWORD_HASH_COST,
     authRateLimitPerMinute: env.AUTH_RATE_LIMIT_PER_MINUTE,

@@ -50,6 +50,11 @@ export function createRateLimiter(limit: RateLimit, redis?: Redis): RateLimiter 
 /** Every limit the API applies, from the settings; shared through Redis when there is one. */
 export function createRateLimiters(config: AppConfig, redis?: Redis) {
   return {
+    /** Every mutation, per client address and per signed-in user: a floor under the specific limits below. */
+    mutations: createRateLimiter(
+      { name: 'mutations', points: config.mutationRateLimitPerMinute, durationSeconds: 60, action: 'changes' },
+      redis,
+    ),
     /** Upvotes and removals per user. */
     votes: createRateLimiter(
       { name: 'votes', points: config.voteRateLimitPerMinute, durationSeconds: 60, action: 'votes' },

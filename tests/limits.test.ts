@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paperRecord, savePaperRecords, testConfig } from './support/fixtures';
 import { createTestApp } from './support/test-app';
+import { createRateLimiter } from '../src/rate-limit';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 let database: TestDatabase;
@@ -149,6 +150,26 @@ describe('request limits', () => {
       expect((await preflight('https://evil.example.com')).headers.get('access-control-allow-origin')).not.toBe('https://evil.example.com');
     } finally {
       await restricted.close();
+    }
+  });
+});
+
+describe('the mutation rate limit', () => {
+  it('counts every mutation field per client address, aliases included, and refuses past it', async () => {
+    const limited = createTestApp(database.db, {
+      limiters: { mutations: createRateLimiter({ name: 'mutations-test', points: 3, durationSeconds: 60, action: 'changes' }) },
+    });
+    try {
+      const logOuts = (count: number) => `mutation { ${Array.from({ length: count }, (_, index) => `l${index}: logOut`).join(' ')} }`;
+      // Two fields fit (they fail for want of a session, which is not the limit's business)...
+      expect((await limited.request(logOuts(2))).errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+      // ...two more do not: the allowance of three is spent.
+      const refused = await limited.request(logOuts(2));
+      expect(refused.errors![0]!.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter: expect.any(Number) });
+      // Queries are not mutations.
+      expect((await limited.request('{ __typename }')).data).toEqual({ __typename: 'Query' });
+    } finally {
+      await limited.close();
     }
   });
 });

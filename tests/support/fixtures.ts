@@ -12,6 +12,7 @@ export const testConfig = loadConfig({
   PASSWORD_HASH_COST: '10',
   AUTH_RATE_LIMIT_PER_MINUTE: '100000',
   COMMENT_RATE_LIMIT_PER_MINUTE: '100000',
+  MUTATION_RATE_LIMIT_PER_MINUTE: '1000000',
 });
 export const trending: TrendingSettings = testConfig.trending;
 
