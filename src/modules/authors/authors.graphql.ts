@@ -1,6 +1,6 @@
 import { builder } from '../../graphql/builder';
 import { AuthorRef, UserRef } from '../../graphql/node-refs';
-import { PaperConnection, paperConnection, paperListArgs } from '../papers/papers.graphql';
+import { paperListField } from '../papers/papers.graphql';
 
 AuthorRef.implement({
   description: 'A person named on papers.',
@@ -16,12 +16,10 @@ AuthorRef.implement({
       description: 'How many papers list this author on their page.',
       resolve: (author, _args, context) => context.loaders.paperCountOfAuthor.load(author.id),
     }),
-    papers: t.field({
-      type: PaperConnection,
+    papers: paperListField(t, {
       description: "The author's papers (those they did not hide).",
-      args: paperListArgs(t.arg, 'PUBLISHED_AT'),
-      resolve: (author, args, context) =>
-        paperConnection(context, { authorId: author.id }, args.orderBy ?? 'PUBLISHED_AT', args),
+      defaultOrder: 'PUBLISHED_AT',
+      criteria: (author) => ({ authorId: author.id }),
     }),
   }),
 });

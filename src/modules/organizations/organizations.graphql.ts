@@ -1,6 +1,6 @@
 import { builder } from '../../graphql/builder';
 import { OrganizationRef } from '../../graphql/node-refs';
-import { PaperConnection, paperConnection, paperListArgs } from '../papers/papers.graphql';
+import { paperListField } from '../papers/papers.graphql';
 import { findOrganizationByName } from './organizations.queries';
 
 OrganizationRef.implement({
@@ -13,12 +13,10 @@ OrganizationRef.implement({
       description: 'How many papers it published.',
       resolve: (organization, _args, context) => context.loaders.paperCountOfOrganization.load(organization.id),
     }),
-    papers: t.field({
-      type: PaperConnection,
+    papers: paperListField(t, {
       description: 'Its papers.',
-      args: paperListArgs(t.arg, 'PUBLISHED_AT'),
-      resolve: (organization, args, context) =>
-        paperConnection(context, { organizationId: organization.id }, args.orderBy ?? 'PUBLISHED_AT', args),
+      defaultOrder: 'PUBLISHED_AT',
+      criteria: (organization) => ({ organizationId: organization.id }),
     }),
   }),
 });

@@ -20,7 +20,7 @@ export const PaperOrderEnum = builder.enumType('PaperOrder', {
 });
 
 /** A page of papers as a connection; totalCount is counted only when selected. */
-export async function paperConnection(context: Context, criteria: PaperCriteria, order: PaperOrder, args: ConnectionArgs) {
+async function paperConnection(context: Context, criteria: PaperCriteria, order: PaperOrder, args: ConnectionArgs) {
   const request = pageRequestFrom(args);
   const page = await listPapers(context.db, criteria, order, request);
   return toConnection(page, () => countPapers(context.db, criteria));
@@ -29,11 +29,28 @@ export async function paperConnection(context: Context, criteria: PaperCriteria,
 type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
 
 /** The arguments of a list of papers: a page and an order. */
-export function paperListArgs(arg: ArgBuilder<BuilderTypes>, defaultOrder: PaperOrder) {
+function paperListArgs(arg: ArgBuilder<BuilderTypes>, defaultOrder: PaperOrder) {
   return {
     ...arg.connectionArgs(),
     orderBy: arg({ type: PaperOrderEnum, defaultValue: defaultOrder, description: `The order (default ${defaultOrder}).` }),
   };
+}
+
+/**
+ * A parent's list of papers (an author's, an organization's, a submitter's):
+ * a page in an order the client picks, `defaultOrder` unless told.
+ */
+export function paperListField<Parent>(
+  t: PothosSchemaTypes.ObjectFieldBuilder<BuilderTypes, Parent>,
+  options: { description: string; defaultOrder: PaperOrder; criteria: (parent: Parent) => PaperCriteria },
+) {
+  return t.field({
+    type: PaperConnection,
+    description: options.description,
+    args: paperListArgs(t.arg, options.defaultOrder),
+    resolve: (parent, args, context) =>
+      paperConnection(context, options.criteria(parent), args.orderBy ?? options.defaultOrder, args),
+  });
 }
 
 export const PaperConnection = builder.connectionObject(

@@ -1,6 +1,6 @@
 import { builder } from '../../graphql/builder';
 import { UserRef } from '../../graphql/node-refs';
-import { PaperConnection, paperConnection, paperListArgs } from '../papers/papers.graphql';
+import { paperListField } from '../papers/papers.graphql';
 import { findUserByUsername } from './users.queries';
 
 UserRef.implement({
@@ -10,12 +10,10 @@ UserRef.implement({
     displayName: t.exposeString('displayName', { nullable: true, description: 'The name shown on the site.' }),
     avatarUrl: t.exposeString('avatarUrl', { nullable: true, description: 'URL of their avatar.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the account was created.' }),
-    submittedPapers: t.field({
-      type: PaperConnection,
+    submittedPapers: paperListField(t, {
       description: 'Papers they submitted to Daily Papers, newest submission first unless ordered otherwise.',
-      args: paperListArgs(t.arg, 'SUBMITTED_AT'),
-      resolve: (user, args, context) =>
-        paperConnection(context, { submittedById: user.id }, args.orderBy ?? 'SUBMITTED_AT', args),
+      defaultOrder: 'SUBMITTED_AT',
+      criteria: (user) => ({ submittedById: user.id }),
     }),
   }),
 });
