@@ -4,13 +4,18 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { EnqueueOptions, JobQueue } from '../jobs/jobs';
+import { randomUUID } from 'node:crypto';
+import type { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createBullJobQueue, createJobsQueue, type BullJobQueue } from '../jobs/bullmq';
 import { loadConfig, type AppConfig } from '../src/config';
 import { authors, organizations, paperAuthors, papers } from '../src/db/schema';
 import { paperRecord, savePaperRecords, userWithToken } from './support/fixtures';
 import { errorCodes } from './support/graphql-client';
 import { createTestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
+
+const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 // arXiv is played by a real HTTP server on a free port, answering each id_list
 // with a fixture or a failure; the app reaches it through ARXIV_API_URL.
@@ -66,13 +71,16 @@ let now: Date;
 let config: AppConfig;
 let database: TestDatabase;
 let testApp: ReturnType<typeof createTestApp>;
-let enqueued: { name: string; payload: unknown; options?: EnqueueOptions }[];
+/** The app's jobs go to a real BullMQ queue of this file's own, with no worker: the tests read what was enqueued. */
+const queuePrefix = `test-submissions-${randomUUID()}`;
+let jobs: BullJobQueue;
+let queueConnection: Redis;
+let queue: Queue;
 
-const recordingJobs: JobQueue = {
-  async enqueue(name, payload, options) {
-    enqueued.push({ name, payload, options });
-  },
-};
+async function enqueued() {
+  const waiting = await queue.getJobs(['waiting', 'delayed', 'prioritized']);
+  return waiting.map((job) => ({ name: job.name, payload: job.data, deduplicationId: job.opts.deduplication?.id }));
+}
 
 const SUBMIT = `mutation ($input: SubmitPaperInput!) {
   submitPaper(input: $input) {
@@ -126,19 +134,26 @@ beforeAll(async () => {
     SUBMISSIONS_PER_USER_PER_DAY: '2',
   });
   database = await createTestDatabase();
-  testApp = createTestApp(database.db, { config, clock: () => now, jobs: recordingJobs });
+  jobs = createBullJobQueue(redisUrl, { prefix: queuePrefix });
+  queueConnection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  queue = createJobsQueue(queueConnection, { role: 'worker', prefix: queuePrefix });
+  testApp = createTestApp(database.db, { config, clock: () => now, jobs });
 });
 
 beforeEach(async () => {
   await database.truncate();
   behaviours = { ...standardBehaviours };
   arxivRequests = [];
-  enqueued = [];
+  await queue.obliterate({ force: true });
   now = NOW;
 });
 
 afterAll(async () => {
   await testApp?.close();
+  await jobs?.close();
+  await queue?.obliterate({ force: true });
+  await queue?.close();
+  await queueConnection?.quit();
   await database?.close();
   arxiv.closeAllConnections();
   arxiv.close();
@@ -173,8 +188,9 @@ describe('submitPaper', () => {
     expect(abstract).not.toContain('\n');
     // The version is dropped before asking: arXiv answers the latest version and the first publication date.
     expect(arxivRequests).toEqual(['2511.01234']);
-    expect(enqueued).toEqual([
-      { name: 'refresh-similar-papers', payload: { paperId: expect.any(Number) }, options: { deduplicationId: expect.stringMatching(/^paper:\d+$/) } },
+    // Enqueued in the background, after the response: wait for it.
+    await expect.poll(enqueued).toEqual([
+      { name: 'refresh-similar-papers', payload: { paperId: expect.any(Number) }, deduplicationId: expect.stringMatching(/^refresh-similar-papers:paper:\d+$/) },
     ]);
 
     const read = await testApp.request(`{ paper(arxivId: "2511.01234") { submittedBy { username } } dailyPapers(date: "2025-11-12") { totalCount } }`);
@@ -409,7 +425,7 @@ describe('submitPaper', () => {
       expect(response.data).toBeNull();
       expect(arxivRequests).toEqual([arxivId]);
       expect(await rowCounts()).toEqual(nothingWritten);
-      expect(enqueued).toEqual([]);
+      expect(await enqueued()).toEqual([]);
     });
 
     it('but fields the client gives fill the gaps of an incomplete entry', async () => {
