@@ -103,6 +103,11 @@ export interface BullWorkerOptions {
   concurrency?: number;
   /** How long close() waits for running jobs before it disconnects. */
   closeTimeoutMs?: number;
+  /**
+   * How long a running job's lock lasts without renewal: a worker that dies
+   * mid-job has its job taken up by another after about this long.
+   */
+  lockDurationMs?: number;
 }
 
 export interface BullWorker {
@@ -121,6 +126,7 @@ export async function startBullWorker({
   prefix = DEFAULT_QUEUE_PREFIX,
   concurrency = 4,
   closeTimeoutMs = 10_000,
+  lockDurationMs = 30_000,
 }: BullWorkerOptions): Promise<BullWorker> {
   const { logger } = dependencies;
   const connection = createRedisConnection(redisUrl, 'worker');
@@ -129,7 +135,7 @@ export async function startBullWorker({
     JOBS_QUEUE_NAME,
     (job) =>
       runJob(job.name, job.data, { ...dependencies, logger: logger.child({ job: job.name, jobId: job.id }) }),
-    { connection, prefix, concurrency },
+    { connection, prefix, concurrency, lockDuration: lockDurationMs, stalledInterval: lockDurationMs },
   );
   reportRedisErrors(connection, [queue, worker], logger, 'worker');
   worker.on('failed', (job, error) => logJobFailure(logger, job, error));

@@ -1,0 +1,102 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import path from 'node:path';
+import type { Queue } from 'bullmq';
+import { sql } from 'drizzle-orm';
+import { Redis } from 'ioredis';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createJobsQueue, startBullWorker } from '../jobs/bullmq';
+import { papers } from '../src/db/schema';
+import { createLogger } from '../src/logger';
+import { recomputeTrendingKeys } from '../src/modules/trending/recompute';
+import { castVotes, paperRecord, savePaperRecords, testConfig, trending } from './support/fixtures';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+
+const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const prefix = `test-killed-${randomUUID()}`;
+const LOCK_MS = 1_000;
+const root = path.resolve(import.meta.dirname, '..');
+
+let database: TestDatabase;
+let connection: Redis;
+let queue: Queue;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  queue = createJobsQueue(connection, { role: 'worker', prefix });
+});
+
+afterAll(async () => {
+  await queue.obliterate({ force: true });
+  await queue.close();
+  await connection.quit();
+  await database.close();
+});
+
+describe('a worker killed mid-job', () => {
+  it('has its job taken up by another worker, which runs it to the same, correct end', async () => {
+    const { paperIds } = await savePaperRecords(database.db, [paperRecord()]);
+    await castVotes(database.db, [{ username: 'ada', paperId: paperIds[0]!, at: new Date('2025-11-12T12:00:00Z') }]);
+    await database.db.update(papers).set({ trendingKey: sql`${papers.trendingKey} + 1` });
+
+    // Hold the papers table so the reconcile blocks inside the first worker, mid-job.
+    const blocker = postgres(database.url, { max: 1, onnotice: () => {} });
+    const reserved = await blocker.reserve();
+    await reserved`begin`;
+    await reserved`lock table papers in access exclusive mode`;
+
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `import { startBullWorker } from './jobs/bullmq';
+         import { loadConfig } from './src/config';
+         import { openDatabase } from './src/db/client';
+         import { createLogger } from './src/logger';
+         const database = openDatabase({ url: process.env.DATABASE_URL, dataDir: '' });
+         await startBullWorker({ redisUrl: process.env.REDIS_URL, prefix: process.env.PREFIX, lockDurationMs: ${LOCK_MS},
+           reconcileIntervalMinutes: 60, dependencies: { db: database.db, config: loadConfig(), logger: createLogger('silent') } });`,
+      ],
+      {
+        cwd: root,
+        env: { PATH: process.env.PATH, DATABASE_URL: database.url, REDIS_URL: redisUrl, PREFIX: prefix, LOG_LEVEL: 'silent' },
+        stdio: 'ignore',
+      },
+    );
+    try {
+      const job = await queue.add('reconcile-trending', {});
+      await expect.poll(async () => (await queue.getActive()).map((active) => active.id), { timeout: 15_000 }).toContain(job.id);
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    } finally {
+      await reserved`rollback`;
+      reserved.release();
+      await blocker.end();
+    }
+
+    // The scheduler row the first worker registered has run once already; only the killed job matters here.
+    const rescuer = await startBullWorker({
+      redisUrl,
+      prefix,
+      lockDurationMs: LOCK_MS,
+      reconcileIntervalMinutes: 60,
+      dependencies: { db: database.db, config: testConfig, logger: createLogger('silent') },
+    });
+    try {
+      await expect
+        .poll(async () => (await queue.getCompleted()).some((done) => done.name === 'reconcile-trending' && done.attemptsStarted >= 2), {
+          timeout: 20_000,
+          interval: 250,
+        })
+        .toBe(true);
+      expect(await recomputeTrendingKeys(database.db, trending)).toEqual([]);
+    } finally {
+      await rescuer.close();
+    }
+  });
+});
