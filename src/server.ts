@@ -1,7 +1,7 @@
-import { createServer } from 'node:http';
 import { Redis } from 'ioredis';
 import { startJobs } from '../jobs/runtime';
 import { createApp } from './app';
+import { createHttpServer } from './http-server';
 import { loadConfig } from './config';
 import { openDatabase } from './db/client';
 import { isDatabaseEmpty, loadDemoData } from './demo/load-demo-data';
@@ -39,7 +39,7 @@ const app = createApp({
   redis,
   jobCounts: jobs.counts,
 });
-const server = createServer(app);
+const server = createHttpServer(app);
 
 server.listen(config.port, config.host, () => {
   const address = server.address();
