@@ -52,6 +52,8 @@ export function createJobsQueue(
 }
 
 export interface BullJobQueue extends JobQueue {
+  /** The BullMQ queue it adds to (for the admin dashboard: no second connection). */
+  readonly queue: Queue;
   counts(): Promise<JobCounts>;
   close(): Promise<void>;
 }
@@ -74,6 +76,7 @@ export function createBullJobQueue(
   reportRedisErrors(connection, [queue], logger, 'producer');
   const whenConnected = connectionWaiter(connection);
   return {
+    queue,
     async enqueue(name, payload, options) {
       const data = jobPayloadSchemas[name].parse(payload);
       await whenConnected();

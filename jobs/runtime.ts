@@ -1,3 +1,4 @@
+import type { Queue } from 'bullmq';
 import type { AppConfig } from '../src/config';
 import type { Database } from '../src/db/client';
 import type { Logger } from '../src/logger';
@@ -8,6 +9,8 @@ import type { JobCounts, JobQueue } from './jobs';
 export interface Jobs {
   queue: JobQueue;
   mode: 'bullmq' | 'in-process';
+  /** The BullMQ queues, for the admin dashboard; none in-process. */
+  bullQueues: Queue[];
   /** Jobs by state, for metrics. */
   counts(): Promise<JobCounts>;
   /** Closes the worker (waiting for its running jobs), then the producer. */
@@ -30,7 +33,13 @@ export async function startJobs({ config, db, logger, runWorker, prefix }: Start
   const { redisUrl, reconcileIntervalMinutes } = config;
   if (!redisUrl) {
     const inProcess = createInProcessJobs({ dependencies, reconcileIntervalMinutes });
-    return { queue: inProcess.queue, mode: 'in-process', counts: inProcess.counts, close: inProcess.close };
+    return {
+      queue: inProcess.queue,
+      mode: 'in-process',
+      bullQueues: [],
+      counts: inProcess.counts,
+      close: inProcess.close,
+    };
   }
   const producer = createBullJobQueue(redisUrl, { prefix, logger });
   try {
@@ -40,6 +49,7 @@ export async function startJobs({ config, db, logger, runWorker, prefix }: Start
     return {
       queue: producer,
       mode: 'bullmq',
+      bullQueues: [producer.queue],
       counts: () => producer.counts(),
       async close() {
         try {

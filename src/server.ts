@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { startJobs } from '../jobs/runtime';
+import { createQueueDashboard } from './admin/queue-dashboard';
 import { createApp } from './app';
 import { createHttpServer } from './http-server';
 import { loadConfig } from './config';
@@ -30,16 +31,24 @@ const redis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue:
 redis?.on('error', (error) => logger.warn({ err: error }, 'redis (rate limits) unavailable; limiting in memory meanwhile'));
 
 const jobs = await startJobs({ config, db: database.db, logger, runWorker: !apiOnly });
+const limiters = createRateLimiters(config, redis);
 const app = createApp({
   db: database.db,
   config,
   logger,
   jobs: jobs.queue,
-  limiters: createRateLimiters(config, redis),
+  limiters,
   redis,
   jobCounts: jobs.counts,
 });
-const server = createHttpServer(app);
+const queueDashboard = createQueueDashboard({
+  db: database.db,
+  config,
+  logger,
+  queues: jobs.bullQueues,
+  authLimiter: limiters.auth,
+});
+const server = createHttpServer(app, { queueDashboard });
 
 server.listen(config.port, config.host, () => {
   const address = server.address();

@@ -76,6 +76,34 @@ export async function signUp(
   });
 }
 
+/**
+ * The account a username or email and password belong to, or undefined. It
+ * takes as long whether or not the account exists (a decoy hash stands in),
+ * and brings a hash made at another cost up to the current one.
+ */
+export async function verifyCredentials(
+  db: Database,
+  config: AppConfig,
+  input: { usernameOrEmail: string; password: string },
+): Promise<UserRow | undefined> {
+  const identifier = input.usernameOrEmail.trim().toLowerCase();
+  if (input.password.length > PASSWORD_LENGTH.max || identifier.length > 254) return undefined;
+  const [user] = await db
+    .select()
+    .from(users)
+    .where(or(eq(sql`lower(${users.username})`, identifier), eq(sql`lower(${users.email})`, identifier)))
+    .limit(1);
+  const matches = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash(config.passwordHashCost)));
+  if (!user?.passwordHash || !matches) return undefined;
+  if (hashCost(user.passwordHash) !== config.passwordHashCost) {
+    // The cost setting changed: bring this hash up to it, so every account takes as long to check.
+    const passwordHash = await hashPassword(input.password, config.passwordHashCost);
+    await db.update(users).set({ passwordHash }).where(eq(users.id, user.id));
+    return { ...user, passwordHash };
+  }
+  return user;
+}
+
 /** Signs in by username or email; the error never says which part was wrong. */
 export async function logIn(
   db: Database,
@@ -83,21 +111,7 @@ export async function logIn(
   input: { usernameOrEmail: string; password: string },
   now: Date,
 ): Promise<AuthResult> {
-  const identifier = input.usernameOrEmail.trim().toLowerCase();
-  if (input.password.length > PASSWORD_LENGTH.max || identifier.length > 254) throw invalidCredentials();
-  const [user] = await db
-    .select()
-    .from(users)
-    .where(or(eq(sql`lower(${users.username})`, identifier), eq(sql`lower(${users.email})`, identifier)))
-    .limit(1);
-  const matches = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash(config.passwordHashCost)));
-  if (!user?.passwordHash || !matches) throw invalidCredentials();
-  if (hashCost(user.passwordHash) !== config.passwordHashCost) {
-    // The cost setting changed: bring this hash up to it, so every account takes as long to check.
-    await db
-      .update(users)
-      .set({ passwordHash: await hashPassword(input.password, config.passwordHashCost) })
-      .where(eq(users.id, user.id));
-  }
+  const user = await verifyCredentials(db, config, input);
+  if (!user) throw invalidCredentials();
   return { token: await createSession(db, user.id, now, config.sessionTtlDays), user };
 }
