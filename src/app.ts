@@ -9,6 +9,7 @@ import type { Database } from './db/client';
 import { AppError, badUserInput } from './errors';
 import { feedsPlugin } from './feeds/feeds-plugin';
 import type { Context } from './graphql/context';
+import { compiledExecution } from './graphql/execution';
 import { createLoaders } from './graphql/loaders';
 import { requestLimits } from './graphql/limits';
 import { limitMutations } from './graphql/mutation-limit';
@@ -117,6 +118,7 @@ export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts
     },
     cors: { origin: config.http.corsOrigins === '*' ? '*' : config.http.corsOrigins },
     plugins: [
+      ...compiledExecution(),
       metrics({ jobCounts }),
       requestIds(logger),
       readinessCheck({ db, redis, logger }),

@@ -10,6 +10,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { preparingStatements } from './prepared-statements';
 import * as schema from './schema';
 
 /** The database as the domain code sees it: a Drizzle handle or a transaction of one, whichever driver is behind it. */
@@ -61,7 +62,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
       connection: { application_name: 'daily-papers' },
     });
     return {
-      db: drizzlePostgres(client, { schema, logger }) as unknown as Database,
+      db: drizzlePostgres(preparingStatements(client), { schema, logger }) as unknown as Database,
       kind: 'postgres',
       location: describePostgresUrl(url),
       async migrate(afterMigrations) {

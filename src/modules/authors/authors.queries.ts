@@ -1,9 +1,10 @@
-import { and, count, inArray, not } from 'drizzle-orm';
+import { and, count, not } from 'drizzle-orm';
 import type { Database } from '../../db/client';
+import { idIn } from '../../db/id-list';
 import { authors, paperAuthors, type AuthorRow } from '../../db/schema';
 
 export async function findAuthorsByIds(db: Database, ids: readonly number[]): Promise<AuthorRow[]> {
-  return db.select().from(authors).where(inArray(authors.id, [...ids]));
+  return db.select().from(authors).where(idIn(authors.id, ids));
 }
 
 /** Papers listed on each author's page (hidden authorships left out), keyed by author id. */
@@ -11,7 +12,7 @@ export async function countPapersOfAuthors(db: Database, authorIds: readonly num
   const rows = await db
     .select({ authorId: paperAuthors.authorId, total: count() })
     .from(paperAuthors)
-    .where(and(inArray(paperAuthors.authorId, [...authorIds]), not(paperAuthors.hidden)))
+    .where(and(idIn(paperAuthors.authorId, authorIds), not(paperAuthors.hidden)))
     .groupBy(paperAuthors.authorId);
   return new Map(rows.map((row) => [row.authorId, row.total]));
 }

@@ -1,5 +1,6 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Database } from '../../db/client';
+import { idIn } from '../../db/id-list';
 import { keysetCondition, keysetOrderBy, toPage, type KeysetOrder, type Page, type PageRequest } from '../../db/keyset';
 import { authorshipClaims, type AuthorshipClaimRow } from '../../db/schema';
 
@@ -29,7 +30,7 @@ const userClaimsOrder: KeysetOrder<AuthorshipClaimRow> = {
 const isPending = eq(authorshipClaims.status, 'pending');
 
 export async function findClaimsByIds(db: Database, ids: readonly number[]): Promise<AuthorshipClaimRow[]> {
-  return db.select().from(authorshipClaims).where(inArray(authorshipClaims.id, [...ids]));
+  return db.select().from(authorshipClaims).where(idIn(authorshipClaims.id, ids));
 }
 
 export async function listPendingClaims(db: Database, request: PageRequest): Promise<Page<AuthorshipClaimRow>> {

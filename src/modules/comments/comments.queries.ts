@@ -1,5 +1,6 @@
-import { and, count, eq, getTableColumns, inArray, isNull, sql } from 'drizzle-orm';
+import { and, count, eq, getTableColumns, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
+import { idIn } from '../../db/id-list';
 import { keysetCondition, keysetOrderBy, toPage, type KeysetOrder, type Page, type PageRequest } from '../../db/keyset';
 import { comments, type CommentRow } from '../../db/schema';
 
@@ -28,7 +29,7 @@ const threadOrders: Record<CommentThread, KeysetOrder<CommentRow>> = {
 };
 
 export async function findCommentsByIds(db: Database, ids: readonly number[]): Promise<CommentRow[]> {
-  return db.select().from(comments).where(inArray(comments.id, [...ids]));
+  return db.select().from(comments).where(idIn(comments.id, ids));
 }
 
 /**
@@ -82,7 +83,7 @@ export async function countCommentsOfThreads(
   const rows = await db
     .select({ threadId: column, total: count() })
     .from(comments)
-    .where(and(inArray(column, [...threadIds]), topLevelOnly(thread)))
+    .where(and(idIn(column, threadIds), topLevelOnly(thread)))
     .groupBy(column);
   return new Map(rows.map((row) => [row.threadId!, row.total]));
 }

@@ -1,9 +1,10 @@
-import { count, eq, inArray } from 'drizzle-orm';
+import { count, eq } from 'drizzle-orm';
 import type { Database } from '../../db/client';
+import { idIn } from '../../db/id-list';
 import { organizations, papers, type OrganizationRow } from '../../db/schema';
 
 export async function findOrganizationsByIds(db: Database, ids: readonly number[]): Promise<OrganizationRow[]> {
-  return db.select().from(organizations).where(inArray(organizations.id, [...ids]));
+  return db.select().from(organizations).where(idIn(organizations.id, ids));
 }
 
 export async function findOrganizationByName(db: Database, name: string): Promise<OrganizationRow | undefined> {
@@ -19,7 +20,7 @@ export async function countPapersOfOrganizations(
   const rows = await db
     .select({ organizationId: papers.organizationId, total: count() })
     .from(papers)
-    .where(inArray(papers.organizationId, [...organizationIds]))
+    .where(idIn(papers.organizationId, organizationIds))
     .groupBy(papers.organizationId);
   return new Map(rows.map((row) => [row.organizationId!, row.total]));
 }

@@ -1,5 +1,6 @@
-import { and, asc, count, eq, exists, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, exists, gte, lt, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client';
+import { idIn } from '../../db/id-list';
 import { keysetCondition, keysetOrderBy, toPage, type Page, type PageRequest } from '../../db/keyset';
 import { authors, organizations, paperAuthors, paperColumns, papers, users, type AuthorRow, type PaperRow } from '../../db/schema';
 import { paperOrders, type PaperOrder } from './paper-order';
@@ -78,7 +79,7 @@ export async function countPapers(db: Database, criteria: PaperCriteria): Promis
 }
 
 export async function findPapersByIds(db: Database, ids: readonly number[]): Promise<PaperRow[]> {
-  return db.select(paperColumns).from(papers).where(inArray(papers.id, [...ids]));
+  return db.select(paperColumns).from(papers).where(idIn(papers.id, ids));
 }
 
 export async function findPaperByArxivId(db: Database, arxivId: string): Promise<PaperRow | undefined> {
@@ -104,6 +105,6 @@ export async function findAuthorsOfPapers(db: Database, paperIds: readonly numbe
     })
     .from(paperAuthors)
     .innerJoin(authors, eq(authors.id, paperAuthors.authorId))
-    .where(inArray(paperAuthors.paperId, [...paperIds]))
+    .where(idIn(paperAuthors.paperId, paperIds))
     .orderBy(asc(paperAuthors.paperId), asc(paperAuthors.position));
 }

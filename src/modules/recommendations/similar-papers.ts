@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client';
+import { idIn } from '../../db/id-list';
 import { queryRows } from '../../db/rows';
 import { paperColumns, papers, similarPapers, type PaperRow } from '../../db/schema';
 import { buildCoUpvoteVotes, coUpvoteSimilaritySql } from './co-upvotes';
@@ -160,7 +161,7 @@ export async function findSimilarPapers(
     .select({ sourceId: similarPapers.paperId, paper: paperColumns })
     .from(similarPapers)
     .innerJoin(papers, eq(papers.id, similarPapers.similarPaperId))
-    .where(and(inArray(similarPapers.paperId, [...paperIds]), lt(similarPapers.rank, limit)))
+    .where(and(idIn(similarPapers.paperId, paperIds), lt(similarPapers.rank, limit)))
     .orderBy(asc(similarPapers.paperId), asc(similarPapers.rank));
   for (const row of rows) similar.get(row.sourceId)?.push(row.paper);
   return similar;

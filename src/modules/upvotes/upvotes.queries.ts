@@ -1,5 +1,6 @@
-import { and, count, eq, inArray } from 'drizzle-orm';
+import { and, count, eq } from 'drizzle-orm';
 import type { Database } from '../../db/client';
+import { idIn } from '../../db/id-list';
 import { keysetCondition, keysetOrderBy, toPage, type KeysetOrder, type Page, type PageRequest } from '../../db/keyset';
 import { paperColumns, papers, upvotes, userProfileColumns, users, type PaperRow, type UserProfile } from '../../db/schema';
 
@@ -54,6 +55,6 @@ export async function findUpvotedPaperIds(db: Database, userId: number, paperIds
   const rows = await db
     .select({ paperId: upvotes.paperId })
     .from(upvotes)
-    .where(and(eq(upvotes.userId, userId), inArray(upvotes.paperId, [...paperIds])));
+    .where(and(eq(upvotes.userId, userId), idIn(upvotes.paperId, paperIds)));
   return new Set(rows.map((row) => row.paperId));
 }

@@ -1,9 +1,10 @@
-import { eq, inArray, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
+import { idIn } from '../../db/id-list';
 import { userProfileColumns, users, type UserProfile } from '../../db/schema';
 
 export async function findUsersByIds(db: Database, ids: readonly number[]): Promise<UserProfile[]> {
-  return db.select(userProfileColumns).from(users).where(inArray(users.id, [...ids]));
+  return db.select(userProfileColumns).from(users).where(idIn(users.id, ids));
 }
 
 /** Usernames are unique regardless of case. */
