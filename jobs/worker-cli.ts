@@ -25,7 +25,12 @@ if (!config.databaseUrl) {
   process.exit(1);
 }
 
-const database = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
+const database = openDatabase({
+  url: config.databaseUrl,
+  dataDir: config.dataDir,
+  poolSize: config.dbPoolSize,
+  connectTimeoutSeconds: config.dbConnectTimeoutSeconds,
+});
 await database.migrate();
 logger.info({ database: database.location }, 'database ready; starting the BullMQ worker (it waits for Redis)');
 

@@ -6,6 +6,7 @@ import { createYoga, maskError as maskUnexpectedError, type Plugin, type YogaLog
 import type { JobCounts, JobQueue } from '../jobs/jobs';
 import type { AppConfig } from './config';
 import type { Database } from './db/client';
+import { databaseUnavailableError } from './db/unavailable';
 import { AppError, badUserInput } from './errors';
 import { feedsPlugin } from './feeds/feeds-plugin';
 import type { Context } from './graphql/context';
@@ -110,6 +111,12 @@ export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts
             path: error.path,
             extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
           });
+        }
+        // Postgres unreachable (down, restarting): say so and when to retry, rather than "Unexpected error.".
+        const unavailable = databaseUnavailableError(error);
+        if (unavailable) {
+          rememberMaskedError(unavailable, error);
+          return unavailable;
         }
         const masked = maskUnexpectedError(error, message, isDev);
         if (masked !== error) rememberMaskedError(masked as GraphQLError, error);

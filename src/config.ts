@@ -17,6 +17,8 @@ const environmentSchema = z.object({
   DATA_DIR: z.string().default('./.data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /** Seconds a new Postgres connection may take before the requests waiting on it fail. */
+  DB_CONNECT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(120).default(5),
   /** Load the demo data set into an empty database at start; defaults to on for the embedded database only. */
   DEMO_DATA: booleanFlag.optional(),
   DEMO_PAPERS: z.coerce.number().int().min(1).max(1_000_000).default(300),
@@ -95,6 +97,7 @@ export interface AppConfig {
   dataDir: string;
   logLevel: z.infer<typeof environmentSchema>['LOG_LEVEL'];
   dbPoolSize: number;
+  dbConnectTimeoutSeconds: number;
   demoData: boolean;
   demoPapers: number;
   trending: TrendingSettings;
@@ -140,6 +143,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     dataDir: env.DATA_DIR,
     logLevel: env.LOG_LEVEL,
     dbPoolSize: env.DB_POOL_SIZE,
+    dbConnectTimeoutSeconds: env.DB_CONNECT_TIMEOUT_SECONDS,
     demoData: env.DEMO_DATA ?? env.DATABASE_URL === undefined,
     demoPapers: env.DEMO_PAPERS,
     trending: {

@@ -18,7 +18,12 @@ import { createRateLimiters } from './rate-limit';
 const apiOnly = process.argv[2] === 'api';
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
-const database = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
+const database = openDatabase({
+  url: config.databaseUrl,
+  dataDir: config.dataDir,
+  poolSize: config.dbPoolSize,
+  connectTimeoutSeconds: config.dbConnectTimeoutSeconds,
+});
 
 await database.migrate(async (db) => {
   if (!config.demoData || !(await isDatabaseEmpty(db))) return;

@@ -45,6 +45,8 @@ export interface DatabaseOptions {
   url: string | undefined;
   dataDir: string;
   poolSize?: number;
+  /** Seconds a new Postgres connection may take before the queries waiting on it fail (CONNECT_TIMEOUT). */
+  connectTimeoutSeconds?: number;
   /** Called with every SQL statement sent (tests count them). */
   onQuery?: (query: string) => void;
 }
@@ -60,6 +62,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
       max: options.poolSize ?? 10,
       onnotice: () => {},
       connection: { application_name: 'daily-papers' },
+      ...outageSettings(options.connectTimeoutSeconds),
     });
     return {
       db: drizzlePostgres(preparingStatements(client), { schema, logger }) as unknown as Database,
@@ -102,6 +105,21 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     },
     close: () => client.close(),
   };
+}
+
+/**
+ * How the pool behaves while Postgres is down or restarting. A connection
+ * attempt gives up after `connectTimeoutSeconds` (postgres.js waits 30 by
+ * default). And no backoff: postgres.js only reconnects when a query needs a
+ * connection, and its default backoff (growing to 20 s) makes that query, and
+ * every one queued behind it, wait before the attempt even starts; with 10
+ * connections, 300 requests at once during an outage took 22 s to fail even
+ * with the backoff capped at 1 s, and 0.2 s without it. So a request during
+ * an outage fails as soon as the connection is refused, and the first one
+ * after Postgres is back reconnects, without restarting the process.
+ */
+function outageSettings(connectTimeoutSeconds = 5) {
+  return { connect_timeout: connectTimeoutSeconds, backoff: () => 0 };
 }
 
 function describePostgresUrl(url: string): string {
