@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { PublicDataChanges } from '../src/cache/public-data-changes';
 import type { AppConfig } from '../src/config';
 import type { Database } from '../src/db/client';
 import type { Logger } from '../src/logger';
@@ -53,6 +54,8 @@ export interface JobDependencies {
   db: Database;
   config: AppConfig;
   logger: Logger;
+  /** Where jobs that change what readers see announce it (cached answers end); absent where nothing caches. */
+  publicDataChanges?: PublicDataChanges;
 }
 
 /**

@@ -25,6 +25,14 @@ const jobProcessors: { [Name in JobName]: JobProcessor<Name> } = {
   'send-digests': sendDigests,
 };
 
+/** The jobs whose writes change what anonymous readers see: rankings, counts, similar papers. */
+const changesPublicData: ReadonlySet<JobName> = new Set([
+  'reconcile-trending',
+  'refresh-paper-trending',
+  'refresh-similar-papers',
+  'refresh-all-similar-papers',
+]);
+
 export function isJobName(name: string): name is JobName {
   return Object.hasOwn(jobPayloadSchemas, name);
 }
@@ -46,5 +54,7 @@ async function runValidated<Name extends JobName>(name: Name, payload: unknown, 
   }
   const processor: JobProcessor<Name> = jobProcessors[name];
   // safeParse on the schema picked by a generic name widens its output to every payload; it is this job's.
-  return processor(parsed.data as JobPayload<Name>, dependencies);
+  const result = await processor(parsed.data as JobPayload<Name>, dependencies);
+  if (changesPublicData.has(name)) dependencies.publicDataChanges?.announce();
+  return result;
 }

@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import type { PublicDataChanges } from '../src/cache/public-data-changes';
 import type { AppConfig } from '../src/config';
 import type { Database } from '../src/db/client';
 import type { Logger } from '../src/logger';
@@ -25,11 +26,13 @@ export interface StartJobsOptions {
   runWorker: boolean;
   /** BullMQ key prefix (tests use one of their own). */
   prefix?: string;
+  /** Where jobs announce changes to public data (the API's response cache listens). */
+  publicDataChanges?: PublicDataChanges;
 }
 
 /** BullMQ when REDIS_URL is set, the in-process runner otherwise. */
-export async function startJobs({ config, db, logger, runWorker, prefix }: StartJobsOptions): Promise<Jobs> {
-  const dependencies = { db, config, logger };
+export async function startJobs({ config, db, logger, runWorker, prefix, publicDataChanges }: StartJobsOptions): Promise<Jobs> {
+  const dependencies = { db, config, logger, publicDataChanges };
   const { redisUrl, reconcileIntervalMinutes } = config;
   if (!redisUrl) {
     const inProcess = createInProcessJobs({ dependencies, reconcileIntervalMinutes });

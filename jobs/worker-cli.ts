@@ -1,3 +1,4 @@
+import { createPublicDataChanges } from '../src/cache/public-data-changes';
 import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/client';
 import { createLogger } from '../src/logger';
@@ -34,9 +35,11 @@ const database = openDatabase({
 await database.migrate();
 logger.info({ database: database.location }, 'database ready; starting the BullMQ worker (it waits for Redis)');
 
+// The API replicas cache what anonymous readers see: tell them when a job changed it.
+const publicDataChanges = createPublicDataChanges(config.redisUrl, logger);
 const worker = await startBullWorker({
   redisUrl: config.redisUrl,
-  dependencies: { db: database.db, config, logger },
+  dependencies: { db: database.db, config, logger, publicDataChanges },
   reconcileIntervalMinutes: config.reconcileIntervalMinutes,
 });
 
@@ -52,6 +55,7 @@ async function shutdown(signal: NodeJS.Signals) {
     await withDeadline(
       (async () => {
         await worker.close();
+        await publicDataChanges.close();
         logger.info('worker and Redis closed');
         await database.close();
         logger.info('database closed');

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { GraphQLError, visit, type DocumentNode } from 'graphql';
 import { createYoga, maskError as maskUnexpectedError, type Plugin, type YogaLogger } from 'graphql-yoga';
 import type { JobCounts, JobQueue } from '../jobs/jobs';
+import type { PublicDataChanges } from './cache/public-data-changes';
 import type { AppConfig } from './config';
 import type { Database } from './db/client';
 import { databaseUnavailableError } from './db/unavailable';
@@ -12,6 +13,7 @@ import { feedsPlugin } from './feeds/feeds-plugin';
 import type { Context } from './graphql/context';
 import { compiledExecution } from './graphql/execution';
 import { createLoaders } from './graphql/loaders';
+import { announceMutations, responseCache } from './graphql/response-cache';
 import { requestLimits } from './graphql/limits';
 import { limitMutations } from './graphql/mutation-limit';
 import { readinessCheck } from './observability/health';
@@ -36,6 +38,8 @@ export interface AppDependencies {
   redis?: Redis;
   /** Background jobs by state, for /metrics. */
   jobCounts: () => Promise<JobCounts>;
+  /** Changes to public data, announced by mutations and jobs; they end the cached answers. */
+  publicDataChanges: PublicDataChanges;
 }
 
 /**
@@ -77,7 +81,17 @@ query Trending {
  * The HTTP application (GraphQL at /graphql, GraphiQL in the browser), apart
  * from any listener: tests call `app.fetch(new Request(...))`.
  */
-export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts, clock = () => new Date() }: AppDependencies) {
+export function createApp({
+  db,
+  config,
+  logger,
+  jobs,
+  limiters,
+  redis,
+  jobCounts,
+  publicDataChanges,
+  clock = () => new Date(),
+}: AppDependencies) {
   void decoyHash(config.passwordHashCost);
   return createYoga<{ req?: IncomingMessage }>({
     schema,
@@ -130,6 +144,8 @@ export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts
       requestIds(logger),
       readinessCheck({ db, redis, logger }),
       ...requestLimits(config),
+      ...responseCache(config.responseCache, publicDataChanges),
+      announceMutations(publicDataChanges),
       rejectNulCharacters,
       limitMutations,
       feedsPlugin({ db, config, logger, clock }),

@@ -73,6 +73,9 @@ const environmentSchema = z.object({
   QUERY_MAX_ALIASES: z.coerce.number().int().min(0).default(30),
   QUERY_MAX_TOKENS: z.coerce.number().int().min(100).default(3_000),
   QUERY_MAX_COST: z.coerce.number().int().min(100).default(5_000),
+  /** How long an anonymous query's answer may be served from the cache (any data change ends it sooner); 0 turns the cache off. */
+  RESPONSE_CACHE_TTL_SECONDS: z.coerce.number().min(0).default(60),
+  RESPONSE_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).default(1_000),
 });
 
 /** Real mail must not carry links signed with a key anyone can read in this file. */
@@ -115,6 +118,7 @@ export interface AppConfig {
   mail: { smtpUrl: string | undefined; from: string };
   http: { corsOrigins: string[] | '*'; introspection: boolean; maxRequestBytes: number };
   queryLimits: { maxDepth: number; maxAliases: number; maxTokens: number; maxCost: number };
+  responseCache: { ttlMs: number; maxEntries: number };
   digest: {
     hourUtc: number;
     paperCount: number;
@@ -177,6 +181,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
       maxTokens: env.QUERY_MAX_TOKENS,
       maxCost: env.QUERY_MAX_COST,
     },
+    responseCache: { ttlMs: env.RESPONSE_CACHE_TTL_SECONDS * 1000, maxEntries: env.RESPONSE_CACHE_MAX_ENTRIES },
     digest: {
       hourUtc: env.DIGEST_HOUR_UTC,
       paperCount: env.DIGEST_PAPER_COUNT,

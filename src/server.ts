@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { startJobs } from '../jobs/runtime';
 import { createQueueDashboard } from './admin/queue-dashboard';
 import { createApp } from './app';
+import { createPublicDataChanges } from './cache/public-data-changes';
 import { createHttpServer } from './http-server';
 import { loadConfig } from './config';
 import { openDatabase } from './db/client';
@@ -35,7 +36,8 @@ await database.migrate(async (db) => {
 const redis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
 redis?.on('error', (error) => logger.warn({ err: error }, 'redis (rate limits) unavailable; limiting in memory meanwhile'));
 
-const jobs = await startJobs({ config, db: database.db, logger, runWorker: !apiOnly });
+const publicDataChanges = createPublicDataChanges(config.redisUrl, logger);
+const jobs = await startJobs({ config, db: database.db, logger, runWorker: !apiOnly, publicDataChanges });
 const limiters = createRateLimiters(config, redis);
 const app = createApp({
   db: database.db,
@@ -45,6 +47,7 @@ const app = createApp({
   limiters,
   redis,
   jobCounts: jobs.counts,
+  publicDataChanges,
 });
 const queueDashboard = createQueueDashboard({
   db: database.db,
@@ -80,6 +83,7 @@ async function shutdown(signal: string) {
   forceExit.unref();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await jobs.close();
+  await publicDataChanges.close();
   redis?.disconnect();
   await database.close();
   process.exit(0);

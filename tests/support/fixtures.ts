@@ -13,6 +13,8 @@ export const testConfig = loadConfig({
   AUTH_RATE_LIMIT_PER_MINUTE: '100000',
   COMMENT_RATE_LIMIT_PER_MINUTE: '100000',
   MUTATION_RATE_LIMIT_PER_MINUTE: '1000000',
+  // Tests write fixtures straight to the database between requests; tests/response-cache.test.ts turns the cache on.
+  RESPONSE_CACHE_TTL_SECONDS: '0',
 });
 export const trending: TrendingSettings = testConfig.trending;
 

@@ -1,6 +1,7 @@
 import { createInProcessJobs } from '../../jobs/in-process';
 import type { JobQueue } from '../../jobs/jobs';
 import { createApp } from '../../src/app';
+import { createPublicDataChanges, type PublicDataChanges } from '../../src/cache/public-data-changes';
 import type { AppConfig } from '../../src/config';
 import type { Database } from '../../src/db/client';
 import { createLogger, type Logger } from '../../src/logger';
@@ -14,6 +15,8 @@ export interface TestAppOptions {
   jobs?: JobQueue;
   limiters?: Partial<RateLimiters>;
   logger?: Logger;
+  /** Where mutations and jobs announce data changes; a process-local one by default. */
+  publicDataChanges?: PublicDataChanges;
 }
 
 /**
@@ -24,7 +27,11 @@ export interface TestAppOptions {
 export function createTestApp(db: Database, options: TestAppOptions = {}) {
   const config = options.config ?? testConfig;
   const logger = options.logger ?? createLogger('silent');
-  const inProcess = createInProcessJobs({ dependencies: { db, config, logger }, reconcileIntervalMinutes: config.reconcileIntervalMinutes });
+  const publicDataChanges = options.publicDataChanges ?? createPublicDataChanges(undefined, logger);
+  const inProcess = createInProcessJobs({
+    dependencies: { db, config, logger, publicDataChanges },
+    reconcileIntervalMinutes: config.reconcileIntervalMinutes,
+  });
   const app = createApp({
     db,
     config,
@@ -33,6 +40,13 @@ export function createTestApp(db: Database, options: TestAppOptions = {}) {
     jobs: options.jobs ?? inProcess.queue,
     limiters: { ...createRateLimiters(config), ...options.limiters },
     jobCounts: inProcess.counts,
+    publicDataChanges,
   });
-  return { app, request: graphqlClient(app), idle: () => inProcess.idle(), close: () => inProcess.close() };
+  return {
+    app,
+    request: graphqlClient(app),
+    jobs: options.jobs ?? inProcess.queue,
+    idle: () => inProcess.idle(),
+    close: () => inProcess.close(),
+  };
 }

@@ -1,0 +1,61 @@
+import { createInMemoryCache, useResponseCache, type Cache } from '@graphql-yoga/plugin-response-cache';
+import { defaultBuildResponseCacheKey } from '@envelop/response-cache';
+import { getOperationAST } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { PublicDataChanges } from '../cache/public-data-changes';
+
+export interface ResponseCacheSettings {
+  /** Longest a cached response is served, in ms; 0 turns the cache off. */
+  ttlMs: number;
+  maxEntries: number;
+}
+
+/**
+ * Caches the answers to anonymous queries: what everyone sees (the trending
+ * page, a day's papers, a paper) is computed once, not once per reader.
+ * A signed-in request is never cached nor served from the cache.
+ *
+ * Any change to public data makes every cached answer stale at once: each
+ * cache key (also the ETag) starts with a generation that each change
+ * advances, and only keys of the current generation are read or written.
+ * So a request that read the old data and stores its answer after the change
+ * stores nothing, and an old ETag never earns a 304. Old entries leave by LRU.
+ * The TTL bounds what a missed announcement (Redis down between processes)
+ * can leave stale.
+ */
+export function responseCache(settings: ResponseCacheSettings, changes: PublicDataChanges): Plugin[] {
+  if (settings.ttlMs === 0) return [];
+  let generation = 0;
+  changes.subscribe(() => {
+    generation += 1;
+  });
+  const isCurrent = (key: string) => key.startsWith(`${generation}-`);
+  const entries = createInMemoryCache({ max: settings.maxEntries });
+  const cache: Cache = {
+    get: (key) => (isCurrent(key) ? entries.get(key) : undefined),
+    set: (key, ...rest) => (isCurrent(key) ? entries.set(key, ...rest) : undefined),
+    invalidate: (entities) => entries.invalidate(entities),
+  };
+  return [
+    useResponseCache({
+      cache,
+      ttl: settings.ttlMs,
+      session: () => null,
+      enabled: (request) => !request.headers.has('authorization'),
+      buildResponseCacheKey: async ({ request: _request, context: _context, ...params }) =>
+        `${generation}-${await defaultBuildResponseCacheKey(params)}`,
+      // Mutations announce changes themselves (announceMutations): invalidating by the entities a mutation returns would miss lists.
+      invalidateViaMutation: false,
+    }),
+  ];
+}
+
+/** Every mutation may change what readers see: announce it once it has run, whatever its outcome. */
+export function announceMutations(changes: PublicDataChanges): Plugin {
+  return {
+    onExecute({ args }) {
+      if (getOperationAST(args.document, args.operationName)?.operation !== 'mutation') return;
+      return { onExecuteDone: () => changes.announce() };
+    },
+  };
+}

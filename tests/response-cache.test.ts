@@ -1,0 +1,173 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createPublicDataChanges, type PublicDataChanges } from '../src/cache/public-data-changes';
+import { loadConfig } from '../src/config';
+import { createLogger } from '../src/logger';
+import { paperRecord, savePaperRecords, userWithToken } from './support/fixtures';
+import { createTestApp } from './support/test-app';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+
+const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** The test settings with the response cache on, as it is by default in production. */
+const cachingConfig = loadConfig({
+  LOG_LEVEL: 'silent',
+  PASSWORD_HASH_COST: '10',
+  MUTATION_RATE_LIMIT_PER_MINUTE: '1000000',
+  RESPONSE_CACHE_TTL_SECONDS: '60',
+});
+
+const TRENDING = `{ trendingPapers(first: 5) { edges { node { id arxivId upvotes viewerHasUpvoted } } } }`;
+
+interface TrendingData {
+  trendingPapers: { edges: { node: { id: string; arxivId: string; upvotes: number; viewerHasUpvoted: boolean } }[] };
+}
+
+let database: TestDatabase;
+let apps: ReturnType<typeof createTestApp>[] = [];
+let changes: PublicDataChanges[] = [];
+
+function cachingApp(publicDataChanges?: PublicDataChanges) {
+  const app = createTestApp(database.db, { config: cachingConfig, publicDataChanges });
+  apps.push(app);
+  return app;
+}
+
+/** How many statements `work` sends to the database. */
+async function statementsOf(work: () => Promise<unknown>) {
+  const before = database.queries.length;
+  await work();
+  return database.queries.length - before;
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+
+beforeEach(async () => {
+  await database.truncate();
+  await savePaperRecords(database.db, [
+    paperRecord({ arxivId: '2511.20001', upvoteBaseline: 30 }),
+    paperRecord({ arxivId: '2511.20002', upvoteBaseline: 20 }),
+    paperRecord({ arxivId: '2511.20003', upvoteBaseline: 10 }),
+  ]);
+});
+
+afterEach(async () => {
+  for (const app of apps) {
+    await app.idle();
+    await app.close();
+  }
+  for (const change of changes) await change.close();
+  apps = [];
+  changes = [];
+});
+
+afterAll(async () => {
+  await database.close();
+});
+
+describe('the response cache', () => {
+  it('answers a repeated anonymous query without touching the database, with the same data', async () => {
+    const { request } = cachingApp();
+    let first: Awaited<ReturnType<typeof request<TrendingData>>> | undefined;
+    expect(await statementsOf(async () => (first = await request<TrendingData>(TRENDING)))).toBeGreaterThan(0);
+    let second: typeof first;
+    expect(await statementsOf(async () => (second = await request<TrendingData>(TRENDING)))).toBe(0);
+    expect(second!.data).toEqual(first!.data);
+    expect(first!.data!.trendingPapers.edges.map((edge) => edge.node.arxivId)).toEqual(['2511.20001', '2511.20002', '2511.20003']);
+  });
+
+  it('never serves or stores a signed-in request', async () => {
+    const { request } = cachingApp();
+    const { token } = await userWithToken(database.db, 'reader');
+    await request(TRENDING);
+    expect(await statementsOf(() => request(TRENDING, {}, token))).toBeGreaterThan(0);
+    expect(await statementsOf(() => request(TRENDING, {}, token))).toBeGreaterThan(0);
+  });
+
+  it('ends every cached answer when an upvote changes the ranking', async () => {
+    const { request } = cachingApp();
+    const { token } = await userWithToken(database.db, 'voter');
+    const before = await request<TrendingData>(TRENDING);
+    const third = before.data!.trendingPapers.edges[2]!.node;
+    expect(third.upvotes).toBe(10);
+
+    const voted = await request(`mutation($id: ID!) { upvotePaper(paperId: $id) { upvotes } }`, { id: third.id }, token);
+    expect(voted.errors).toBeUndefined();
+
+    const after = await request<TrendingData>(TRENDING);
+    expect(after.data!.trendingPapers.edges.find((edge) => edge.node.id === third.id)!.node.upvotes).toBe(11);
+    // The anonymous reader still gets false: the signed-in answer was not cached for them.
+    expect(after.data!.trendingPapers.edges.every((edge) => !edge.node.viewerHasUpvoted)).toBe(true);
+  });
+
+  it('ends every cached answer when the reconcile job repairs the ranking', async () => {
+    const { request, idle, jobs } = cachingApp();
+    await request(TRENDING);
+    // Drift the stored order behind the cache's back; only the reconcile job knows the truth.
+    await database.db.execute(sql`update papers set trending_key = trending_key + 100 where arxiv_id = '2511.20003'`);
+    const stale = await request<TrendingData>(TRENDING);
+    expect(stale.data!.trendingPapers.edges[0]!.node.arxivId).toBe('2511.20001');
+
+    await jobs.enqueue('reconcile-trending', {});
+    await idle();
+
+    const repaired = await request<TrendingData>(TRENDING);
+    expect(repaired.data!.trendingPapers.edges.map((edge) => edge.node.arxivId)).toEqual(['2511.20001', '2511.20002', '2511.20003']);
+    expect(await statementsOf(() => request(TRENDING))).toBe(0);
+  });
+
+  it('answers 304 to a reader whose copy is current, and 200 once data changed', async () => {
+    const { app, request } = cachingApp();
+    const send = (headers: Record<string, string> = {}) =>
+      app.fetch(
+        new Request('http://test/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+          body: JSON.stringify({ query: TRENDING }),
+        }),
+      );
+    const etag = (await send()).headers.get('etag');
+    expect(etag).toBeTruthy();
+    expect((await send({ 'if-none-match': etag! })).status).toBe(304);
+
+    const { token } = await userWithToken(database.db, 'etag_voter');
+    const [paper] = (await request<TrendingData>(TRENDING)).data!.trendingPapers.edges;
+    await request(`mutation($id: ID!) { upvotePaper(paperId: $id) { upvotes } }`, { id: paper!.node.id }, token);
+    const changed = await send({ 'if-none-match': etag! });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('etag')).not.toBe(etag);
+  });
+
+  it('does not cache an answer with errors', async () => {
+    const { request } = cachingApp();
+    // The paper is read from the database; the malformed node ID fails the request.
+    const query = `{ paper(arxivId: "2511.20001") { id } node(id: "not-an-id") { id } }`;
+    expect((await request(query)).errors).toBeDefined();
+    expect(await statementsOf(() => request(query))).toBeGreaterThan(0);
+  });
+
+  it('hears a change announced by another process through Redis', async () => {
+    const logger = createLogger('silent');
+    const reader = createPublicDataChanges(redisUrl, logger);
+    const writer = createPublicDataChanges(redisUrl, logger);
+    changes.push(reader, writer);
+    const readerApp = cachingApp(reader);
+    const writerApp = cachingApp(writer);
+    const { token } = await userWithToken(database.db, 'remote_voter');
+
+    const before = await readerApp.request<TrendingData>(TRENDING);
+    const third = before.data!.trendingPapers.edges[2]!.node;
+    await writerApp.request(`mutation($id: ID!) { upvotePaper(paperId: $id) { upvotes } }`, { id: third.id }, token);
+
+    // Pub/sub is asynchronous: the reader's cache ends within moments, not at once.
+    let upvotes = third.upvotes;
+    for (let attempt = 0; attempt < 50 && upvotes === third.upvotes; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const after = await readerApp.request<TrendingData>(TRENDING);
+      upvotes = after.data!.trendingPapers.edges.find((edge) => edge.node.id === third.id)!.node.upvotes;
+    }
+    expect(upvotes).toBe(third.upvotes + 1);
+  });
+});
