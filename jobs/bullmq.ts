@@ -85,7 +85,7 @@ export function createBullJobQueue(
         options?.deduplicationId === undefined
           ? undefined
           : { id: `${name}:${options.deduplicationId}`, keepLastIfActive: true };
-      await queue.add(name, data, { deduplication });
+      await queue.add(name, data, { deduplication, delay: options?.delayMs });
     },
     async counts() {
       await whenConnected();

@@ -12,7 +12,7 @@ export interface InProcessJobs {
   idle(): Promise<void>;
   /** Jobs handed over and not finished (waiting or running), for metrics. */
   counts(): Promise<JobCounts>;
-  /** Stops the timers and waits for the jobs already handed over. */
+  /** Stops the timers, starts the delayed jobs now and waits for every job already handed over. */
   close(): Promise<void>;
 }
 
@@ -34,9 +34,25 @@ export function createInProcessJobs({ dependencies, reconcileIntervalMinutes }: 
   /** Deduplication keys of jobs handed over but not started. */
   const pending = new Set<string>();
   const running = new Set<Promise<void>>();
+  /** Ends the wait of each delayed job, so that close() need not sit out the delays. */
+  const delayed = new Set<() => void>();
   let closed = false;
 
-  function submit(name: JobName, payload: unknown, deduplicationKey?: string): void {
+  /** Resolves after `delayMs`, or at once when close() is called. */
+  function wait(delayMs: number) {
+    if (delayMs <= 0) return new Promise<void>((resolve) => setImmediate(resolve));
+    return new Promise<void>((resolve) => {
+      const end = () => {
+        clearTimeout(timer);
+        delayed.delete(end);
+        resolve();
+      };
+      const timer = setTimeout(end, delayMs);
+      delayed.add(end);
+    });
+  }
+
+  function submit(name: JobName, payload: unknown, deduplicationKey?: string, delayMs = 0): void {
     if (closed) {
       logger.warn({ job: name }, 'job dropped: the in-process jobs are closed');
       return;
@@ -45,7 +61,7 @@ export function createInProcessJobs({ dependencies, reconcileIntervalMinutes }: 
       if (pending.has(deduplicationKey)) return;
       pending.add(deduplicationKey);
     }
-    const execution = new Promise<void>((resolve) => setImmediate(resolve))
+    const execution = wait(delayMs)
       .then(() => {
         if (deduplicationKey !== undefined) pending.delete(deduplicationKey);
         return runJob(name, payload, { ...dependencies, logger: logger.child({ job: name }) });
@@ -71,7 +87,8 @@ export function createInProcessJobs({ dependencies, reconcileIntervalMinutes }: 
     queue: {
       async enqueue(name, payload, options) {
         const data = jobPayloadSchemas[name].parse(payload);
-        submit(name, data, options?.deduplicationId === undefined ? undefined : `${name}:${options.deduplicationId}`);
+        const deduplicationKey = options?.deduplicationId === undefined ? undefined : `${name}:${options.deduplicationId}`;
+        submit(name, data, deduplicationKey, options?.delayMs);
       },
     },
     async counts() {
@@ -83,6 +100,7 @@ export function createInProcessJobs({ dependencies, reconcileIntervalMinutes }: 
     async close() {
       closed = true;
       for (const timer of timers) clearInterval(timer);
+      for (const end of [...delayed]) end();
       // Jobs already handed over still run: the caller was told they would.
       await Promise.all(running);
     },

@@ -39,6 +39,8 @@ export type JobPayload<Name extends JobName> = z.infer<(typeof jobPayloadSchemas
 export interface EnqueueOptions {
   /** Jobs with the same id that are still waiting are not added again. */
   deduplicationId?: string;
+  /** Run no sooner than this: with a deduplicationId, one run then covers every request made meanwhile. */
+  delayMs?: number;
 }
 
 /** How the API side hands work to the workers: BullMQ with REDIS_URL, in-process timers without. */

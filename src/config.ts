@@ -34,6 +34,8 @@ const environmentSchema = z.object({
   SIMILAR_PAPERS_REFRESH_HOURS: positive.default(6),
   /** A user's stored recommendations older than this are recomputed in the background when they read them. */
   RECOMMENDATIONS_MAX_AGE_HOURS: positive.default(24),
+  /** A user's recommendations are recomputed this long after their first upvote of a burst (one run for the whole burst). */
+  RECOMMENDATIONS_REFRESH_DELAY_SECONDS: z.coerce.number().min(0).default(30),
   /** Upvotes and removals one user may make per minute. */
   VOTE_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(30),
   /** Mutations (root fields) per client address, and per signed-in user, per minute, whatever they are. */
@@ -90,6 +92,7 @@ export interface TrendingSettings {
 export interface RecommendationSettings {
   similarPapersRefreshHours: number;
   maxAgeHours: number;
+  refreshDelayMs: number;
 }
 
 export interface AppConfig {
@@ -159,6 +162,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     recommendations: {
       similarPapersRefreshHours: env.SIMILAR_PAPERS_REFRESH_HOURS,
       maxAgeHours: env.RECOMMENDATIONS_MAX_AGE_HOURS,
+      refreshDelayMs: env.RECOMMENDATIONS_REFRESH_DELAY_SECONDS * 1000,
     },
     voteRateLimitPerMinute: env.VOTE_RATE_LIMIT_PER_MINUTE,
     commentRateLimitPerMinute: env.COMMENT_RATE_LIMIT_PER_MINUTE,

@@ -194,6 +194,16 @@ describe('BullMQ worker', () => {
     await queue.drain();
   });
 
+  it('holds a delayed job until its time, and folds the same id enqueued meanwhile into it', async () => {
+    await producer.enqueue('refresh-recommendations', { userId: 7 }, { deduplicationId: 'user:7', delayMs: 60_000 });
+    await producer.enqueue('refresh-recommendations', { userId: 7 }, { deduplicationId: 'user:7', delayMs: 60_000 });
+    const delayed = (await queue.getJobs(['delayed'])).filter((job) => job.name === 'refresh-recommendations');
+    expect(delayed.map((job) => job.data.userId)).toEqual([7]);
+    expect(delayed[0]!.opts.delay).toBe(60_000);
+    expect(await queue.getJobs(['wait'])).toHaveLength(0);
+    await delayed[0]!.remove();
+  });
+
   it('rejects an enqueue quickly when Redis is unreachable', async () => {
     const unreachable = createBullJobQueue(unreachableRedisUrl, { prefix });
     try {
@@ -235,6 +245,29 @@ describe('in-process jobs', () => {
     } finally {
       await jobs.close();
     }
+  });
+
+  it('runs a delayed job once after its delay for every enqueue meanwhile, and close() runs it at once', async () => {
+    const [paperId] = await papersWithVotes();
+    await corrupt(paperId);
+    const { logger, completed } = recordingLogger();
+    const jobs = createInProcessJobs({ dependencies: { ...dependencies, logger }, reconcileIntervalMinutes: 15 });
+    const delayed = { deduplicationId: `paper:${paperId}`, delayMs: 300 };
+    await jobs.queue.enqueue('refresh-paper-trending', { paperId }, delayed);
+    await jobs.queue.enqueue('refresh-paper-trending', { paperId }, delayed);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(completed('refresh-paper-trending')).toBe(0);
+    await expect.poll(() => completed('refresh-paper-trending')).toBe(1);
+    expect(await driftedIds()).toEqual({ keys: [], counts: [] });
+
+    // An hour's delay does not hold up close(): the job runs then.
+    await corrupt(paperId);
+    await jobs.queue.enqueue('refresh-paper-trending', { paperId }, { ...delayed, delayMs: 3_600_000 });
+    const started = performance.now();
+    await jobs.close();
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(completed('refresh-paper-trending')).toBe(2);
+    expect(await driftedIds()).toEqual({ keys: [], counts: [] });
   });
 
   it('logs a failing job instead of throwing, and close() waits for jobs handed over', async () => {

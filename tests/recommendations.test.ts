@@ -28,13 +28,14 @@ const globalId = (type: string, id: number) => Buffer.from(`${type}:${id}`).toSt
 let database: TestDatabase;
 let testApp: ReturnType<typeof createTestApp>;
 /** What the app enqueued, instead of running it. */
-let enqueued: { name: string; payload: unknown; deduplicationId?: string }[];
+let enqueued: { name: string; payload: unknown; deduplicationId?: string; delayMs?: number }[];
+let recordingQueue: JobQueue;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  const recordingQueue: JobQueue = {
+  recordingQueue = {
     async enqueue(name, payload, options) {
-      enqueued.push({ name, payload, deduplicationId: options?.deduplicationId });
+      enqueued.push({ name, payload, deduplicationId: options?.deduplicationId, delayMs: options?.delayMs });
     },
   };
   testApp = createTestApp(database.db, { jobs: recordingQueue });
@@ -277,6 +278,23 @@ describe('User.recommendedPapers', () => {
     const response = await testApp.request(RECOMMENDED, { first: 5 }, token);
     expect(idsOf(response)).toEqual((await trendingIds(5, [topTrending])).map((id) => globalId('Paper', id)));
     expect(enqueued).toEqual([{ name: 'refresh-recommendations', payload: { userId: user.id }, deduplicationId: `user:${user.id}` }]);
+  });
+
+  it('refreshes a voter once per burst of upvotes, RECOMMENDATIONS_REFRESH_DELAY_SECONDS after it starts', async () => {
+    const delayedApp = createTestApp(database.db, {
+      jobs: recordingQueue,
+      config: { ...testConfig, recommendations: { ...testConfig.recommendations, refreshDelayMs: 30_000 } },
+    });
+    await savePaperRecords(database.db, [paperRecord()]);
+    const [paperId] = await trendingIds(1);
+    const { user, token } = await userWithToken(database.db, 'burst');
+    const upvote = `mutation($id: ID!) { upvotePaper(paperId: $id) { upvotes } }`;
+    const voted = await delayedApp.request(upvote, { id: globalId('Paper', paperId!) }, token);
+    expect(voted.errors).toBeUndefined();
+    expect(enqueued).toEqual([
+      { name: 'refresh-recommendations', payload: { userId: user.id }, deduplicationId: `user:${user.id}`, delayMs: 30_000 },
+    ]);
+    await delayedApp.close();
   });
 
   it('gives a user with no upvotes the trending list from the refresh as well', async () => {

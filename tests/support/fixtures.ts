@@ -15,6 +15,8 @@ export const testConfig = loadConfig({
   MUTATION_RATE_LIMIT_PER_MINUTE: '1000000',
   // Tests write fixtures straight to the database between requests; tests/response-cache.test.ts turns the cache on.
   RESPONSE_CACHE_TTL_SECONDS: '0',
+  // Tests wait for the jobs a request set off (idle()); nothing to gain from waiting out a burst.
+  RECOMMENDATIONS_REFRESH_DELAY_SECONDS: '0',
 });
 export const trending: TrendingSettings = testConfig.trending;
 

@@ -52,9 +52,10 @@ async function vote(context: Context, paperId: number, action: VoteAction, upvot
   // clear() first: prime() keeps a value already loaded earlier in this request.
   context.loaders.viewerUpvoted.clear(paper.id).prime(paper.id, upvoted);
   if (changed) {
-    // The voter's personal feed follows their upvotes; one refresh per user while one waits.
+    // The voter's personal feed follows their upvotes: one refresh per user and burst of votes, shortly after its first.
     enqueueInBackground(context.jobs, context.logger, 'refresh-recommendations', { userId: user.id }, {
       deduplicationId: `user:${user.id}`,
+      delayMs: context.config.recommendations.refreshDelayMs,
     });
   }
   return paper;
