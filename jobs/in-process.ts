@@ -12,7 +12,7 @@ export interface InProcessJobs {
   idle(): Promise<void>;
   /** Jobs handed over and not finished (waiting or running), for metrics. */
   counts(): Promise<JobCounts>;
-  /** Stops the timers, starts the delayed jobs now and waits for every job already handed over. */
+  /** Stops the timers, drops the delayed jobs still waiting and waits for the jobs already handed over. */
   close(): Promise<void>;
 }
 
@@ -34,21 +34,24 @@ export function createInProcessJobs({ dependencies, reconcileIntervalMinutes }: 
   /** Deduplication keys of jobs handed over but not started. */
   const pending = new Set<string>();
   const running = new Set<Promise<void>>();
-  /** Ends the wait of each delayed job, so that close() need not sit out the delays. */
+  /** Cancels each delayed job still waiting, for close(). */
   const delayed = new Set<() => void>();
   let closed = false;
 
-  /** Resolves after `delayMs`, or at once when close() is called. */
+  /** Resolves true after `delayMs`, or false when close() cancels the wait first. */
   function wait(delayMs: number) {
-    if (delayMs <= 0) return new Promise<void>((resolve) => setImmediate(resolve));
-    return new Promise<void>((resolve) => {
-      const end = () => {
+    if (delayMs <= 0) return new Promise<boolean>((resolve) => setImmediate(() => resolve(true)));
+    return new Promise<boolean>((resolve) => {
+      const cancel = () => {
         clearTimeout(timer);
-        delayed.delete(end);
-        resolve();
+        delayed.delete(cancel);
+        resolve(false);
       };
-      const timer = setTimeout(end, delayMs);
-      delayed.add(end);
+      const timer = setTimeout(() => {
+        delayed.delete(cancel);
+        resolve(true);
+      }, delayMs);
+      delayed.add(cancel);
     });
   }
 
@@ -62,14 +65,16 @@ export function createInProcessJobs({ dependencies, reconcileIntervalMinutes }: 
       pending.add(deduplicationKey);
     }
     const execution = wait(delayMs)
-      .then(() => {
+      .then(async (due) => {
         if (deduplicationKey !== undefined) pending.delete(deduplicationKey);
-        return runJob(name, payload, { ...dependencies, logger: logger.child({ job: name }) });
+        if (!due) return logger.info({ job: name }, 'delayed job dropped: the in-process jobs closed before its time');
+        try {
+          const result = await runJob(name, payload, { ...dependencies, logger: logger.child({ job: name }) });
+          logger.debug({ job: name, result }, 'job completed');
+        } catch (error) {
+          logger.error({ err: error, job: name }, 'job failed');
+        }
       })
-      .then(
-        (result) => logger.debug({ job: name, result }, 'job completed'),
-        (error: unknown) => logger.error({ err: error, job: name }, 'job failed'),
-      )
       .finally(() => running.delete(execution));
     running.add(execution);
   }
@@ -100,7 +105,8 @@ export function createInProcessJobs({ dependencies, reconcileIntervalMinutes }: 
     async close() {
       closed = true;
       for (const timer of timers) clearInterval(timer);
-      for (const end of [...delayed]) end();
+      // Delayed jobs are only ever deferrable work (a burst's recommendations): a stop need not sit them out.
+      for (const cancel of [...delayed]) cancel();
       // Jobs already handed over still run: the caller was told they would.
       await Promise.all(running);
     },

@@ -247,7 +247,7 @@ describe('in-process jobs', () => {
     }
   });
 
-  it('runs a delayed job once after its delay for every enqueue meanwhile, and close() runs it at once', async () => {
+  it('runs a delayed job once after its delay for every enqueue meanwhile, and close() drops one still waiting', async () => {
     const [paperId] = await papersWithVotes();
     await corrupt(paperId);
     const { logger, completed } = recordingLogger();
@@ -260,14 +260,12 @@ describe('in-process jobs', () => {
     await expect.poll(() => completed('refresh-paper-trending')).toBe(1);
     expect(await driftedIds()).toEqual({ keys: [], counts: [] });
 
-    // An hour's delay does not hold up close(): the job runs then.
-    await corrupt(paperId);
+    // An hour's delay does not hold up close(): the job is dropped (nothing in-process survives a stop anyway).
     await jobs.queue.enqueue('refresh-paper-trending', { paperId }, { ...delayed, delayMs: 3_600_000 });
     const started = performance.now();
     await jobs.close();
-    expect(performance.now() - started).toBeLessThan(5_000);
-    expect(completed('refresh-paper-trending')).toBe(2);
-    expect(await driftedIds()).toEqual({ keys: [], counts: [] });
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(completed('refresh-paper-trending')).toBe(1);
   });
 
   it('logs a failing job instead of throwing, and close() waits for jobs handed over', async () => {

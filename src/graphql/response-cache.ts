@@ -41,14 +41,17 @@ export function responseCache(settings: ResponseCacheSettings, changes: PublicDa
       cache,
       ttl: settings.ttlMs,
       session: () => null,
-      enabled: (request) => !request.headers.has('authorization'),
-      buildResponseCacheKey: async ({ request: _request, context: _context, ...params }) =>
-        `${generation}-${await defaultBuildResponseCacheKey(params)}`,
+      enabled: (request) => !isSignedIn(request),
+      // The plugin asks for a key before it asks whether to cache: spare signed-in requests the hashing.
+      buildResponseCacheKey: async ({ request, context: _context, ...params }) =>
+        isSignedIn(request) ? 'not cached' : `${generation}-${await defaultBuildResponseCacheKey(params)}`,
       // Mutations announce changes themselves (announceMutations): invalidating by the entities a mutation returns would miss lists.
       invalidateViaMutation: false,
     }),
   ];
 }
+
+const isSignedIn = (request: Request) => request.headers.has('authorization');
 
 /** Every mutation may change what readers see: announce it once it has run, whatever its outcome. */
 export function announceMutations(changes: PublicDataChanges): Plugin {
