@@ -13,6 +13,7 @@ import { feedsPlugin } from './feeds/feeds-plugin';
 import type { Context } from './graphql/context';
 import { compiledExecution } from './graphql/execution';
 import { createLoaders } from './graphql/loaders';
+import { clientAddressOf } from './http/client-address';
 import { announceMutations, responseCache } from './graphql/response-cache';
 import { requestLimits } from './graphql/limits';
 import { limitMutations } from './graphql/mutation-limit';
@@ -106,7 +107,7 @@ export function createApp({
         viewer,
         jobs,
         limiters,
-        clientAddress: req?.socket.remoteAddress ?? 'unknown',
+        clientAddress: clientAddressOf(req, config.http.trustedProxyHops),
         loaders: createLoaders(db, viewer?.user.id ?? null),
       };
     },

@@ -69,6 +69,8 @@ const environmentSchema = z.object({
   CORS_ORIGINS: z.string().default('*'),
   /** Schema introspection (GraphiQL needs it); turn off to hide the schema. */
   INTROSPECTION: booleanFlag.default(true),
+  /** Proxies in front of the API that append to X-Forwarded-For (0: clients connect directly; their socket address is used). */
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   /** Largest request body accepted, in bytes. */
   MAX_REQUEST_BYTES: z.coerce.number().int().min(1_000).default(100_000),
   QUERY_MAX_DEPTH: z.coerce.number().int().min(2).default(12),
@@ -119,7 +121,7 @@ export interface AppConfig {
   arxiv: { apiUrl: string; timeoutMs: number };
   submissions: { maxAgeDays: number; perUserPerDay: number };
   mail: { smtpUrl: string | undefined; from: string };
-  http: { corsOrigins: string[] | '*'; introspection: boolean; maxRequestBytes: number };
+  http: { corsOrigins: string[] | '*'; introspection: boolean; maxRequestBytes: number; trustedProxyHops: number };
   queryLimits: { maxDepth: number; maxAliases: number; maxTokens: number; maxCost: number };
   responseCache: { ttlMs: number; maxEntries: number };
   digest: {
@@ -178,6 +180,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
       corsOrigins: env.CORS_ORIGINS.trim() === '*' ? '*' : env.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
       introspection: env.INTROSPECTION,
       maxRequestBytes: env.MAX_REQUEST_BYTES,
+      trustedProxyHops: env.TRUSTED_PROXY_HOPS,
     },
     queryLimits: {
       maxDepth: env.QUERY_MAX_DEPTH,

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paperRecord, savePaperRecords, testConfig } from './support/fixtures';
 import { createTestApp } from './support/test-app';
+import { clientAddressOf } from '../src/http/client-address';
 import { createRateLimiter } from '../src/rate-limit';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
@@ -109,6 +110,30 @@ describe('request limits', () => {
     }
   });
 
+  it('refuse a chunked body, which has no length to check before reading it', async () => {
+    const server = createServer(testApp.app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const body = new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(JSON.stringify({ query: '{ __typename }' })));
+          controller.close();
+        },
+      });
+      const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        duplex: 'half',
+      } as RequestInit);
+      expect(response.status).toBe(411);
+      expect(await response.text()).toMatch(/Content-Length/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('reject a batch of operations', async () => {
     const response = await post(JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }]));
     expect(response.status).toBeGreaterThanOrEqual(400);
@@ -150,6 +175,48 @@ describe('request limits', () => {
       expect((await preflight('https://evil.example.com')).headers.get('access-control-allow-origin')).not.toBe('https://evil.example.com');
     } finally {
       await restricted.close();
+    }
+  });
+});
+
+describe('the client address of a request', () => {
+  const request = (peer: string, forwardedFor?: string) =>
+    ({ socket: { remoteAddress: peer }, headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor } }) as never;
+
+  it('is the socket peer when no proxy is trusted, whatever X-Forwarded-For claims', () => {
+    expect(clientAddressOf(request('203.0.113.9', '198.51.100.1'), 0)).toBe('203.0.113.9');
+  });
+
+  it('is the entry the trusted proxies appended, not what the client wrote further left', () => {
+    // The client forged "1.1.1.1"; the one trusted proxy appended the address it saw.
+    expect(clientAddressOf(request('10.0.0.2', '1.1.1.1, 198.51.100.7'), 1)).toBe('198.51.100.7');
+    expect(clientAddressOf(request('10.0.0.3', '1.1.1.1, 198.51.100.7, 10.0.0.2'), 2)).toBe('198.51.100.7');
+    expect(clientAddressOf(request('10.0.0.2'), 1)).toBe('10.0.0.2');
+  });
+
+  it('keys the rate limits: behind one trusted proxy, clients are limited apart', async () => {
+    const proxied = createTestApp(database.db, {
+      config: { ...testConfig, http: { ...testConfig.http, trustedProxyHops: 1 } },
+      limiters: { mutations: createRateLimiter({ name: 'mutations-proxy-test', points: 1, durationSeconds: 60, action: 'changes' }) },
+    });
+    const server = createServer(proxied.app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const logOutAs = async (client: string) => {
+        const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': client },
+          body: JSON.stringify({ query: 'mutation { logOut }' }),
+        });
+        return ((await response.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code;
+      };
+      expect(await logOutAs('198.51.100.1')).toBe('UNAUTHENTICATED');
+      expect(await logOutAs('198.51.100.1')).toBe('RATE_LIMITED');
+      expect(await logOutAs('198.51.100.2')).toBe('UNAUTHENTICATED');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await proxied.close();
     }
   });
 });

@@ -6,6 +6,7 @@ import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import { eq } from 'drizzle-orm';
 import type { AppConfig } from '../config';
+import { clientAddressOf } from '../http/client-address';
 import type { Database } from '../db/client';
 import { users } from '../db/schema';
 import { AppError } from '../errors';
@@ -166,7 +167,7 @@ function accessChecker(db: Database, config: AppConfig, authLimiter: RateLimiter
     const [scheme = '', credentials = ''] = (request.headers.authorization ?? '').trim().split(/\s+/, 2);
     let user: { role: string } | undefined;
     if (/^basic$/i.test(scheme) && credentials) {
-      user = await basicUser(credentials, request.socket.remoteAddress ?? 'unknown');
+      user = await basicUser(credentials, clientAddressOf(request, config.http.trustedProxyHops));
     } else if (/^bearer$/i.test(scheme) && credentials) {
       user = (await findViewer(db, credentials, new Date()))?.user;
     } else {
