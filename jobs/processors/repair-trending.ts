@@ -1,4 +1,4 @@
-import { recomputeTrendingKeys, recomputeUpvoteCounts } from '../../src/modules/trending/recompute';
+import { recomputeTrending } from '../../src/modules/trending/recompute';
 import type { JobDependencies } from '../jobs';
 
 /** What a repair changed; both are 0 when the vote path kept up. */
@@ -19,8 +19,7 @@ export async function repairTrending(
   { db, config, logger }: JobDependencies,
   paperIds?: readonly number[],
 ): Promise<TrendingRepair> {
-  const repairedCountIds = await recomputeUpvoteCounts(db, paperIds);
-  const repairedKeyIds = await recomputeTrendingKeys(db, config.trending, paperIds);
+  const { keyIds: repairedKeyIds, countIds: repairedCountIds } = await recomputeTrending(db, config.trending, paperIds);
   const repair = { keysRepaired: repairedKeyIds.length, countsRepaired: repairedCountIds.length };
   if (repair.keysRepaired > 0 || repair.countsRepaired > 0) {
     // Every key drifts once after H, A or alpha change; otherwise drift means a lost job or a vote-path bug.
