@@ -1,6 +1,7 @@
 import { and, asc, count, eq, exists, gte, lt, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { idIn } from '../../db/id-list';
+import { preparedPerDatabase } from '../../db/prepared-queries';
 import { keysetCondition, keysetOrderBy, toPage, type Page, type PageRequest } from '../../db/keyset';
 import { authors, organizations, paperAuthors, paperColumns, papers, users, type AuthorRow, type PaperRow } from '../../db/schema';
 import { paperOrders, type PaperOrder } from './paper-order';
@@ -94,9 +95,9 @@ export interface PaperAuthorView {
   author: AuthorRow;
 }
 
-/** The authors of each paper in `paperIds`, in paper order, with their Author records (one query). */
-export async function findAuthorsOfPapers(db: Database, paperIds: readonly number[]): Promise<PaperAuthorView[]> {
-  return db
+/** Runs for every page of papers that shows authors: prepared once per database handle. */
+const authorsOfPapersQuery = preparedPerDatabase((db) =>
+  db
     .select({
       paperId: paperAuthors.paperId,
       position: paperAuthors.position,
@@ -105,6 +106,12 @@ export async function findAuthorsOfPapers(db: Database, paperIds: readonly numbe
     })
     .from(paperAuthors)
     .innerJoin(authors, eq(authors.id, paperAuthors.authorId))
-    .where(idIn(paperAuthors.paperId, paperIds))
-    .orderBy(asc(paperAuthors.paperId), asc(paperAuthors.position));
+    .where(sql`${paperAuthors.paperId} = any(${sql.placeholder('paperIds')}::int[])`)
+    .orderBy(asc(paperAuthors.paperId), asc(paperAuthors.position))
+    .prepare('authors_of_papers'),
+);
+
+/** The authors of each paper in `paperIds`, in paper order, with their Author records (one query). */
+export async function findAuthorsOfPapers(db: Database, paperIds: readonly number[]): Promise<PaperAuthorView[]> {
+  return authorsOfPapersQuery(db).execute({ paperIds: [...paperIds] });
 }

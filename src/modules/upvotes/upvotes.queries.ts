@@ -1,6 +1,6 @@
-import { and, count, eq } from 'drizzle-orm';
+import { and, count, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { idIn } from '../../db/id-list';
+import { preparedPerDatabase } from '../../db/prepared-queries';
 import { keysetCondition, keysetOrderBy, toPage, type KeysetOrder, type Page, type PageRequest } from '../../db/keyset';
 import { paperColumns, papers, upvotes, userProfileColumns, users, type PaperRow, type UserProfile } from '../../db/schema';
 
@@ -50,11 +50,17 @@ export async function countUpvotesOfUser(db: Database, userId: number): Promise<
   return row?.total ?? 0;
 }
 
-/** Which of `paperIds` the user upvoted. */
-export async function findUpvotedPaperIds(db: Database, userId: number, paperIds: readonly number[]): Promise<Set<number>> {
-  const rows = await db
+/** Runs for every page of papers a signed-in viewer reads: prepared once per database handle. */
+const upvotedPaperIdsQuery = preparedPerDatabase((db) =>
+  db
     .select({ paperId: upvotes.paperId })
     .from(upvotes)
-    .where(and(eq(upvotes.userId, userId), idIn(upvotes.paperId, paperIds)));
+    .where(and(eq(upvotes.userId, sql.placeholder('userId')), sql`${upvotes.paperId} = any(${sql.placeholder('paperIds')}::int[])`))
+    .prepare('upvoted_paper_ids'),
+);
+
+/** Which of `paperIds` the user upvoted. */
+export async function findUpvotedPaperIds(db: Database, userId: number, paperIds: readonly number[]): Promise<Set<number>> {
+  const rows = await upvotedPaperIdsQuery(db).execute({ userId, paperIds: [...paperIds] });
   return new Set(rows.map((row) => row.paperId));
 }
