@@ -64,6 +64,8 @@ export const papers = pgTable(
     index('papers_keywords_idx').using('gin', t.keywords),
     index('papers_search_idx').using('gin', t.searchVector),
     index('papers_title_trigram_idx').using('gin', sql`lower(${t.title}) gin_trgm_ops`),
+    // Search ranks a title equal to the query first: an equality lookup, whatever the title's length (hash, not btree).
+    index('papers_title_lower_idx').using('hash', sql`lower(${t.title})`),
   ],
 );
 

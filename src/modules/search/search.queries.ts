@@ -1,6 +1,6 @@
-import { and, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { inArray, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { keysetCondition, keysetOrderBy, toPage, type KeysetOrder, type Page, type PageRequest } from '../../db/keyset';
+import { decodeCursor, toPage, type KeysetOrder, type Page, type PageRequest } from '../../db/keyset';
 import { queryRows } from '../../db/rows';
 import { authors, paperAuthors, paperColumns, papers, type PaperRow } from '../../db/schema';
 import { badUserInput } from '../../errors';
@@ -11,15 +11,28 @@ export const MAX_QUERY_LENGTH = 250;
 const WEIGHTS = {
   /** A title equal to the query (ignoring case) ranks above everything else. */
   exactTitle: 10,
-  /** ts_rank_cd of the stemmed English match and of the unstemmed one (author names). */
+  /** ts_rank_cd of the stemmed English match plus that of the unstemmed one (author names). */
   fullText: 1,
-  /** pg_trgm word similarity of the query to the title, 0..1: typos in titles. */
+  /** pg_trgm word similarity of the query to a title close enough to match it (0.6..1 by default): typos in titles. */
   titleSimilarity: 1,
-  /** Best word similarity of the query to one of the paper's author names: typos in names. */
+  /** Best word similarity of the query to one of the paper's author names close enough to match it: typos in names. */
   authorSimilarity: 0.8,
   /** Multiplies relevance by 1 + popularity * ln(1 + upvotes). */
   popularity: 0.1,
 };
+
+/**
+ * Typo tolerance for titles (a trigram match against every title) only runs
+ * when the words themselves match fewer papers than this. Finding the titles
+ * near a query of common words costs as much as the whole full-text search
+ * (thousands of titles share its trigrams), and such a query has plenty of
+ * results anyway; a misspelt word, on the other hand, matches (next to)
+ * nothing, and then the trigram match finds the title.
+ */
+export const TITLE_TYPO_TOLERANCE_BELOW = 100;
+
+/** The author names closest to the query (ties by id) whose papers are candidates. */
+export const MATCHED_AUTHOR_LIMIT = 100;
 
 export type SearchResult = PaperRow & { score: number };
 
@@ -33,53 +46,121 @@ export function normalizeSearchQuery(query: string): string {
   return cleaned;
 }
 
-interface SearchTerms {
-  stemmed: SQL;
-  unstemmed: SQL;
-  lowered: string;
+/** The full-text part of the score: cover density of the stemmed match plus that of the unstemmed one. */
+const fullTextRank = sql`(ts_rank_cd(${papers.searchVector}, terms.stemmed)
+  + case when ${papers.searchVector} @@ terms.unstemmed then ts_rank_cd(${papers.searchVector}, terms.unstemmed) else 0 end)`;
+
+/** Relevance times 1 + popularity * ln(1 + upvotes), as float8 (what cursors hold). */
+const blendedWithPopularity = (relevance: SQL, upvotes: SQL | AnyColumn) =>
+  sql`((${relevance}) * (1 + ${WEIGHTS.popularity}::float8 * ln(1 + ${upvotes})))::float8`;
+
+/**
+ * The common table expressions ending in `scored (id, score)`: every paper
+ * that matches `query`, with its score. Candidates are only gathered through
+ * index-backed conditions, and the costly parts of the score are computed for
+ * the few papers they concern rather than for every match:
+ *
+ * - exact_titles: titles equal to the query, ignoring case (hash index on lower(title));
+ * - title_matches: titles within trigram word similarity of the query (GIN
+ *   trigram index on lower(title); pg_trgm.word_similarity_threshold, 0.6 by
+ *   default), looked for only when fewer than TITLE_TYPO_TOLERANCE_BELOW
+ *   papers match the words;
+ * - author_matches: the papers of the MATCHED_AUTHOR_LIMIT author names
+ *   nearest the query among those within word similarity (GIN trigram index
+ *   on lower(name)), with the best similarity among them;
+ * - boosted: those three together, a small set, scored in full;
+ * - word_matches: the papers matching the words (GIN index on
+ *   search_vector) with their full-text rank, which with popularity is all
+ *   the score of one outside `boosted` has. Materialized, so the typo gate
+ *   counts from it: a LIMIT over the table itself could tempt the planner
+ *   into a sequential scan, which reads every paper when few match.
+ *
+ * A paper's score depends on the paper and the query only (none of these sets
+ * depends on the page asked for), so keyset cursors over (score, id) page
+ * through one consistent order.
+ */
+function scoredMatches(query: string): SQL {
+  return sql`
+    terms as materialized (
+      select websearch_to_tsquery('english', ${query}) as stemmed,
+        websearch_to_tsquery('simple', ${query}) as unstemmed,
+        lower(${query}) as lowered),
+    word_matches as materialized (
+      select ${papers.id} as id, ${papers.upvoteCount} as upvotes, ${fullTextRank} as rank
+      from ${papers} cross join terms
+      where ${papers.searchVector} @@ terms.stemmed or ${papers.searchVector} @@ terms.unstemmed),
+    exact_titles as materialized (
+      select ${papers.id} as id from ${papers} cross join terms where lower(${papers.title}) = terms.lowered),
+    title_matches as materialized (
+      select ${papers.id} as id, word_similarity(terms.lowered, lower(${papers.title})) as similarity
+      from ${papers} cross join terms
+      where lower(${papers.title}) %> terms.lowered
+        and (select count(*) from (select from word_matches limit ${TITLE_TYPO_TOLERANCE_BELOW}) enough) < ${TITLE_TYPO_TOLERANCE_BELOW}),
+    name_matches as materialized (
+      select ${authors.id} as id, word_similarity(terms.lowered, lower(${authors.name})) as similarity
+      from ${authors} cross join terms
+      where lower(${authors.name}) %> terms.lowered
+      order by similarity desc, ${authors.id}
+      limit ${MATCHED_AUTHOR_LIMIT}),
+    author_matches as materialized (
+      select ${paperAuthors.paperId} as id, max(name_matches.similarity) as similarity
+      from name_matches join ${paperAuthors} on ${paperAuthors.authorId} = name_matches.id
+      group by ${paperAuthors.paperId}),
+    boosted as materialized (
+      select id, bool_or(exact) as exact, max(title_similarity) as title_similarity, max(author_similarity) as author_similarity
+      from (
+        select id, true as exact, 0::real as title_similarity, 0::real as author_similarity from exact_titles
+        union all select id, false, similarity, 0 from title_matches
+        union all select id, false, 0, similarity from author_matches) parts
+      group by id),
+    scored as (
+      select id, ${blendedWithPopularity(sql`${WEIGHTS.fullText}::float8 * rank`, sql`upvotes`)} as score
+      from word_matches
+      where not exists (select from boosted where boosted.id = word_matches.id)
+      union all
+      select ${papers.id}, ${blendedWithPopularity(
+        sql`case when boosted.exact then ${WEIGHTS.exactTitle}::float8 else 0 end
+          + ${WEIGHTS.fullText}::float8 * ${fullTextRank}
+          + ${WEIGHTS.titleSimilarity}::float8 * boosted.title_similarity
+          + ${WEIGHTS.authorSimilarity}::float8 * boosted.author_similarity`,
+        papers.upvoteCount,
+      )}
+      from boosted join ${papers} on ${papers.id} = boosted.id cross join terms)`;
 }
 
-function scoreOf({ stemmed, unstemmed, lowered }: SearchTerms): SQL<number> {
-  const authorSimilarity = sql`coalesce((
-    select max(word_similarity(${lowered}, lower(${paperAuthors.name})))
-    from ${paperAuthors} where ${paperAuthors.paperId} = ${papers.id}), 0)`;
-  const relevance = sql`(
-    case when lower(${papers.title}) = ${lowered} then ${WEIGHTS.exactTitle}::float8 else 0 end
-    + ${WEIGHTS.fullText}::float8 * (ts_rank_cd(${papers.searchVector}, ${stemmed}) + ts_rank_cd(${papers.searchVector}, ${unstemmed}))
-    + ${WEIGHTS.titleSimilarity}::float8 * word_similarity(${lowered}, lower(${papers.title}))
-    + ${WEIGHTS.authorSimilarity}::float8 * ${authorSimilarity})`;
-  return sql<number>`(${relevance} * (1 + ${WEIGHTS.popularity}::float8 * ln(1 + ${papers.upvoteCount})))::float8`;
-}
+/** The cursor format (searchPageQuery writes the condition and the order itself, over the ranked subquery). */
+const searchOrder: KeysetOrder<SearchResult> = {
+  name: 'RELEVANCE',
+  keys: [{ expression: sql`ranked.score`, type: 'float8', valueOf: (row) => row.score }],
+  id: papers.id,
+  idOf: (row) => row.id,
+};
 
-/** Papers that match at all: by words (stemmed or as written), by a title close to the query, or by an author's name. */
-function matchesOf({ stemmed, unstemmed, lowered }: SearchTerms): SQL {
-  const byAuthor = sql`${papers.id} in (
-    select ${paperAuthors.paperId} from ${paperAuthors}
-    join ${authors} on ${authors.id} = ${paperAuthors.authorId}
-    where ${lowered} <% lower(${authors.name}))`;
-  return or(
-    sql`${papers.searchVector} @@ ${stemmed}`,
-    sql`${papers.searchVector} @@ ${unstemmed}`,
-    sql`${lowered} <% lower(${papers.title})`,
-    byAuthor,
-  )!;
-}
-
-function termsOf(query: string): SearchTerms {
-  return {
-    stemmed: sql`websearch_to_tsquery('english', ${query})`,
-    unstemmed: sql`websearch_to_tsquery('simple', ${query})`,
-    lowered: query.toLowerCase(),
-  };
-}
-
-function searchOrder(terms: SearchTerms): KeysetOrder<SearchResult> {
-  return {
-    name: 'RELEVANCE',
-    keys: [{ expression: scoreOf(terms), type: 'float8', valueOf: (row) => row.score }],
-    id: papers.id,
-    idOf: (row) => row.id,
-  };
+/**
+ * The statement of one page of searchPapers: the best `request.size + 1`
+ * matches past the cursor, ranked inside the subquery (scores only), then
+ * joined to their paper rows.
+ */
+export function searchPageQuery(db: Database, query: string, request: PageRequest) {
+  // Highest score first when paging forward; a backward page is read from the low end and reversed by toPage.
+  const descending = request.direction === 'forward';
+  const direction = descending ? sql`desc` : sql`asc`;
+  let pastCursor = sql`true`;
+  if (request.cursor) {
+    const position = decodeCursor(searchOrder, request.cursor);
+    const cursor = sql`(${position.values[0]}::float8, ${position.id}::int4)`;
+    pastCursor = descending ? sql`(score, id) < ${cursor}` : sql`(score, id) > ${cursor}`;
+  }
+  const ranked = sql`(
+    with ${scoredMatches(query)}
+    select id, score from scored where ${pastCursor}
+    order by score ${direction}, id ${direction}
+    limit ${request.size + 1}) as ranked`;
+  return db
+    .select({ ...paperColumns, score: sql<number>`ranked.score` })
+    .from(papers)
+    .innerJoin(ranked, sql`ranked.id = ${papers.id}`)
+    .orderBy(sql`ranked.score ${direction}`, sql`ranked.id ${direction}`);
 }
 
 /**
@@ -89,19 +170,14 @@ function searchOrder(terms: SearchTerms): KeysetOrder<SearchResult> {
  * "quoted phrases", -exclusions, or.
  */
 export async function searchPapers(db: Database, query: string, request: PageRequest): Promise<Page<SearchResult>> {
-  const terms = termsOf(query);
-  const order = searchOrder(terms);
-  const fetched = await db
-    .select({ ...paperColumns, score: scoreOf(terms) })
-    .from(papers)
-    .where(and(matchesOf(terms), keysetCondition(order, request)))
-    .orderBy(...keysetOrderBy(order, request))
-    .limit(request.size + 1);
-  return toPage(order, request, fetched);
+  const fetched = await searchPageQuery(db, query, request);
+  return toPage(searchOrder, request, fetched);
 }
 
+/** How many papers match `query`: exactly the ones searchPapers pages through. */
 export async function countSearchResults(db: Database, query: string): Promise<number> {
-  return db.$count(papers, matchesOf(termsOf(query)));
+  const [row] = await queryRows<{ count: number }>(db, sql`with ${scoredMatches(query)} select count(*)::int as count from scored`);
+  return row!.count;
 }
 
 /** Sentinels around matched words in headlines; replaced by <mark> after HTML escaping. */
@@ -119,7 +195,7 @@ const escapeHtml = (text: string) =>
  */
 export async function searchSnippets(db: Database, query: string, paperIds: readonly number[]): Promise<Map<number, string>> {
   if (paperIds.length === 0) return new Map();
-  const { stemmed } = termsOf(query);
+  const stemmed = sql`websearch_to_tsquery('english', ${query})`;
   const options = `StartSel=${MARK_START}, StopSel=${MARK_END}, MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=" … "`;
   const rows = await queryRows<{ id: number; snippet: string }>(
     db,
