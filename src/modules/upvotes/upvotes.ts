@@ -1,7 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import type { TrendingSettings } from '../../config';
 import type { Database } from '../../db/client';
-import { queryRows } from '../../db/rows';
 import { paperColumns, papers, upvotes, type PaperRow } from '../../db/schema';
 import { AppError } from '../../errors';
 import { recomputeTrendingKeys, voteWeighs } from '../trending/recompute';
@@ -45,16 +44,14 @@ export function addUpvote(db: Database, settings: TrendingSettings, vote: Vote):
       .onConflictDoNothing()
       .returning();
     if (!inserted) return { paper, changed: false };
-    const [weight] = await queryRows<{ weighs: boolean }>(
-      tx,
-      sql`select ${voteWeighs(sql`${vote.paperId}::int`, sql`${vote.userId}::int`, sql`${paper.submittedById}::int`)} as weighs`,
-    );
     const start = paper.submittedAt ?? paper.publishedAt;
+    const weighs = voteWeighs(sql`${vote.paperId}::int`, sql`${vote.userId}::int`, sql`${papers.submittedById}`);
     const [updated] = await tx
       .update(papers)
       .set({
         upvoteCount: sql`${papers.upvoteCount} + 1`,
-        trendingKey: weight!.weighs ? keyWithVote(paper.trendingKey, start, vote.at, settings) : paper.trendingKey,
+        // The weight is checked in the same statement: one round trip fewer under the paper's lock.
+        trendingKey: sql`case when ${weighs} then ${keyWithVote(paper.trendingKey, start, vote.at, settings)}::float8 else ${papers.trendingKey} end`,
         updatedAt: vote.at,
       })
       .where(eq(papers.id, vote.paperId))
