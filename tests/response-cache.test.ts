@@ -86,6 +86,22 @@ describe('the response cache', () => {
     expect(await statementsOf(() => request(TRENDING, {}, token))).toBeGreaterThan(0);
   });
 
+  it('computes a fresh answer for Cache-Control: no-cache, without storing it', async () => {
+    const { app, request } = cachingApp();
+    const fresh = async () =>
+      app.fetch(
+        new Request('http://test/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'cache-control': 'no-cache' },
+          body: JSON.stringify({ query: TRENDING }),
+        }),
+      );
+    await request(TRENDING);
+    expect(await statementsOf(fresh)).toBeGreaterThan(0);
+    expect(await statementsOf(fresh)).toBeGreaterThan(0);
+    expect(await statementsOf(() => request(TRENDING))).toBe(0);
+  });
+
   it('ends every cached answer when an upvote changes the ranking', async () => {
     const { request } = cachingApp();
     const { token } = await userWithToken(database.db, 'voter');

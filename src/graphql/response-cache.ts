@@ -13,7 +13,8 @@ export interface ResponseCacheSettings {
 /**
  * Caches the answers to anonymous queries: what everyone sees (the trending
  * page, a day's papers, a paper) is computed once, not once per reader.
- * A signed-in request is never cached nor served from the cache.
+ * A signed-in request is never cached nor served from the cache, nor is one
+ * that asks for a fresh answer with Cache-Control: no-cache (or no-store).
  *
  * Any change to public data makes every cached answer stale at once: each
  * cache key (also the ETag) starts with a generation that each change
@@ -41,17 +42,19 @@ export function responseCache(settings: ResponseCacheSettings, changes: PublicDa
       cache,
       ttl: settings.ttlMs,
       session: () => null,
-      enabled: (request) => !isSignedIn(request),
-      // The plugin asks for a key before it asks whether to cache: spare signed-in requests the hashing.
+      enabled: (request) => isCacheable(request),
+      // The plugin asks for a key before it asks whether to cache: spare the other requests the hashing.
       buildResponseCacheKey: async ({ request, context: _context, ...params }) =>
-        isSignedIn(request) ? 'not cached' : `${generation}-${await defaultBuildResponseCacheKey(params)}`,
+        isCacheable(request) ? `${generation}-${await defaultBuildResponseCacheKey(params)}` : 'not cached',
       // Mutations announce changes themselves (announceMutations): invalidating by the entities a mutation returns would miss lists.
       invalidateViaMutation: false,
     }),
   ];
 }
 
-const isSignedIn = (request: Request) => request.headers.has('authorization');
+/** Anonymous, and not asking for a fresh answer (Cache-Control: no-cache or no-store, as a browser's reload sends). */
+const isCacheable = (request: Request) =>
+  !request.headers.has('authorization') && !/no-cache|no-store/i.test(request.headers.get('cache-control') ?? '');
 
 /** Every mutation may change what readers see: announce it once it has run, whatever its outcome. */
 export function announceMutations(changes: PublicDataChanges): Plugin {
