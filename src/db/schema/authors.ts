@@ -19,4 +19,6 @@ export const authors = pgTable(
   (t) => [index('authors_name_trigram_idx').using('gin', sql`lower(${t.name}) gin_trgm_ops`)],
 );
 
-export type AuthorRow = typeof authors.$inferSelect;
+/** What the API reads of an author (created_at is bookkeeping: a Date parse per row saved on every page of papers). */
+export const authorColumns = { id: authors.id, name: authors.name, userId: authors.userId };
+export type AuthorRow = Pick<typeof authors.$inferSelect, keyof typeof authorColumns>;

@@ -1,10 +1,10 @@
 import { and, count, not } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { idIn } from '../../db/id-list';
-import { authors, paperAuthors, type AuthorRow } from '../../db/schema';
+import { authorColumns, authors, paperAuthors, type AuthorRow } from '../../db/schema';
 
 export async function findAuthorsByIds(db: Database, ids: readonly number[]): Promise<AuthorRow[]> {
-  return db.select().from(authors).where(idIn(authors.id, ids));
+  return db.select(authorColumns).from(authors).where(idIn(authors.id, ids));
 }
 
 /** Papers listed on each author's page (hidden authorships left out), keyed by author id. */

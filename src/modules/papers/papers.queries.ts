@@ -3,7 +3,7 @@ import type { Database } from '../../db/client';
 import { idIn } from '../../db/id-list';
 import { preparedPerDatabase } from '../../db/prepared-queries';
 import { keysetCondition, keysetOrderBy, toPage, type Page, type PageRequest } from '../../db/keyset';
-import { authors, organizations, paperAuthors, paperColumns, papers, users, type AuthorRow, type PaperRow } from '../../db/schema';
+import { authorColumns, authors, organizations, paperAuthors, paperColumns, papers, users, type AuthorRow, type PaperRow } from '../../db/schema';
 import { paperOrders, type PaperOrder } from './paper-order';
 
 /** Which papers a list holds; every criterion is optional and they combine with AND. */
@@ -102,7 +102,7 @@ const authorsOfPapersQuery = preparedPerDatabase((db) =>
       paperId: paperAuthors.paperId,
       position: paperAuthors.position,
       name: paperAuthors.name,
-      author: authors,
+      author: authorColumns,
     })
     .from(paperAuthors)
     .innerJoin(authors, eq(authors.id, paperAuthors.authorId))
