@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import postgres from 'postgres';
 import { loadConfig } from '../config';
-import { keyWithVote } from '../modules/trending/trending-key';
+import { TRENDING_EPOCH_MS, decayRates, hoursSinceEpoch } from '../modules/trending/trending-key';
 
 /**
  * The bare baseline of `npm run bench`: node:http and postgres.js running the
@@ -91,26 +91,30 @@ async function search(query: string) {
     where search_vector @@ q order by ts_rank(search_vector, q) desc, id desc limit 21`;
 }
 
-/** The vote path of the API: the paper row locked, the vote inserted once, the count kept. */
+/** The vote path of the API, as one statement: the vote inserted once, the paper's count and key updated when it was. */
 async function upvote(request: IncomingMessage, body: string) {
   const userId = await viewerId(request);
   if (userId === undefined) return { error: 'UNAUTHENTICATED' };
   const { paperId } = JSON.parse(body) as { paperId: number };
-  return sql.begin(async (tx) => {
-    const [paper] = await tx<{ upvote_count: number; trending_key: number; start: Date }[]>`
-      select upvote_count, trending_key, coalesce(submitted_at, published_at) as start from papers where id = ${paperId} for update`;
-    if (!paper) return { error: 'NOT_FOUND' };
-    const now = new Date();
-    const inserted = await tx`
-      insert into upvotes (paper_id, user_id, created_at) values (${paperId}, ${userId}, ${now}) on conflict do nothing returning 1`;
-    if (inserted.length === 0) return { upvotes: paper.upvote_count, viewerHasUpvoted: true };
-    // Every vote weighs here: the API's check that the voter is not the submitter or an author is left out.
-    const trendingKey = keyWithVote(paper.trending_key, paper.start, now, trendingSettings);
-    const [updated] = await tx<{ upvote_count: number }[]>`
-      update papers set upvote_count = upvote_count + 1, trending_key = ${trendingKey}, updated_at = ${now}
-      where id = ${paperId} returning upvote_count`;
-    return { upvotes: updated!.upvote_count, viewerHasUpvoted: true };
-  });
+  const { lambda, mu } = decayRates(trendingSettings);
+  const now = new Date();
+  const voteTerm = lambda * hoursSinceEpoch(now);
+  // Every vote weighs here: the API's check that the voter is not the submitter or an author is left out.
+  // The key is computed from the row the UPDATE locked (not from a snapshot), so concurrent votes compose.
+  const age = sql`(${mu}::float8 * ((extract(epoch from coalesce(p.submitted_at, p.published_at))::float8 * 1000 - ${TRENDING_EPOCH_MS}) / 3600000))`;
+  const decayed = sql`(p.trending_key - ${age})`;
+  const [updated] = await sql<{ upvote_count: number }[]>`
+    with inserted as (
+      insert into upvotes (paper_id, user_id, created_at)
+      select ${paperId}, ${userId}, ${now} where exists (select 1 from papers where id = ${paperId})
+      on conflict do nothing returning paper_id)
+    update papers p set upvote_count = p.upvote_count + 1, updated_at = ${now},
+      trending_key = greatest(${decayed}, ${voteTerm}::float8) + ln(1 + exp(greatest(-abs(${decayed} - ${voteTerm}::float8), -700))) + ${age}
+    where p.id in (select paper_id from inserted)
+    returning p.upvote_count`;
+  if (updated) return { upvotes: updated.upvote_count, viewerHasUpvoted: true };
+  const [paper] = await sql<{ upvote_count: number }[]>`select upvote_count from papers where id = ${paperId}`;
+  return paper ? { upvotes: paper.upvote_count, viewerHasUpvoted: true } : { error: 'NOT_FOUND' };
 }
 
 function readBody(request: IncomingMessage): Promise<string> {

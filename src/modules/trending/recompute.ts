@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { TrendingSettings } from '../../config';
 import type { Database } from '../../db/client';
 import { queryRows } from '../../db/rows';
+import { papers } from '../../db/schema';
 import { TRENDING_EPOCH_HOURS, decayRates } from './trending-key';
 
 /** Verified (claimed) authorships as (paper_id, user_id) rows, for the papers `inScope` (over pa.paper_id) accepts. */
@@ -63,6 +64,20 @@ const EXACT_RANGE = 600;
 
 /** Hours since the trending epoch of a timestamptz expression, as SQL (date_part gives the float8 that extract would give as numeric). */
 const hoursSql = (time: SQL) => sql`(date_part('epoch', ${time}) / 3600.0 - ${TRENDING_EPOCH_HOURS}::float8)`;
+
+/**
+ * keyWithVote() in SQL, over the stored key of the row being updated: K after
+ * one more upvote at `voteTime`, logaddexp(K - mu*s, lambda*t) + mu*s, with
+ * exp()'s argument clamped (Postgres raises on underflow). For the vote path,
+ * which then updates the key in the statement that reads it.
+ */
+export function keyWithVoteSql(settings: TrendingSettings, voteTime: Date): SQL {
+  const { lambda, mu } = decayRates(settings);
+  const age = sql`(${mu}::float8 * ${hoursSql(sql`coalesce(${papers.submittedAt}, ${papers.publishedAt})`)})`;
+  const decayed = sql`(${papers.trendingKey} - ${age})`;
+  const vote = sql`(${lambda}::float8 * ${hoursSql(sql`${voteTime.toISOString()}::timestamptz`)})`;
+  return sql`(greatest(${decayed}, ${vote}) + ln(1 + exp(greatest(-abs(${decayed} - ${vote}), ${sql.raw(String(EXP_FLOOR))}::float8))) + ${age})`;
+}
 
 /** The parts of K of DESIGN.md as SQL over a paper `p` and an upvote `u`. */
 function keyTerms(settings: TrendingSettings) {

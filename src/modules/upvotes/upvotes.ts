@@ -3,8 +3,8 @@ import type { TrendingSettings } from '../../config';
 import type { Database } from '../../db/client';
 import { paperColumns, papers, upvotes, type PaperRow } from '../../db/schema';
 import { AppError } from '../../errors';
-import { recomputeTrendingKeys, voteWeighs } from '../trending/recompute';
-import { keyWithVote } from '../trending/trending-key';
+import { findPapersByIds } from '../papers/papers.queries';
+import { keyWithVoteSql, recomputeTrendingKeys, voteWeighs } from '../trending/recompute';
 
 export interface VoteChange {
   paper: PaperRow;
@@ -35,29 +35,38 @@ function withPaperLocked(db: Database, paperId: number, change: (tx: Database, p
 /**
  * Adds the user's upvote (idempotent) and updates the count and the trending
  * key in O(1). An upvote by the paper's submitter or a verified author counts but weighs 0.
+ *
+ * One statement: the vote row is inserted (nothing happens for a repeat) and
+ * the paper updated only when it was, its new key computed from the key the
+ * UPDATE itself reads. The UPDATE takes the paper's row lock, and under read
+ * committed a concurrent vote's UPDATE waits for it and then applies itself
+ * to the row as it left it: counts and keys stay exact under any concurrency,
+ * without a transaction's extra round trips.
  */
-export function addUpvote(db: Database, settings: TrendingSettings, vote: Vote): Promise<VoteChange> {
-  return withPaperLocked(db, vote.paperId, async (tx, paper) => {
-    const [inserted] = await tx
-      .insert(upvotes)
-      .values({ paperId: vote.paperId, userId: vote.userId, createdAt: vote.at })
-      .onConflictDoNothing()
-      .returning();
-    if (!inserted) return { paper, changed: false };
-    const start = paper.submittedAt ?? paper.publishedAt;
-    const weighs = voteWeighs(sql`${vote.paperId}::int`, sql`${vote.userId}::int`, sql`${papers.submittedById}`);
-    const [updated] = await tx
-      .update(papers)
-      .set({
-        upvoteCount: sql`${papers.upvoteCount} + 1`,
-        // The weight is checked in the same statement: one round trip fewer under the paper's lock.
-        trendingKey: sql`case when ${weighs} then ${keyWithVote(paper.trendingKey, start, vote.at, settings)}::float8 else ${papers.trendingKey} end`,
-        updatedAt: vote.at,
-      })
-      .where(eq(papers.id, vote.paperId))
-      .returning(paperColumns);
-    return { paper: updated!, changed: true };
-  });
+export async function addUpvote(db: Database, settings: TrendingSettings, vote: Vote): Promise<VoteChange> {
+  const inserted = db.$with('inserted', { paperId: sql<number>`paper_id` }).as(
+    sql`insert into ${upvotes} (paper_id, user_id, created_at)
+        select ${vote.paperId}::int, ${vote.userId}::int, ${vote.at.toISOString()}::timestamptz
+        where exists (select 1 from ${papers} where id = ${vote.paperId}::int)
+        on conflict do nothing
+        returning paper_id`,
+  );
+  const weighs = voteWeighs(sql`${papers.id}`, sql`${vote.userId}::int`, sql`${papers.submittedById}`);
+  const [updated] = await db
+    .with(inserted)
+    .update(papers)
+    .set({
+      upvoteCount: sql`${papers.upvoteCount} + 1`,
+      trendingKey: sql`case when ${weighs} then ${keyWithVoteSql(settings, vote.at)} else ${papers.trendingKey} end`,
+      updatedAt: vote.at,
+    })
+    .where(sql`${papers.id} in (select paper_id from inserted)`)
+    .returning(paperColumns);
+  if (updated) return { paper: updated, changed: true };
+  // A repeat (or no such paper): nothing was written.
+  const [paper] = await findPapersByIds(db, [vote.paperId]);
+  if (!paper) throw new AppError('NOT_FOUND', 'No paper has this ID.');
+  return { paper, changed: false };
 }
 
 /**
