@@ -71,11 +71,11 @@ const hoursSql = (time: SQL) => sql`(date_part('epoch', ${time}) / 3600.0 - ${TR
  * exp()'s argument clamped (Postgres raises on underflow). For the vote path,
  * which then updates the key in the statement that reads it.
  */
-export function keyWithVoteSql(settings: TrendingSettings, voteTime: Date): SQL {
+export function keyWithVoteSql(settings: TrendingSettings, voteTime: SQL): SQL {
   const { lambda, mu } = decayRates(settings);
   const age = sql`(${mu}::float8 * ${hoursSql(sql`coalesce(${papers.submittedAt}, ${papers.publishedAt})`)})`;
   const decayed = sql`(${papers.trendingKey} - ${age})`;
-  const vote = sql`(${lambda}::float8 * ${hoursSql(sql`${voteTime.toISOString()}::timestamptz`)})`;
+  const vote = sql`(${lambda}::float8 * ${hoursSql(voteTime)})`;
   return sql`(greatest(${decayed}, ${vote}) + ln(1 + exp(greatest(-abs(${decayed} - ${vote}), ${sql.raw(String(EXP_FLOOR))}::float8))) + ${age})`;
 }
 

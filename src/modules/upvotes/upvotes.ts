@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { TrendingSettings } from '../../config';
 import type { Database } from '../../db/client';
 import { paperColumns, papers, upvotes, type PaperRow } from '../../db/schema';
+import { preparedPerDatabase } from '../../db/prepared-queries';
 import { AppError } from '../../errors';
 import { findPapersByIds } from '../papers/papers.queries';
 import { keyWithVoteSql, recomputeTrendingKeys, voteWeighs } from '../trending/recompute';
@@ -44,29 +45,54 @@ function withPaperLocked(db: Database, paperId: number, change: (tx: Database, p
  * without a transaction's extra round trips.
  */
 export async function addUpvote(db: Database, settings: TrendingSettings, vote: Vote): Promise<VoteChange> {
-  const inserted = db.$with('inserted', { paperId: sql<number>`paper_id` }).as(
-    sql`insert into ${upvotes} (paper_id, user_id, created_at)
-        select ${vote.paperId}::int, ${vote.userId}::int, ${vote.at.toISOString()}::timestamptz
-        where exists (select 1 from ${papers} where id = ${vote.paperId}::int)
-        on conflict do nothing
-        returning paper_id`,
-  );
-  const weighs = voteWeighs(sql`${papers.id}`, sql`${vote.userId}::int`, sql`${papers.submittedById}`);
-  const [updated] = await db
-    .with(inserted)
-    .update(papers)
-    .set({
-      upvoteCount: sql`${papers.upvoteCount} + 1`,
-      trendingKey: sql`case when ${weighs} then ${keyWithVoteSql(settings, vote.at)} else ${papers.trendingKey} end`,
-      updatedAt: vote.at,
-    })
-    .where(sql`${papers.id} in (select paper_id from inserted)`)
-    .returning(paperColumns);
+  const [updated] = await voteStatement(db, settings).execute({
+    paperId: vote.paperId,
+    userId: vote.userId,
+    // A placeholder's value skips the column's encoding: the timestamp goes as text.
+    at: vote.at.toISOString(),
+  });
   if (updated) return { paper: updated, changed: true };
   // A repeat (or no such paper): nothing was written.
   const [paper] = await findPapersByIds(db, [vote.paperId]);
   if (!paper) throw new AppError('NOT_FOUND', 'No paper has this ID.');
   return { paper, changed: false };
+}
+
+/** The statement of addUpvote, prepared once per database handle and trending settings (it runs on every vote). */
+function prepareVote(db: Database, settings: TrendingSettings) {
+  const paperId = sql`${sql.placeholder('paperId')}::int`;
+  const userId = sql`${sql.placeholder('userId')}::int`;
+  const at = sql`${sql.placeholder('at')}::timestamptz`;
+  const inserted = db.$with('inserted', { paperId: sql<number>`paper_id` }).as(
+    sql`insert into ${upvotes} (paper_id, user_id, created_at)
+        select ${paperId}, ${userId}, ${at}
+        where exists (select 1 from ${papers} where id = ${paperId})
+        on conflict do nothing
+        returning paper_id`,
+  );
+  const weighs = voteWeighs(sql`${papers.id}`, userId, sql`${papers.submittedById}`);
+  return db
+    .with(inserted)
+    .update(papers)
+    .set({
+      upvoteCount: sql`${papers.upvoteCount} + 1`,
+      trendingKey: sql`case when ${weighs} then ${keyWithVoteSql(settings, at)} else ${papers.trendingKey} end`,
+      updatedAt: sql`${at}`,
+    })
+    .where(sql`${papers.id} in (select paper_id from inserted)`)
+    .returning(paperColumns)
+    .prepare('add_upvote');
+}
+
+const voteStatements = new WeakMap<TrendingSettings, (db: Database) => ReturnType<typeof prepareVote>>();
+
+function voteStatement(db: Database, settings: TrendingSettings) {
+  let forSettings = voteStatements.get(settings);
+  if (!forSettings) {
+    forSettings = preparedPerDatabase((database) => prepareVote(database, settings));
+    voteStatements.set(settings, forSettings);
+  }
+  return forSettings(db);
 }
 
 /**
