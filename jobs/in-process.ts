@@ -8,7 +8,7 @@ const PATTERN_CHECK_MS = 60_000;
 
 export interface InProcessJobs {
   queue: JobQueue;
-  /** Waits until no job handed over is still pending or running (jobs they enqueue included). */
+  /** Waits until no job handed over is due or running (jobs they enqueue included); delayed jobs not yet due are not waited for. */
   idle(): Promise<void>;
   /** Jobs handed over and not finished (waiting or running), for metrics. */
   counts(): Promise<JobCounts>;
@@ -34,25 +34,23 @@ export function createInProcessJobs({ dependencies, reconcileIntervalMinutes }: 
   /** Deduplication keys of jobs handed over but not started. */
   const pending = new Set<string>();
   const running = new Set<Promise<void>>();
-  /** Cancels each delayed job still waiting, for close(). */
+  /** Cancels each delayed job still waiting (not yet running), for close(). */
   const delayed = new Set<() => void>();
   let closed = false;
 
-  /** Resolves true after `delayMs`, or false when close() cancels the wait first. */
-  function wait(delayMs: number) {
-    if (delayMs <= 0) return new Promise<boolean>((resolve) => setImmediate(() => resolve(true)));
-    return new Promise<boolean>((resolve) => {
-      const cancel = () => {
-        clearTimeout(timer);
-        delayed.delete(cancel);
-        resolve(false);
-      };
-      const timer = setTimeout(() => {
-        delayed.delete(cancel);
-        resolve(true);
-      }, delayMs);
-      delayed.add(cancel);
-    });
+  function start(name: JobName, payload: unknown, deduplicationKey: string | undefined): void {
+    const execution = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(async () => {
+        if (deduplicationKey !== undefined) pending.delete(deduplicationKey);
+        try {
+          const result = await runJob(name, payload, { ...dependencies, logger: logger.child({ job: name }) });
+          logger.debug({ job: name, result }, 'job completed');
+        } catch (error) {
+          logger.error({ err: error, job: name }, 'job failed');
+        }
+      })
+      .finally(() => running.delete(execution));
+    running.add(execution);
   }
 
   function submit(name: JobName, payload: unknown, deduplicationKey?: string, delayMs = 0): void {
@@ -64,19 +62,19 @@ export function createInProcessJobs({ dependencies, reconcileIntervalMinutes }: 
       if (pending.has(deduplicationKey)) return;
       pending.add(deduplicationKey);
     }
-    const execution = wait(delayMs)
-      .then(async (due) => {
-        if (deduplicationKey !== undefined) pending.delete(deduplicationKey);
-        if (!due) return logger.info({ job: name }, 'delayed job dropped: the in-process jobs closed before its time');
-        try {
-          const result = await runJob(name, payload, { ...dependencies, logger: logger.child({ job: name }) });
-          logger.debug({ job: name, result }, 'job completed');
-        } catch (error) {
-          logger.error({ err: error, job: name }, 'job failed');
-        }
-      })
-      .finally(() => running.delete(execution));
-    running.add(execution);
+    if (delayMs <= 0) return start(name, payload, deduplicationKey);
+    // A delayed job counts as running only once its time has come: idle() does not sit out delays.
+    const cancel = () => {
+      clearTimeout(timer);
+      delayed.delete(cancel);
+      if (deduplicationKey !== undefined) pending.delete(deduplicationKey);
+      logger.info({ job: name }, 'delayed job dropped: the in-process jobs closed before its time');
+    };
+    const timer = setTimeout(() => {
+      delayed.delete(cancel);
+      start(name, payload, deduplicationKey);
+    }, delayMs);
+    delayed.add(cancel);
   }
 
   const schedules = schedulerTable({
@@ -97,7 +95,7 @@ export function createInProcessJobs({ dependencies, reconcileIntervalMinutes }: 
       },
     },
     async counts() {
-      return { active: running.size };
+      return { active: running.size, delayed: delayed.size };
     },
     async idle() {
       while (running.size > 0) await Promise.all(running);

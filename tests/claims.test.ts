@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { authors, authorshipClaims, papers, upvotes, users } from '../src/db/schema';
+import { VERIFICATION_REPAIR_DELAY_MS } from '../src/modules/claims/claims';
 import { recomputeTrendingKeys } from '../src/modules/trending/recompute';
 import { trendingKey } from '../src/modules/trending/trending-key';
 import { paperRecord, savePaperRecords, trending, userWithToken } from './support/fixtures';
@@ -272,6 +273,34 @@ describe('trending after approval', () => {
     await testApp.request(REJECT, { id: await claim(graceAuthorId, grace) }, admin.token);
     await testApp.request(UPVOTE, { id: globalId('Paper', sharedPaper) }, grace.token);
     expect(Math.abs((await keyOf(sharedPaper)) - (await expectedKey(sharedPaper, [])))).toBeLessThan(1e-9);
+  });
+});
+
+describe('votes in flight at an approval', () => {
+  it('asks for a recompute of each of the author\'s papers once they have landed', async () => {
+    const enqueued: { name: string; payload: unknown; deduplicationId?: string; delayMs?: number }[] = [];
+    const recording = createTestApp(database.db, {
+      clock: () => new Date(clock),
+      jobs: { enqueue: async (name, payload, options) => void enqueued.push({ name, payload, ...options }) },
+    });
+    try {
+      const approved = await recording.request(APPROVE, { id: await claim(adaAuthorId, ada) }, admin.token);
+      expect(approved.errors).toBeUndefined();
+      expect(enqueued.sort((a, b) => (a.payload as { paperId: number }).paperId - (b.payload as { paperId: number }).paperId)).toEqual(
+        [adaPaper, sharedPaper].sort((a, b) => a - b).map((paperId) => ({
+          name: 'refresh-paper-trending',
+          payload: { paperId },
+          deduplicationId: `paper:${paperId}`,
+          delayMs: VERIFICATION_REPAIR_DELAY_MS,
+        })),
+      );
+      // A rejection changes no weight: nothing to recompute.
+      enqueued.length = 0;
+      await recording.request(REJECT, { id: await claim(graceAuthorId, grace) }, admin.token);
+      expect(enqueued).toEqual([]);
+    } finally {
+      await recording.close();
+    }
   });
 });
 

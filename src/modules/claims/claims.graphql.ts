@@ -1,3 +1,4 @@
+import { enqueueInBackground } from '../../../jobs/jobs';
 import type { AuthorshipClaimRow } from '../../db/schema';
 import { AppError } from '../../errors';
 import { builder } from '../../graphql/builder';
@@ -5,7 +6,7 @@ import { pageRequestFrom, toConnection } from '../../graphql/connection';
 import type { Context } from '../../graphql/context';
 import { AuthorRef, UserRef } from '../../graphql/node-refs';
 import { requireAdmin, requireViewer } from '../accounts/accounts.graphql';
-import { claimAuthorship, decideClaim, type ClaimDecision } from './claims';
+import { claimAuthorship, decideClaim, paperIdsOfAuthor, VERIFICATION_REPAIR_DELAY_MS, type ClaimDecision } from './claims';
 import { countClaimsOfUser, countPendingClaims, findClaimsByIds, listClaimsOfUser, listPendingClaims } from './claims.queries';
 
 /** Whether the viewer may see a claim: it is theirs, or they are an admin. */
@@ -80,9 +81,19 @@ builder.objectField(UserRef, 'authorshipClaims', (t) =>
 );
 
 /** Both admin decisions: admins only, then the decision in one transaction. */
-function decide(context: Context, claimId: number, decision: ClaimDecision) {
+async function decide(context: Context, claimId: number, decision: ClaimDecision) {
   const { user } = requireAdmin(context);
-  return decideClaim(context.db, context.config.trending, { claimId, adminId: user.id, decision, at: context.now });
+  const claim = await decideClaim(context.db, context.config.trending, { claimId, adminId: user.id, decision, at: context.now });
+  if (claim.status === 'approved') {
+    // Votes that were waiting on the approval's locks were weighed before it: recompute the author's papers once they landed.
+    for (const paperId of await paperIdsOfAuthor(context.db, claim.authorId)) {
+      enqueueInBackground(context.jobs, context.logger, 'refresh-paper-trending', { paperId }, {
+        deduplicationId: `paper:${paperId}`,
+        delayMs: VERIFICATION_REPAIR_DELAY_MS,
+      });
+    }
+  }
+  return claim;
 }
 
 builder.mutationFields((t) => ({

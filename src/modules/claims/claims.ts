@@ -95,10 +95,21 @@ export function decideClaim(db: Database, settings: TrendingSettings, decision: 
 
 /**
  * Recomputes the keys of every paper listing the author (hidden or not: the
- * weight rule ignores hiding). The papers are locked first, in id order, as
- * the vote path locks a paper: a vote waiting on one then weighs by the new
- * verification, and no concurrent vote makes the recompute skip a paper.
+ * weight rule ignores hiding). The papers are locked first, in id order, so no
+ * concurrent vote makes the recompute skip a paper. A vote already waiting on
+ * one of those locks was checked against the authors as they were when it
+ * started, so it may still weigh: VERIFICATION_REPAIR_DELAY_MS after the
+ * approval, a refresh of each paper (enqueued by the API) recomputes it again.
  */
+/** How long after an approval its papers' keys are recomputed once more: votes in flight at the approval have landed by then. */
+export const VERIFICATION_REPAIR_DELAY_MS = 5_000;
+
+/** The papers listing an author, hidden or not. */
+export async function paperIdsOfAuthor(db: Database, authorId: number): Promise<number[]> {
+  const rows = await db.select({ id: paperAuthors.paperId }).from(paperAuthors).where(eq(paperAuthors.authorId, authorId));
+  return rows.map((row) => row.id);
+}
+
 async function recomputeTrendingOfAuthor(tx: Database, settings: TrendingSettings, authorId: number) {
   const locked = await tx
     .select({ id: papers.id })
