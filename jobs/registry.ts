@@ -55,6 +55,6 @@ async function runValidated<Name extends JobName>(name: Name, payload: unknown, 
   const processor: JobProcessor<Name> = jobProcessors[name];
   // safeParse on the schema picked by a generic name widens its output to every payload; it is this job's.
   const result = await processor(parsed.data as JobPayload<Name>, dependencies);
-  if (changesPublicData.has(name)) dependencies.publicDataChanges?.announce();
+  if (changesPublicData.has(name)) void dependencies.publicDataChanges?.announce();
   return result;
 }

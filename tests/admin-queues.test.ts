@@ -124,6 +124,9 @@ describe('/admin/queues with jobs on BullMQ', () => {
       expect(html).toContain('<base href="/admin/queues/" />');
       expect(html).toContain('<title>Daily Papers jobs</title>');
       expect(response.headers.get('x-powered-by')).toBeNull();
+      // Not to be framed by another site (clickjacking its buttons with the browser's remembered credentials).
+      expect(response.headers.get('x-frame-options')).toBe('DENY');
+      expect(response.headers.get('content-security-policy')).toBe("frame-ancestors 'none'");
       // The page's script is served from under the same path, to the same credentials.
       const script = /src="(static\/js\/main\.[^"]+\.js)"/.exec(html)?.[1];
       expect(script).toBeDefined();

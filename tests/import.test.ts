@@ -5,14 +5,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createPublicDataChanges } from '../src/cache/public-data-changes';
 import { authors, organizations, paperAuthors, papers, users } from '../src/db/schema';
 import { importDailyPapers, parseDailyPapersItems } from '../src/import/hf-daily-papers';
+import { createLogger } from '../src/logger';
 import { trendingKey } from '../src/modules/trending/trending-key';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const fixturePath = path.join(repoRoot, 'tests/fixtures/hf-daily-papers.json');
 const settings = { voteHalfLifeHours: 24, ageHalfLifeHours: 168, prior: 1 };
+const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Stamped on every row before a re-import, so any rewrite shows even within the same millisecond. */
 const longAgo = new Date('2000-01-01T00:00:00Z');
 
@@ -296,11 +299,11 @@ describe('importing Hugging Face daily papers', () => {
   });
 
   describe('the command line', () => {
-    function runImportCli(file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    function runImportCli(file: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
       return new Promise((resolve, reject) => {
         const child = spawn('npx', ['tsx', 'src/import/import-cli.ts', file], {
           cwd: repoRoot,
-          env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'silent' },
+          env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'silent', ...env },
         });
         let stdout = '';
         let stderr = '';
@@ -322,6 +325,23 @@ describe('importing Hugging Face daily papers', () => {
       const second = await runImportCli(fixturePath);
       expect(second.code).toBe(0);
       expect(second.stdout).toContain('0 papers written, 7 unchanged, 1 item skipped');
+    });
+
+    it('tells the running API processes through Redis that their cached answers are stale', async () => {
+      const listening = createPublicDataChanges(redisUrl, createLogger('silent'));
+      let heard = 0;
+      listening.subscribe(() => (heard += 1));
+      try {
+        // The subscription announces itself once when it connects (a reconnect starts the cache over).
+        await expect.poll(() => heard).toBeGreaterThan(0);
+        const before = heard;
+        const run = await runImportCli(fixturePath, { REDIS_URL: redisUrl });
+        expect(run.code).toBe(0);
+        // Other test files may publish on the shared channel too: at least the CLI's announcement arrives.
+        await expect.poll(() => heard).toBeGreaterThan(before);
+      } finally {
+        await listening.close();
+      }
     });
 
     it('exits 1 with a clear message when the file is missing, not JSON or not an array', async () => {

@@ -156,6 +156,32 @@ describe('the response cache', () => {
     expect(changed.headers.get('etag')).not.toBe(etag);
   });
 
+  it('is not emptied by a mutation that did nothing: refused, or only __typename', async () => {
+    const { request } = cachingApp();
+    await request(TRENDING);
+    // logOut without a session is refused; __typename (aliased or not) changes nothing.
+    expect((await request('mutation { logOut }')).errors).toBeDefined();
+    expect((await request('mutation { __typename renamed: __typename }')).data).toEqual({ __typename: 'Mutation', renamed: 'Mutation' });
+    expect(await statementsOf(() => request(TRENDING))).toBe(0);
+  });
+
+  it('never repeats an ETag across processes, so a reader of another replica gets no stale 304', async () => {
+    const send = (app: ReturnType<typeof cachingApp>['app'], headers: Record<string, string> = {}) =>
+      app.fetch(
+        new Request('http://test/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify({ query: TRENDING }),
+        }),
+      );
+    const first = cachingApp();
+    const etag = (await send(first.app)).headers.get('etag')!;
+    // Another process (a replica, or this one restarted) that has seen no change yet.
+    const second = cachingApp();
+    await send(second.app);
+    expect((await send(second.app, { 'if-none-match': etag })).status).toBe(200);
+  });
+
   it('does not cache an answer with errors', async () => {
     const { request } = cachingApp();
     // The paper is read from the database; the malformed node ID fails the request.

@@ -56,6 +56,9 @@ export function createQueueDashboard({ db, config, logger, queues, authLimiter }
   const checkAccess = accessChecker(db, config, authLimiter);
 
   async function serve(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
+    // Never inside another site's frame: its buttons (retry, clean, pause) must not be clickable through a disguise.
+    response.setHeader('x-frame-options', 'DENY');
+    response.setHeader('content-security-policy', "frame-ancestors 'none'");
     if (!board) {
       answer(response, 404, 'The queue dashboard needs REDIS_URL: without Redis the jobs run in-process, with no queue.');
       return;

@@ -11,8 +11,8 @@ const CHANNEL = 'daily-papers:public-data-changed';
  * published, so the other API replicas and the worker's writes reach every cache.
  */
 export interface PublicDataChanges {
-  /** Announces a change, here and to every other process. */
-  announce(): void;
+  /** Announces a change, here and to every other process; resolves once published (or given up). */
+  announce(): Promise<void>;
   /** Calls `listener` on every change announced here or elsewhere. */
   subscribe(listener: () => void): void;
   close(): Promise<void>;
@@ -25,7 +25,7 @@ export function createPublicDataChanges(redisUrl: string | undefined, logger: Lo
   };
   if (!redisUrl) {
     return {
-      announce: notifyListeners,
+      announce: async () => notifyListeners(),
       subscribe: (listener) => void listeners.push(listener),
       close: async () => {},
     };
@@ -35,9 +35,9 @@ export function createPublicDataChanges(redisUrl: string | undefined, logger: Lo
   publisher.on('error', (error) => logger.warn({ err: error }, 'redis (cache invalidation) unavailable'));
   let subscriber: Redis | undefined;
   return {
-    announce() {
+    async announce() {
       notifyListeners();
-      publisher.publish(CHANNEL, '1').catch((error: unknown) => logger.warn({ err: error }, 'could not announce a data change'));
+      await publisher.publish(CHANNEL, '1').catch((error: unknown) => logger.warn({ err: error }, 'could not announce a data change'));
     },
     subscribe(listener) {
       listeners.push(listener);

@@ -10,8 +10,11 @@ import type { Sql } from 'postgres';
  * Prepared, as postgres.js's own tagged queries are, a statement is described
  * once per connection and then runs in one round trip. Our SQL text never
  * holds values (they are always parameters), so the statements a connection
- * caches are bounded by the query shapes in the code. Parameterless queries
- * (migrations, which may hold several statements) keep the simple protocol.
+ * caches are bounded by the query shapes in the code: batched lookups bind
+ * one array (idIn), and the import's lists vary only with its batch sizes.
+ * Parameterless queries (migrations, which may hold several statements) keep
+ * the simple protocol. Prepared statements live on a server connection: a
+ * pooler in front of Postgres must pool by session, not by transaction.
  */
 export function preparingStatements<T extends Sql<Record<string, never>>>(client: T): T {
   return new Proxy(client, {

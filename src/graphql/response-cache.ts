@@ -1,6 +1,7 @@
 import { createInMemoryCache, useResponseCache, type Cache } from '@graphql-yoga/plugin-response-cache';
 import { defaultBuildResponseCacheKey } from '@envelop/response-cache';
-import { getOperationAST } from 'graphql';
+import { randomUUID } from 'node:crypto';
+import { getOperationAST, Kind } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { PublicDataChanges } from '../cache/public-data-changes';
 
@@ -26,9 +27,13 @@ export interface ResponseCacheSettings {
  */
 export function responseCache(settings: ResponseCacheSettings, changes: PublicDataChanges): Plugin[] {
   if (settings.ttlMs === 0) return [];
-  let generation = 0;
+  // The process's own prefix keeps keys (and ETags) from repeating across restarts and replicas.
+  const processPrefix = randomUUID().slice(0, 8);
+  let generation = `${processPrefix}.0`;
+  let changesSeen = 0;
   changes.subscribe(() => {
-    generation += 1;
+    changesSeen += 1;
+    generation = `${processPrefix}.${changesSeen}`;
   });
   const isCurrent = (key: string) => key.startsWith(`${generation}-`);
   const entries = createInMemoryCache({ max: settings.maxEntries });
@@ -56,12 +61,28 @@ export function responseCache(settings: ResponseCacheSettings, changes: PublicDa
 const isCacheable = (request: Request) =>
   !request.headers.has('authorization') && !/no-cache|no-store/i.test(request.headers.get('cache-control') ?? '');
 
-/** Every mutation may change what readers see: announce it once it has run, whatever its outcome. */
+/**
+ * A mutation that did something may have changed what readers see: announce
+ * it once it has run. One that did nothing (refused, rate limited, or only
+ * `__typename`) announces nothing, so no one can empty the caches for free.
+ */
 export function announceMutations(changes: PublicDataChanges): Plugin {
   return {
     onExecute({ args }) {
-      if (getOperationAST(args.document, args.operationName)?.operation !== 'mutation') return;
-      return { onExecuteDone: () => changes.announce() };
+      const operation = getOperationAST(args.document, args.operationName);
+      if (operation?.operation !== 'mutation') return;
+      // The answers of the root fields that are not __typename, by response key (alias or name); a fragment counts as one.
+      const changingKeys = operation.selectionSet.selections.flatMap((selection) =>
+        selection.kind !== Kind.FIELD ? [null] : selection.name.value === '__typename' ? [] : [(selection.alias ?? selection.name).value],
+      );
+      return {
+        onExecuteDone: ({ result }) => {
+          const data = 'data' in result ? (result.data as Record<string, unknown> | null | undefined) : undefined;
+          if (!data) return;
+          const didSomething = changingKeys.some((key) => (key === null ? Object.values(data).some((value) => value !== null) : data[key] != null));
+          if (didSomething) void changes.announce();
+        },
+      };
     },
   };
 }

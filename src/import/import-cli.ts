@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createPublicDataChanges } from '../cache/public-data-changes';
 import { loadConfig } from '../config';
+import { createLogger } from '../logger';
 import { openDatabase } from '../db/client';
 import { refreshSimilarPapers } from '../modules/recommendations/similar-papers';
 import { importDailyPapers, type ImportProblem } from './hf-daily-papers';
@@ -43,7 +45,10 @@ async function main(args: readonly string[]): Promise<number> {
     const fileProblem = result.problems.some((problem) => problem.index === undefined);
     if (fileProblem) return 1;
     // A bulk load: recompute every paper's similar papers once rather than one job per paper.
-    if (result.imported > 0) await refreshSimilarPapers(database.db, 'all');
+    if (result.imported > 0) {
+      await refreshSimilarPapers(database.db, 'all');
+      await announcePublicDataChange(config.redisUrl);
+    }
     console.log(
       `${filePath}: ${plural(result.imported, 'paper')} written, ${result.unchanged} unchanged, ` +
         `${plural(result.problems.length, 'item')} skipped (${database.kind} ${database.location})`,
@@ -52,6 +57,14 @@ async function main(args: readonly string[]): Promise<number> {
   } finally {
     await database.close();
   }
+}
+
+/** Tells the running API processes (through Redis, when there is one) that their cached answers are stale. */
+async function announcePublicDataChange(redisUrl: string | undefined) {
+  if (!redisUrl) return;
+  const changes = createPublicDataChanges(redisUrl, createLogger('warn'));
+  await changes.announce();
+  await changes.close();
 }
 
 function describeProblem(filePath: string, problem: ImportProblem): string {

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, lt, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { idIn } from '../../db/id-list';
 import { queryRows } from '../../db/rows';
@@ -61,7 +61,7 @@ export async function refreshSimilarPapers(
     if (weights.trending > 0) await buildTrendScores(tx);
     for (let offset = 0; offset < sourceIds.length; offset += BATCH_SIZE) {
       const batch = sourceIds.slice(offset, offset + BATCH_SIZE);
-      await tx.delete(similarPapers).where(inArray(similarPapers.paperId, batch));
+      await tx.delete(similarPapers).where(idIn(similarPapers.paperId, batch));
       refresh.rows += await insertSimilarPapers(tx, batch, weights);
     }
     return refresh;
@@ -87,7 +87,7 @@ async function existingPaperIds(db: Database, paperIds: readonly number[] | 'all
   const rows = await db
     .select({ id: papers.id })
     .from(papers)
-    .where(paperIds === 'all' ? undefined : inArray(papers.id, [...paperIds]))
+    .where(paperIds === 'all' ? undefined : idIn(papers.id, paperIds))
     .orderBy(asc(papers.id));
   return rows.map((row) => row.id);
 }

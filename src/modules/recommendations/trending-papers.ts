@@ -1,5 +1,6 @@
-import { and, desc, notExists, notInArray, sql } from 'drizzle-orm';
+import { and, desc, notExists, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
+import { idIn } from '../../db/id-list';
 import { paperColumns, papers, upvotes, type PaperRow } from '../../db/schema';
 
 export interface TrendingPapersRequest {
@@ -19,7 +20,7 @@ export async function findTrendingPapers(db: Database, request: TrendingPapersRe
     .from(papers)
     .where(
       and(
-        excludeIds.length > 0 ? notInArray(papers.id, [...excludeIds]) : undefined,
+        excludeIds.length > 0 ? sql`not (${idIn(papers.id, excludeIds)})` : undefined,
         excludeUpvotedBy !== undefined
           ? notExists(
               db

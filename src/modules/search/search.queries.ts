@@ -1,5 +1,6 @@
-import { inArray, sql, type AnyColumn, type SQL } from 'drizzle-orm';
+import { sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client';
+import { idIn } from '../../db/id-list';
 import { decodeCursor, toPage, type KeysetOrder, type Page, type PageRequest } from '../../db/keyset';
 import { queryRows } from '../../db/rows';
 import { authors, paperAuthors, paperColumns, papers, type PaperRow } from '../../db/schema';
@@ -201,7 +202,7 @@ export async function searchSnippets(db: Database, query: string, paperIds: read
     db,
     sql`select ${papers.id} as id,
           ts_headline('english', coalesce(nullif(${papers.abstract}, ''), ${papers.title}), ${stemmed}, ${options}) as snippet
-        from ${papers} where ${inArray(papers.id, [...paperIds])}`,
+        from ${papers} where ${idIn(papers.id, paperIds)}`,
   );
   return new Map(
     rows.map((row) => [row.id, escapeHtml(row.snippet).replaceAll(MARK_START, '<mark>').replaceAll(MARK_END, '</mark>')]),
