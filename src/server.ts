@@ -56,7 +56,7 @@ const queueDashboard = createQueueDashboard({
   queues: jobs.bullQueues,
   authLimiter: limiters.auth,
 });
-const server = createHttpServer(app, { queueDashboard });
+const server = createHttpServer(app, { queueDashboard, maxRequestBytes: config.http.maxRequestBytes });
 
 server.listen(config.port, config.host, () => {
   const address = server.address();

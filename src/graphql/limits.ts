@@ -34,21 +34,12 @@ export function requestLimits(config: AppConfig): Plugin[] {
 
 /**
  * Refuses a body larger than `maxBytes` (by its Content-Length) before it is
- * read, and a chunked body (no length to check up front) with 411: every
- * GraphQL client sends a Content-Length for its JSON.
+ * read. A chunked body has no length to check here: the listener
+ * (src/http-server.ts) counts it as it arrives.
  */
 function bodySizeLimit(maxBytes: number): Plugin {
   return {
     onRequest({ request, endResponse, fetchAPI }) {
-      if (request.headers.get('transfer-encoding')?.toLowerCase().includes('chunked')) {
-        endResponse(
-          new fetchAPI.Response('Send the request body with a Content-Length (chunked bodies are not accepted).', {
-            status: 411,
-            headers: { 'content-type': 'text/plain; charset=utf-8' },
-          }),
-        );
-        return;
-      }
       const length = Number(request.headers.get('content-length') ?? 0);
       if (length > maxBytes) {
         endResponse(
