@@ -182,6 +182,19 @@ describe('the response cache', () => {
     expect((await send(second.app, { 'if-none-match': etag })).status).toBe(200);
   });
 
+  it('runs every anonymous mutation, even one that announces no change', async () => {
+    // A process that never hears of changes: nothing but the plugin's own rule keeps mutations out of the cache.
+    const { request } = cachingApp({ announce: async () => {}, subscribe: () => {}, close: async () => {} });
+    const signedUp = await request(`mutation { signUp(username: "returning", email: "returning@example.org", password: "correct horse battery") { token } }`);
+    // Exactly what was asked for: the plugin's bookkeeping fields (__typename, ids) do not show.
+    expect(signedUp.data).toEqual({ signUp: { token: expect.any(String) } });
+    const logIn = `mutation { logIn(usernameOrEmail: "returning", password: "correct horse battery") { token } }`;
+    const first = await request(logIn);
+    const second = await request(logIn);
+    expect(first.errors).toBeUndefined();
+    expect(second.data!.logIn.token).not.toBe(first.data!.logIn.token);
+  });
+
   it('does not cache an answer with errors', async () => {
     const { request } = cachingApp();
     // The paper is read from the database; the malformed node ID fails the request.

@@ -51,8 +51,10 @@ export function responseCache(settings: ResponseCacheSettings, changes: PublicDa
       // The plugin asks for a key before it asks whether to cache: spare the other requests the hashing.
       buildResponseCacheKey: async ({ request, context: _context, ...params }) =>
         isCacheable(request) ? `${generation}-${await defaultBuildResponseCacheKey(params)}` : 'not cached',
-      // Mutations announce changes themselves (announceMutations): invalidating by the entities a mutation returns would miss lists.
-      invalidateViaMutation: false,
+      // On: with it off the plugin caches a mutation's answer like a query's (a repeat of an anonymous
+      // logIn could be answered without running). The entities it invalidates come on top of
+      // announceMutations, which also ends the lists a mutation changes.
+      invalidateViaMutation: true,
     }),
   ];
 }

@@ -106,7 +106,7 @@ const authorsOfPapersQuery = preparedPerDatabase((db) =>
     })
     .from(paperAuthors)
     .innerJoin(authors, eq(authors.id, paperAuthors.authorId))
-    .where(sql`${paperAuthors.paperId} = any(${sql.placeholder('paperIds')}::int[])`)
+    .where(idIn(paperAuthors.paperId, sql.placeholder('paperIds')))
     .orderBy(asc(paperAuthors.paperId), asc(paperAuthors.position))
     .prepare('authors_of_papers'),
 );

@@ -1,5 +1,6 @@
 import { and, count, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
+import { idIn } from '../../db/id-list';
 import { preparedPerDatabase } from '../../db/prepared-queries';
 import { keysetCondition, keysetOrderBy, toPage, type KeysetOrder, type Page, type PageRequest } from '../../db/keyset';
 import { paperColumns, papers, upvotes, userProfileColumns, users, type PaperRow, type UserProfile } from '../../db/schema';
@@ -55,7 +56,7 @@ const upvotedPaperIdsQuery = preparedPerDatabase((db) =>
   db
     .select({ paperId: upvotes.paperId })
     .from(upvotes)
-    .where(and(eq(upvotes.userId, sql.placeholder('userId')), sql`${upvotes.paperId} = any(${sql.placeholder('paperIds')}::int[])`))
+    .where(and(eq(upvotes.userId, sql.placeholder('userId')), idIn(upvotes.paperId, sql.placeholder('paperIds'))))
     .prepare('upvoted_paper_ids'),
 );
 
