@@ -306,16 +306,16 @@ describe('submitPaper', () => {
   });
 
   it.each([
-    ['title', 'over 1000 characters', { title: 'x'.repeat(1001) }, 'at most 1000 characters'],
+    ['title', 'over 1000 characters', { title: 'x'.repeat(1001) }, 'at most 1,000 characters, got 1,001'],
     ['title', 'of white space only', { title: ' \n ' }, 'may not be blank'],
-    ['abstract', 'over 100000 characters', { abstract: 'x'.repeat(100_001) }, 'at most 100000 characters'],
+    ['abstract', 'over 100000 characters', { abstract: 'x'.repeat(100_001) }, 'at most 100,000 characters'],
     ['authors', 'with no name', { authors: [] }, 'at least one name'],
     ['authors', 'of 501 names', { authors: Array.from({ length: 501 }, (_, index) => `Author ${index}`) }, 'at most 500 names'],
     ['authors', 'with a name over 500 characters', { authors: ['Fine', 'y'.repeat(501)] }, '(name 2): at most 500 characters'],
     ['authors', 'with a blank name', { authors: ['Fine', '   '] }, 'may not be blank'],
     ['githubRepo', 'on ftp', { githubRepo: 'ftp://github.com/example/repo' }, 'http(s) URL'],
     ['githubRepo', 'of javascript:', { githubRepo: 'javascript:alert(1)' }, 'http(s) URL'],
-    ['githubRepo', 'over 2000 characters', { githubRepo: `https://github.com/${'a'.repeat(2000)}` }, 'at most 2000 characters'],
+    ['githubRepo', 'over 2000 characters', { githubRepo: `https://github.com/${'a'.repeat(2000)}` }, 'at most 2,000 characters'],
     ['projectPage', 'without a scheme', { projectPage: 'example.org' }, 'http(s) URL'],
     ['organization', 'that is empty', { organization: '' }, 'may not be blank'],
     ['organization', 'over 100 characters', { organization: 'o'.repeat(101) }, 'at most 100 characters'],

@@ -5,7 +5,8 @@ import type { Database } from '../../db/client';
 import { organizations, paperAuthors, paperColumns, papers, type PaperRow } from '../../db/schema';
 import { AppError, badUserInput } from '../../errors';
 import type { Logger } from '../../logger';
-import { ArxivUnavailableError, collapseWhitespace, fetchArxivEntry, type ArxivEntry } from '../papers/arxiv-api';
+import { textSchema } from '../../text-input';
+import { ArxivUnavailableError, fetchArxivEntry, type ArxivEntry } from '../papers/arxiv-api';
 import { normalizeArxivId } from '../papers/arxiv-id';
 import { findPaperByArxivId } from '../papers/papers.queries';
 import { savePapers, type PaperRecord } from '../papers/save-papers';
@@ -51,17 +52,9 @@ const ARXIV_RETRY_AFTER_SECONDS = 30;
 const SUBMITTER_LOCK = 1_935_828_301;
 const ARXIV_ID_LOCK = 1_935_828_302;
 
-const singleLine = (max: number) =>
-  z
-    .string()
-    .transform(collapseWhitespace)
-    .pipe(z.string().min(1, 'may not be blank').max(max, `at most ${max} characters`));
+const singleLine = (maxLength: number) => textSchema({ shape: 'line', maxLength });
 
-const webUrl = z
-  .string()
-  .trim()
-  .max(SUBMISSION_LIMITS.url, `at most ${SUBMISSION_LIMITS.url} characters`)
-  .refine(isWebUrl, 'expected an http(s) URL, e.g. "https://github.com/owner/repo"');
+const webUrl = singleLine(SUBMISSION_LIMITS.url).refine(isWebUrl, 'expected an http(s) URL, e.g. "https://github.com/owner/repo"');
 
 const submissionSchema = z.object({
   arxivId: z
@@ -76,12 +69,7 @@ const submissionSchema = z.object({
       return normalized;
     }),
   title: singleLine(SUBMISSION_LIMITS.title).nullish(),
-  abstract: z
-    .string()
-    .trim()
-    .min(1, 'may not be blank')
-    .max(SUBMISSION_LIMITS.abstract, `at most ${SUBMISSION_LIMITS.abstract} characters`)
-    .nullish(),
+  abstract: textSchema({ shape: 'lines', maxLength: SUBMISSION_LIMITS.abstract }).nullish(),
   authors: z
     .array(singleLine(SUBMISSION_LIMITS.authorName))
     .min(1, 'give at least one name')
