@@ -96,12 +96,12 @@ function entryOf(atom: string, arxivId: string): ArxivEntry | null {
 
   const published = textOf(entry.published);
   const publishedAt = published ? new Date(published) : undefined;
-  // arXiv wraps titles and abstracts at about 80 columns: those line breaks are layout, not content.
   const authors = ((entry.author ?? []) as Record<string, unknown>[])
     .map((author) => collapseWhitespace(textOf(author.name) ?? ''))
     .filter((name) => name !== '');
   return {
     arxivId,
+    // arXiv wraps titles and abstracts at about 80 columns: those line breaks are layout, not content.
     title: nonEmpty(collapseWhitespace(textOf(entry.title) ?? '')),
     abstract: nonEmpty(collapseWhitespace(textOf(entry.summary) ?? '')),
     authors: authors.length > 0 ? authors : undefined,
