@@ -91,8 +91,8 @@ describe('addComment', () => {
   });
 
   it.each([
-    ['an empty body', '', /empty/],
-    ['a whitespace-only body', ' \n\t\u00a0\u2003 \r\n', /empty/],
+    ['an empty body', '', /Invalid body: may not be blank/],
+    ['a whitespace-only body', ' \n\t\u00a0\u2003 \r\n', /may not be blank/],
     ['10,001 characters', 'x'.repeat(10_001), /at most 10,000 characters, got 10,001/],
     ['10,001 characters after trimming', ` ${'é'.repeat(10_001)} `, /at most 10,000 characters/],
     ['a control character', 'ring the bell \u0007', /control characters/],
@@ -103,6 +103,7 @@ describe('addComment', () => {
     const response = await testApp.request(ADD, { paperId, body }, token);
     expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
     expect(response.errors![0]!.message).toMatch(message);
+    expect(response.errors![0]!.extensions).toMatchObject({ field: 'body' });
     expect(await stored()).toEqual({ rows: 0, commentCounts: [3, 0] });
   });
 

@@ -43,6 +43,26 @@ function heldUntil(count: number, behaviour: Behaviour): Behaviour {
   };
 }
 
+/** An arXiv answer for one paper, as the fixtures have them but with the given fields (plain text: nothing is escaped). */
+function arxivEntry(arxivId: string, published: string, fields: { title?: string; abstract?: string; authors?: string[] } = {}): Behaviour {
+  const { title = `Paper ${arxivId}`, abstract = `Abstract of ${arxivId}.`, authors = ['Grace Hopper'] } = fields;
+  const entry = `<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <id>http://arxiv.org/api/generated</id>
+  <entry>
+    <id>http://arxiv.org/abs/${arxivId}v1</id>
+    <published>${published}</published>
+    <title>${title}</title>
+    <summary>${abstract}</summary>
+    ${authors.map((name) => `<author><name>${name}</name></author>`).join('\n    ')}
+  </entry>
+</feed>`;
+  return (response) => {
+    response.writeHead(200, { 'content-type': 'application/atom+xml; charset=utf-8' });
+    response.end(entry);
+  };
+}
+
 const SLOW_MS = 2_000;
 const TIMEOUT_MS = 300;
 
@@ -59,6 +79,14 @@ const standardBehaviours: Record<string, Behaviour> = {
   '2511.77777': (response) => {
     setTimeout(() => atom('2511.01234.xml')(response), SLOW_MS).unref();
   },
+  // arXiv has no paper 0001.0001: a well-formed id it does not know answers an empty feed.
+  '0001.0001': atom('empty-feed.xml'),
+  // Papers that exist, as completeInput describes them.
+  ...Object.fromEntries(
+    ['2511.42424', '2511.04000', '2511.05001', '2511.05002', '2511.05003', '2511.05004', '2511.06001', '2511.06002', '2511.06003', '2511.06004'].map(
+      (arxivId) => [arxivId, arxivEntry(arxivId, '2025-11-11T10:00:00Z')],
+    ),
+  ),
 };
 
 let behaviours: Record<string, Behaviour>;
@@ -94,7 +122,7 @@ const SUBMIT = `mutation ($input: SubmitPaperInput!) {
 type Submitted = { submitPaper: Record<string, any> };
 const submit = (input: Record<string, unknown>, token?: string) => testApp.request<Submitted>(SUBMIT, { input }, token);
 
-/** A submission that needs nothing from arXiv. */
+/** A submission that says everything about the paper (arXiv is asked all the same). */
 const completeInput = (arxivId: string, overrides: Record<string, unknown> = {}) => ({
   arxivId,
   title: `Paper ${arxivId}`,
@@ -197,13 +225,15 @@ describe('submitPaper', () => {
     expect(read.data).toEqual({ paper: { submittedBy: { username: 'ada' } }, dailyPapers: { totalCount: 1 } });
   });
 
-  it('lets what the client gives win over what arXiv says, and creates a new organization', async () => {
-    const { token } = await userWithToken(database.db, 'ada');
+  it("stores arXiv's title, abstract, authors and date over the client's, and keeps the client's organization and links", async () => {
+    const { token } = await userWithToken(database.db, 'mallory');
     const response = await submit(
       {
         arxivId: '2511.01234',
-        title: '  A  Better\nTitle ',
-        authors: ['Ada Lovelace', ' Charles  Babbage '],
+        title: 'A Title arXiv Never Printed',
+        abstract: 'Buy now.',
+        authors: ['Mallory'],
+        publishedAt: '2025-11-12T00:00:00Z',
         organization: 'AnalyticalLab',
         githubRepo: 'https://github.com/example/forward-decay',
         projectPage: 'http://example.org/forward-decay',
@@ -212,33 +242,48 @@ describe('submitPaper', () => {
     );
     expect(response.errors).toBeUndefined();
     expect(response.data!.submitPaper).toMatchObject({
-      title: 'A Better Title',
+      title: 'Forward-Decayed Ranking & Co-Upvote Similarity for Community Paper Feeds: Lessons from Daily Papers',
       authors: [
-        { name: 'Ada Lovelace', position: 0 },
-        { name: 'Charles Babbage', position: 1 },
+        { name: 'Zoë Martínez', position: 0 },
+        { name: 'Kenji Watanabe', position: 1 },
+        { name: "Siobhán O'Neill", position: 2 },
       ],
+      publishedAt: '2025-11-10T17:59:51.000Z',
+      submittedBy: { username: 'mallory' },
       organization: { name: 'AnalyticalLab' },
       githubRepo: 'https://github.com/example/forward-decay',
       projectPage: 'http://example.org/forward-decay',
-      // Left out, so from arXiv:
-      publishedAt: '2025-11-10T17:59:51.000Z',
     });
     expect(response.data!.submitPaper.abstract).toMatch(/^Community-curated/);
     expect(arxivRequests).toEqual(['2511.01234']);
+    const [stored] = await database.db.select().from(papers);
+    expect(stored!.title).toMatch(/^Forward-Decayed Ranking/);
+    expect(await database.db.select({ name: authors.name }).from(authors).orderBy(authors.name)).toEqual([
+      { name: 'Kenji Watanabe' },
+      { name: "Siobhán O'Neill" },
+      { name: 'Zoë Martínez' },
+    ]);
   });
 
-  it('asks arXiv nothing when the client gives title, abstract, authors and publishedAt', async () => {
+  it.each([
+    ['an id arXiv answers with an empty feed for', '0001.0001'],
+    ['an id arXiv answers with an error entry for', '2511.99999'],
+  ])('features no invented paper under %s, however complete the input (%s)', async (_case, arxivId) => {
+    const { token } = await userWithToken(database.db, 'mallory');
+    const response = await submit(completeInput(arxivId, { organization: 'MadeUpLab', githubRepo: 'https://github.com/mallory/fake' }), token);
+    expect(errorCodes(response)).toEqual(['NOT_FOUND']);
+    expect(response.errors![0]!.message).toBe(`arXiv has no paper ${arxivId}: check the id.`);
+    expect(response.data).toBeNull();
+    expect(arxivRequests).toEqual([arxivId]);
+    expect(await rowCounts()).toEqual(nothingWritten);
+    expect(await enqueued()).toEqual([]);
+  });
+
+  it('counts the length of what the client keeps in characters (code points)', async () => {
     const { token } = await userWithToken(database.db, 'ada');
-    const response = await submit(completeInput('2511.42424', { organization: 'OPPO' }), token);
+    const response = await submit({ arxivId: '2511.42424', organization: '🧪'.repeat(100) }, token);
     expect(response.errors).toBeUndefined();
-    expect(response.data!.submitPaper).toMatchObject({
-      arxivId: '2511.42424',
-      title: 'Paper 2511.42424',
-      authors: [{ name: 'Grace Hopper', position: 0 }],
-      publishedAt: '2025-11-11T10:00:00.000Z',
-      organization: { name: 'OPPO' },
-    });
-    expect(arxivRequests).toEqual([]);
+    expect(response.data!.submitPaper.organization).toEqual({ name: '🧪'.repeat(100) });
   });
 
   it('features a paper known but never featured, keeping what is stored and asking arXiv nothing', async () => {
@@ -256,7 +301,8 @@ describe('submitPaper', () => {
       }),
     ]);
     const { token } = await userWithToken(database.db, 'ada');
-    const response = await submit({ arxivId: '2511.02000', githubRepo: 'https://github.com/oppo/known' }, token);
+    // What the site knows about the paper is kept: the client's title does not rename it.
+    const response = await submit({ arxivId: '2511.02000', title: 'Renamed', githubRepo: 'https://github.com/oppo/known' }, token);
     expect(response.errors).toBeUndefined();
     expect(response.data!.submitPaper).toMatchObject({
       title: 'Known From An Author Page',
@@ -306,19 +352,20 @@ describe('submitPaper', () => {
   });
 
   it.each([
-    ['title', 'over 1000 characters', { title: 'x'.repeat(1001) }, 'at most 1000 characters'],
+    ['title', 'over 1000 characters', { title: 'x'.repeat(1001) }, 'at most 1,000 characters, got 1,001'],
     ['title', 'of white space only', { title: ' \n ' }, 'may not be blank'],
-    ['abstract', 'over 100000 characters', { abstract: 'x'.repeat(100_001) }, 'at most 100000 characters'],
+    ['abstract', 'over 100000 characters', { abstract: 'x'.repeat(100_001) }, 'at most 100,000 characters'],
     ['authors', 'with no name', { authors: [] }, 'at least one name'],
     ['authors', 'of 501 names', { authors: Array.from({ length: 501 }, (_, index) => `Author ${index}`) }, 'at most 500 names'],
     ['authors', 'with a name over 500 characters', { authors: ['Fine', 'y'.repeat(501)] }, '(name 2): at most 500 characters'],
     ['authors', 'with a blank name', { authors: ['Fine', '   '] }, 'may not be blank'],
     ['githubRepo', 'on ftp', { githubRepo: 'ftp://github.com/example/repo' }, 'http(s) URL'],
     ['githubRepo', 'of javascript:', { githubRepo: 'javascript:alert(1)' }, 'http(s) URL'],
-    ['githubRepo', 'over 2000 characters', { githubRepo: `https://github.com/${'a'.repeat(2000)}` }, 'at most 2000 characters'],
+    ['githubRepo', 'over 2000 characters', { githubRepo: `https://github.com/${'a'.repeat(2000)}` }, 'at most 2,000 characters'],
     ['projectPage', 'without a scheme', { projectPage: 'example.org' }, 'http(s) URL'],
     ['organization', 'that is empty', { organization: '' }, 'may not be blank'],
     ['organization', 'over 100 characters', { organization: 'o'.repeat(101) }, 'at most 100 characters'],
+    ['organization', 'of 101 emoji', { organization: '🧪'.repeat(101) }, 'at most 100 characters, got 101'],
     ['publishedAt', 'in the future', { publishedAt: '2025-11-13T00:00:00Z' }, 'in the future'],
   ])('rejects %s %s', async (field, _case, overrides, expected) => {
     const { token } = await userWithToken(database.db, 'ada');
@@ -347,9 +394,9 @@ describe('submitPaper', () => {
     expect(paper!.submittedAt).toEqual(NOW);
   });
 
-  it('refuses papers older than the submission window, from arXiv or from the client', async () => {
+  it("refuses papers older than the submission window by arXiv's date, whatever date the client claims", async () => {
     const { token } = await userWithToken(database.db, 'ada');
-    const old = await submit({ arxivId: '2510.00042' }, token);
+    const old = await submit({ arxivId: '2510.00042', publishedAt: '2025-11-11T00:00:00Z' }, token);
     expect(errorCodes(old)).toEqual(['BAD_USER_INPUT']);
     expect(old.errors![0]!.extensions).toMatchObject({ field: 'arxivId' });
     expect(old.errors![0]!.message).toBe(
@@ -358,12 +405,23 @@ describe('submitPaper', () => {
     expect(await rowCounts()).toEqual(nothingWritten);
 
     const maxAgeMs = 14 * 86_400_000;
-    const tooOld = await submit(completeInput('2511.04000', { publishedAt: new Date(NOW.getTime() - maxAgeMs - 1000).toISOString() }), token);
+    behaviours['2511.04000'] = arxivEntry('2511.04000', new Date(NOW.getTime() - maxAgeMs - 1000).toISOString());
+    const tooOld = await submit(completeInput('2511.04000', { publishedAt: '2025-11-11T00:00:00Z' }), token);
+    expect(errorCodes(tooOld)).toEqual(['BAD_USER_INPUT']);
+    expect(tooOld.errors![0]!.extensions).toMatchObject({ field: 'arxivId' });
+    expect(await rowCounts()).toEqual(nothingWritten);
+
+    behaviours['2511.04000'] = arxivEntry('2511.04000', new Date(NOW.getTime() - maxAgeMs).toISOString());
+    const justInTime = await submit(completeInput('2511.04000'), token);
+    expect(justInTime.errors).toBeUndefined();
+  });
+
+  it("refuses a paper too old by the client's date where arXiv's entry has none", async () => {
+    const { token } = await userWithToken(database.db, 'ada');
+    const tooOld = await submit({ arxivId: '2511.33333', authors: ['Someone'], publishedAt: '2025-10-01T00:00:00Z' }, token);
     expect(errorCodes(tooOld)).toEqual(['BAD_USER_INPUT']);
     expect(tooOld.errors![0]!.extensions).toMatchObject({ field: 'publishedAt' });
-
-    const justInTime = await submit(completeInput('2511.04000', { publishedAt: new Date(NOW.getTime() - maxAgeMs).toISOString() }), token);
-    expect(justInTime.errors).toBeUndefined();
+    expect(await rowCounts()).toEqual(nothingWritten);
   });
 
   it('allows a limited number of submissions per user and UTC day', async () => {
@@ -410,17 +468,19 @@ describe('submitPaper', () => {
       ['a dropped connection', '2511.88888', 'RATE_LIMITED', 'Could not look 2511.88888 up on arXiv: arXiv could not be reached. Try again in 30 s'],
       ['a timeout', '2511.77777', 'RATE_LIMITED', `Could not look 2511.77777 up on arXiv: arXiv did not answer within ${TIMEOUT_MS} ms.`],
       ['malformed XML', '2511.66666', 'RATE_LIMITED', 'Could not look 2511.66666 up on arXiv: arXiv answered with malformed XML. Try again in 30 s'],
-      ['an entry missing fields', '2511.33333', 'RATE_LIMITED', "arXiv's entry for 2511.33333 has no authors, publishedAt."],
+      ['an entry missing fields', '2511.33333', 'RATE_LIMITED', "arXiv's entry for 2511.33333 has no authors, publishedAt: send them with the submission."],
     ])('%s', async (_case, arxivId, code, message) => {
       const { token } = await userWithToken(database.db, 'ada');
       const started = Date.now();
-      const response = await submit({ arxivId, organization: 'NewLab' }, token);
+      // Every field given changes nothing: the paper is not featured unless arXiv vouches for it (the incomplete entry aside, whose gaps they would fill).
+      const input = arxivId === '2511.33333' ? { arxivId, organization: 'NewLab' } : completeInput(arxivId, { organization: 'NewLab' });
+      const response = await submit(input, token);
       expect(Date.now() - started).toBeLessThan(SLOW_MS);
       expect(errorCodes(response)).toEqual([code]);
       expect(response.errors![0]!.message).toContain(message);
       if (code === 'RATE_LIMITED') {
         expect(response.errors![0]!.extensions).toMatchObject({ reason: 'ARXIV_UNAVAILABLE', retryAfter: arxivId === '2511.50000' ? 120 : 30 });
-        expect(response.errors![0]!.message).toContain('or send title, abstract, authors and publishedAt yourself.');
+        expect(response.errors![0]!.message).toMatch(/ Try again in \d+ (s|min)\.$/);
       }
       expect(response.data).toBeNull();
       expect(arxivRequests).toEqual([arxivId]);
@@ -428,11 +488,18 @@ describe('submitPaper', () => {
       expect(await enqueued()).toEqual([]);
     });
 
-    it('but fields the client gives fill the gaps of an incomplete entry', async () => {
+    it('but fields the client gives fill the gaps of an incomplete entry, and only those', async () => {
       const { token } = await userWithToken(database.db, 'ada');
-      const response = await submit({ arxivId: '2511.33333', authors: ['Someone'], publishedAt: '2025-11-11T00:00:00Z' }, token);
+      const response = await submit(
+        { arxivId: '2511.33333', title: 'Not This Title', authors: ['Someone'], publishedAt: '2025-11-11T00:00:00Z' },
+        token,
+      );
       expect(response.errors).toBeUndefined();
-      expect(response.data!.submitPaper).toMatchObject({ title: 'A Paper Whose Entry Lost Its Authors and Date', authorCount: 1 });
+      expect(response.data!.submitPaper).toMatchObject({
+        title: 'A Paper Whose Entry Lost Its Authors and Date',
+        authors: [{ name: 'Someone', position: 0 }],
+        publishedAt: '2025-11-11T00:00:00.000Z',
+      });
     });
   });
 

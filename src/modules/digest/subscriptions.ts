@@ -3,20 +3,24 @@ import { z } from 'zod';
 import type { Database } from '../../db/client';
 import { digestSubscriptions } from '../../db/schema';
 import { AppError, badUserInput } from '../../errors';
+import { textSchema } from '../../text-input';
 import type { DigestFrequency } from './editions';
 import { hashToken, newConfirmToken, unsubscribeToken } from './tokens';
 
 /** RFC 5321 caps a forward path at 254 characters. */
 const MAX_EMAIL_LENGTH = 254;
 
-const emailSchema = z.string().trim().max(MAX_EMAIL_LENGTH).pipe(z.email());
+const emailSchema = textSchema({ shape: 'line', maxLength: MAX_EMAIL_LENGTH }).pipe(z.email());
 
-/** The address trimmed, or BAD_USER_INPUT. */
+/** The address under the shared text rule, or BAD_USER_INPUT. */
 export function parseSubscriberEmail(input: string): string {
   const parsed = emailSchema.safeParse(input);
   if (!parsed.success) {
+    // The text rule says what is wrong (a control character, too long...); the email check only that it is no address.
+    const [issue] = parsed.error.issues;
+    const problem = issue!.code === 'custom' ? `Invalid email: ${issue!.message}. ` : '';
     throw badUserInput(
-      `Expected an email address such as "ada@example.org" (at most ${MAX_EMAIL_LENGTH} characters).`,
+      `${problem}Expected an email address such as "ada@example.org" (at most ${MAX_EMAIL_LENGTH} characters).`,
       { field: 'email' },
     );
   }

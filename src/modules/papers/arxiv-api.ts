@@ -1,4 +1,5 @@
 import { XMLParser } from 'fast-xml-parser';
+import { collapseWhitespace } from '../../text-input';
 import { normalizeArxivId } from './arxiv-id';
 
 /** What the arXiv API says about a paper; a field its entry lacks is left out. */
@@ -100,6 +101,7 @@ function entryOf(atom: string, arxivId: string): ArxivEntry | null {
     .filter((name) => name !== '');
   return {
     arxivId,
+    // arXiv wraps titles and abstracts at about 80 columns: those line breaks are layout, not content.
     title: nonEmpty(collapseWhitespace(textOf(entry.title) ?? '')),
     abstract: nonEmpty(collapseWhitespace(textOf(entry.summary) ?? '')),
     authors: authors.length > 0 ? authors : undefined,
@@ -121,11 +123,6 @@ function textOf(value: unknown): string | undefined {
     return (value as { '#text': string })['#text'];
   }
   return undefined;
-}
-
-/** arXiv wraps titles and abstracts at about 80 columns: those line breaks are layout, not content. */
-export function collapseWhitespace(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
 }
 
 const nonEmpty = (text: string) => (text === '' ? undefined : text);

@@ -6,18 +6,23 @@ import { SUBMISSION_LIMITS, submitPaper } from './submissions';
 
 const SubmitPaperInput = builder.inputType('SubmitPaperInput', {
   description:
-    'A paper to feature in Daily Papers. Only arxivId is required: what is left out comes from the stored paper if there is one, else from the arXiv API; what is given wins.',
+    'A paper to feature in Daily Papers. Only arxivId is required. Title, abstract, authors and publishedAt come from the paper as stored if it is, ' +
+    "else from the arXiv API: given values only fill what arXiv's entry lacks. organization, githubRepo and projectPage, when given, win. " +
+    'Text is refused with BAD_USER_INPUT if it holds control characters or a lone surrogate; single-line fields have their white space collapsed to one space; lengths count characters (code points).',
   fields: (t) => ({
     arxivId: t.string({
       required: true,
       description: 'A new-style arXiv id, e.g. "2306.13229" or "2306.13229v2" (the version is dropped).',
     }),
-    title: t.string({ description: `The title, at most ${SUBMISSION_LIMITS.title} characters.` }),
-    abstract: t.string({ description: `The abstract, at most ${SUBMISSION_LIMITS.abstract} characters.` }),
+    title: t.string({ description: `The title, one line of at most ${SUBMISSION_LIMITS.title} characters; used only if arXiv's entry has none.` }),
+    abstract: t.string({ description: `The abstract, at most ${SUBMISSION_LIMITS.abstract} characters; used only if arXiv's entry has none.` }),
     authors: t.stringList({
-      description: `The author names in the paper's order: 1 to ${SUBMISSION_LIMITS.authors}, each at most ${SUBMISSION_LIMITS.authorName} characters.`,
+      description: `The author names in the paper's order: 1 to ${SUBMISSION_LIMITS.authors}, each at most ${SUBMISSION_LIMITS.authorName} characters; used only if arXiv's entry has none.`,
     }),
-    publishedAt: t.field({ type: 'DateTime', description: 'When the paper appeared on arXiv (version 1).' }),
+    publishedAt: t.field({
+      type: 'DateTime',
+      description: "When the paper appeared on arXiv (version 1); used only if arXiv's entry has none, and may not lie ahead.",
+    }),
     organization: t.string({
       description: `The organization it is published under, by name (1 to ${SUBMISSION_LIMITS.organization} characters); created if new.`,
     }),
@@ -30,10 +35,12 @@ builder.mutationField('submitPaper', (t) =>
   t.field({
     type: PaperRef,
     description:
-      'Feature a paper in Daily Papers (signed in). CONFLICT if it is already featured; NOT_FOUND if arXiv has no such paper; ' +
+      'Feature a paper in Daily Papers (signed in). A paper the site does not know yet is looked up on arXiv first, even when the input ' +
+      "describes it: arXiv's title, abstract, authors and date are stored, the submitter's organization, githubRepo and projectPage kept. " +
+      'CONFLICT if it is already featured; NOT_FOUND if arXiv has no such paper (nothing is written); ' +
       'BAD_USER_INPUT for invalid input (`extensions.field` names it) or a paper older than the submission window allows; ' +
       'RATE_LIMITED with `extensions.retryAfter` past the daily submission limit (`extensions.reason` DAILY_SUBMISSION_LIMIT) ' +
-      'or when arXiv cannot be asked right now (`extensions.reason` ARXIV_UNAVAILABLE). Returns the featured paper.',
+      'or when arXiv cannot be asked right now (`extensions.reason` ARXIV_UNAVAILABLE; nothing is written). Returns the featured paper.',
     args: { input: t.arg({ type: SubmitPaperInput, required: true, description: 'The paper to feature.' }) },
     resolve: async (_root, { input }, context) => {
       const { user } = requireViewer(context);

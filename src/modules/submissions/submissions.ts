@@ -5,7 +5,8 @@ import type { Database } from '../../db/client';
 import { organizations, paperAuthors, paperColumns, papers, type PaperRow } from '../../db/schema';
 import { AppError, badUserInput } from '../../errors';
 import type { Logger } from '../../logger';
-import { ArxivUnavailableError, collapseWhitespace, fetchArxivEntry, type ArxivEntry } from '../papers/arxiv-api';
+import { textSchema } from '../../text-input';
+import { ArxivUnavailableError, fetchArxivEntry, type ArxivEntry } from '../papers/arxiv-api';
 import { normalizeArxivId } from '../papers/arxiv-id';
 import { findPaperByArxivId } from '../papers/papers.queries';
 import { savePapers, type PaperRecord } from '../papers/save-papers';
@@ -51,17 +52,9 @@ const ARXIV_RETRY_AFTER_SECONDS = 30;
 const SUBMITTER_LOCK = 1_935_828_301;
 const ARXIV_ID_LOCK = 1_935_828_302;
 
-const singleLine = (max: number) =>
-  z
-    .string()
-    .transform(collapseWhitespace)
-    .pipe(z.string().min(1, 'may not be blank').max(max, `at most ${max} characters`));
+const singleLine = (maxLength: number) => textSchema({ shape: 'line', maxLength });
 
-const webUrl = z
-  .string()
-  .trim()
-  .max(SUBMISSION_LIMITS.url, `at most ${SUBMISSION_LIMITS.url} characters`)
-  .refine(isWebUrl, 'expected an http(s) URL, e.g. "https://github.com/owner/repo"');
+const webUrl = singleLine(SUBMISSION_LIMITS.url).refine(isWebUrl, 'expected an http(s) URL, e.g. "https://github.com/owner/repo"');
 
 const submissionSchema = z.object({
   arxivId: z
@@ -76,12 +69,7 @@ const submissionSchema = z.object({
       return normalized;
     }),
   title: singleLine(SUBMISSION_LIMITS.title).nullish(),
-  abstract: z
-    .string()
-    .trim()
-    .min(1, 'may not be blank')
-    .max(SUBMISSION_LIMITS.abstract, `at most ${SUBMISSION_LIMITS.abstract} characters`)
-    .nullish(),
+  abstract: textSchema({ shape: 'lines', maxLength: SUBMISSION_LIMITS.abstract }).nullish(),
   authors: z
     .array(singleLine(SUBMISSION_LIMITS.authorName))
     .min(1, 'give at least one name')
@@ -105,10 +93,13 @@ function isWebUrl(value: string): boolean {
 }
 
 /**
- * Features a paper in Daily Papers on behalf of `submitter`: what the input
- * leaves out comes from the stored paper if there is one, else from arXiv.
- * The arXiv lookup happens before any write and outside the transaction, so
- * a failed lookup writes nothing and a slow one holds no lock.
+ * Features a paper in Daily Papers on behalf of `submitter`. A paper not
+ * stored yet is verified against arXiv first, whatever the input gives: an id
+ * arXiv does not know is never featured. Title, abstract, authors and date
+ * come from the stored paper, else from arXiv; the input's only fill what
+ * arXiv's entry lacks (see submissionRecord). The lookup happens before any
+ * write and outside the transaction, so a failed lookup writes nothing and a
+ * slow one holds no lock.
  */
 export async function submitPaper(
   { db, config, logger }: SubmissionDependencies,
@@ -117,11 +108,13 @@ export async function submitPaper(
   now: Date,
 ): Promise<PaperRow> {
   const submission = parseSubmission(input);
+  if (submission.publishedAt && submission.publishedAt.getTime() > now.getTime()) {
+    throw badUserInput(`Invalid publishedAt: ${submission.publishedAt.toISOString()} is in the future.`, { field: 'publishedAt' });
+  }
   const { arxivId } = submission;
   // Checked here so a doomed submission never waits for arXiv, and again under the locks.
   const known = await assertSubmittable(db, config, arxivId, submitter.id, now);
-  const complete = [submission.title, submission.abstract, submission.authors, submission.publishedAt].every((field) => field != null);
-  const fetched = complete || known ? null : await lookUpOnArxiv(config, logger, arxivId);
+  const fetched = known ? null : await lookUpOnArxiv(config, logger, arxivId);
 
   return db.transaction(async (transaction) => {
     const tx = transaction as unknown as Database;
@@ -130,6 +123,8 @@ export async function submitPaper(
     await tx.execute(sql`select pg_advisory_xact_lock(${ARXIV_ID_LOCK}::int, hashtext(${arxivId}))`);
     await assertSubmittable(tx, config, arxivId, submitter.id, now);
     const stored = await findStoredPaper(tx, arxivId);
+    // Papers are never deleted: one stored at the first check is still stored.
+    if (!stored && !fetched) throw new Error(`${arxivId} was stored when first checked and is gone now`);
     const record = submissionRecord(submission, stored, fetched, submitter, now);
     assertWithinMaxAge(record, submission, config.submissions.maxAgeDays, now);
     await savePapers(tx, config.trending, [record]);
@@ -184,7 +179,7 @@ async function assertSubmittable(db: Database, config: AppConfig, arxivId: strin
  * arXiv's entry for the paper; NOT_FOUND when arXiv has none. When arXiv
  * cannot answer, the error is RATE_LIMITED with a retryAfter and reason
  * ARXIV_UNAVAILABLE: the contract's codes are fixed, and "try again later"
- * is what the client can do about it (or send every field itself).
+ * is what the client can do about it.
  */
 async function lookUpOnArxiv(config: AppConfig, logger: Logger, arxivId: string): Promise<ArxivEntry> {
   let entry: ArxivEntry | null;
@@ -201,11 +196,7 @@ async function lookUpOnArxiv(config: AppConfig, logger: Logger, arxivId: string)
 
 function arxivUnavailable(problem: string, retryAfterSeconds: number | null = null): AppError {
   const retryAfter = retryAfterSeconds ?? ARXIV_RETRY_AFTER_SECONDS;
-  return new AppError(
-    'RATE_LIMITED',
-    `${problem} Try again in ${formatDuration(retryAfter)}, or send title, abstract, authors and publishedAt yourself.`,
-    { retryAfter, reason: 'ARXIV_UNAVAILABLE' },
-  );
+  return new AppError('RATE_LIMITED', `${problem} Try again in ${formatDuration(retryAfter)}.`, { retryAfter, reason: 'ARXIV_UNAVAILABLE' });
 }
 
 interface StoredPaper {
@@ -230,9 +221,13 @@ async function findStoredPaper(db: Database, arxivId: string): Promise<StoredPap
 }
 
 /**
- * The paper as savePapers should store it: the client's fields first, then
- * the stored paper's, then arXiv's. Everything else a stored paper has
- * (keywords, imported counts, summary, stars) is kept as it is.
+ * The paper as savePapers should store it. What describes the paper (title,
+ * abstract, authors, date) comes from the stored paper, else from arXiv; the
+ * client's values only fill what arXiv's entry lacks, so nobody can feature a
+ * paper under a made-up title or rename a stored one. What the client adds
+ * about where the work lives (organization, code, project page) wins over
+ * what is stored. Everything else a stored paper has (keywords, imported
+ * counts, summary, stars) is kept as it is.
  */
 function submissionRecord(
   submission: Submission,
@@ -241,15 +236,15 @@ function submissionRecord(
   submitter: Submitter,
   now: Date,
 ): PaperRecord {
-  const title = submission.title ?? stored?.paper.title ?? fetched?.title;
-  const abstract = submission.abstract ?? stored?.paper.abstract ?? fetched?.abstract;
-  const authorNames = submission.authors ?? stored?.authors.map((author) => author.name) ?? fetched?.authors;
-  const publishedAt = submission.publishedAt ?? stored?.paper.publishedAt ?? fetched?.publishedAt;
-  if (title === undefined || abstract === undefined || authorNames === undefined || publishedAt === undefined) {
+  const title = stored?.paper.title ?? fetched?.title ?? submission.title;
+  const abstract = stored?.paper.abstract ?? fetched?.abstract ?? submission.abstract;
+  const authorNames = stored?.authors.map((author) => author.name) ?? fetched?.authors ?? submission.authors;
+  const publishedAt = stored?.paper.publishedAt ?? fetched?.publishedAt ?? submission.publishedAt;
+  if (title == null || abstract == null || authorNames == null || publishedAt == null) {
     const missing = Object.entries({ title, abstract, authors: authorNames, publishedAt })
-      .filter(([, value]) => value === undefined)
+      .filter(([, value]) => value == null)
       .map(([field]) => field);
-    throw arxivUnavailable(`arXiv's entry for ${submission.arxivId} has no ${missing.join(', ')}.`);
+    throw arxivUnavailable(`arXiv's entry for ${submission.arxivId} has no ${missing.join(', ')}: send ${missing.length === 1 ? 'it' : 'them'} with the submission.`);
   }
   // An author who hid this paper from their page keeps it hidden.
   const hidden = new Set(stored?.authors.filter((author) => author.hidden).map((author) => author.name));
@@ -275,12 +270,10 @@ function submissionRecord(
   };
 }
 
-/** A paper may be featured up to maxAgeDays after its arXiv date (and a date the client gives may not lie ahead). */
+/** A paper may be featured up to maxAgeDays after its arXiv date. */
 function assertWithinMaxAge(record: PaperRecord, submission: Submission, maxAgeDays: number, now: Date) {
-  if (submission.publishedAt && submission.publishedAt.getTime() > now.getTime()) {
-    throw badUserInput(`Invalid publishedAt: ${submission.publishedAt.toISOString()} is in the future.`, { field: 'publishedAt' });
-  }
-  const field = submission.publishedAt ? 'publishedAt' : 'arxivId';
+  // The client's date counts only where arXiv gave none (submissionRecord).
+  const field = record.publishedAt === submission.publishedAt ? 'publishedAt' : 'arxivId';
   if (now.getTime() - record.publishedAt.getTime() > maxAgeDays * DAY_MS) {
     throw badUserInput(
       `${record.arxivId} appeared on arXiv on ${record.publishedAt.toISOString().slice(0, 10)}: papers may be submitted up to ${maxAgeDays} days after their arXiv date.`,
