@@ -98,6 +98,38 @@ describe('signUp', () => {
   });
 });
 
+describe('the password rule', () => {
+  it('counts a password as signUp and logIn both do: 130 emoji (260 UTF-16 units) sign up and log in', async () => {
+    const emoji = '\u{1F600}'.repeat(130);
+    expect((await signUp('ada', 'ada@example.org', emoji)).errors).toBeUndefined();
+    const response = await testApp.request(LOG_IN, { login: 'ada', password: emoji });
+    expect(response.errors).toBeUndefined();
+    expect(response.data!.logIn.user.username).toBe('ada');
+  });
+
+  it('counts code points after NFKC, as hashing does: 257 of them are too many', async () => {
+    // U+FB00 (the "ff" ligature) is one code point typed, two once normalized.
+    const response = await signUp('ada', 'ada@example.org', 'x'.repeat(255) + '\uFB00');
+    expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
+    expect(response.errors![0]!.message).toBe('Invalid password: at most 256 characters.');
+  });
+
+  it('refuses a lone surrogate at signUp, writing nothing', async () => {
+    const response = await signUp('ada', 'ada@example.org', 'correct horse \uD800 battery');
+    expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
+    expect(response.errors![0]!.extensions!.field).toBe('password');
+    expect(await database.db.$count(users)).toBe(0);
+  });
+
+  it('never matches a lone surrogate at logIn, not even against the U+FFFD it would have become', async () => {
+    expect((await signUp('ada', 'ada@example.org', 'correct horse \uFFFD battery')).errors).toBeUndefined();
+    for (const password of ['correct horse \uD800 battery', 'correct horse \uDFFF battery']) {
+      expect(errorCodes(await testApp.request(LOG_IN, { login: 'ada', password }))).toEqual(['UNAUTHENTICATED']);
+    }
+    expect((await testApp.request(LOG_IN, { login: 'ada', password: 'correct horse \uFFFD battery' })).errors).toBeUndefined();
+  });
+});
+
 describe('logIn and logOut', () => {
   beforeEach(async () => {
     await signUp('grace', 'grace@example.org', 'cobol forever');

@@ -41,7 +41,7 @@ builder.mutationFields((t) => ({
   signUp: t.field({
     type: AuthPayload,
     description:
-      'Create an account and sign in. Usernames: 3-30 letters, digits, "-" or "_", unique regardless of case; passwords: 8-256 characters.',
+      'Create an account and sign in. Usernames: 3-30 letters, digits, "-" or "_", unique regardless of case; passwords: 8-256 characters (Unicode code points once NFKC-normalized; a lone surrogate is BAD_USER_INPUT).',
     args: {
       username: t.arg.string({ required: true, description: 'The unique handle.' }),
       email: t.arg.string({ required: true, description: 'An email address, unique to this account.' }),

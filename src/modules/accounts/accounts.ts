@@ -4,19 +4,18 @@ import type { AppConfig } from '../../config';
 import type { Database } from '../../db/client';
 import { users, type UserRow } from '../../db/schema';
 import { AppError, badUserInput } from '../../errors';
-import { hashCost, hashPassword, verifyPassword } from './passwords';
+import { hashCost, hashPassword, passwordProblem, verifyPassword } from './passwords';
 import { createSession } from './sessions';
 
 const USERNAME = /^[A-Za-z0-9_-]{3,30}$/;
-const PASSWORD_LENGTH = { min: 8, max: 256 };
 
 const signUpSchema = z.object({
   username: z.string().regex(USERNAME, '3 to 30 characters: letters, digits, "-" and "_"'),
   email: z.string().trim().max(254, 'at most 254 characters').pipe(z.email('expected an address like ada@example.org')),
-  password: z
-    .string()
-    .min(PASSWORD_LENGTH.min, `at least ${PASSWORD_LENGTH.min} characters`)
-    .max(PASSWORD_LENGTH.max, `at most ${PASSWORD_LENGTH.max} characters`),
+  password: z.string().superRefine((password, context) => {
+    const problem = passwordProblem(password);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  }),
 });
 
 export interface AuthResult {
@@ -87,7 +86,8 @@ export async function verifyCredentials(
   input: { usernameOrEmail: string; password: string },
 ): Promise<UserRow | undefined> {
   const identifier = input.usernameOrEmail.trim().toLowerCase();
-  if (input.password.length > PASSWORD_LENGTH.max || identifier.length > 254) return undefined;
+  // A password the rule refuses was never hashed, so it matches nothing.
+  if (passwordProblem(input.password) || identifier.length > 254) return undefined;
   const [user] = await db
     .select()
     .from(users)
