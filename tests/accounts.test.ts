@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sessions, users } from '../src/db/schema';
@@ -221,24 +223,98 @@ describe('password hash cost', () => {
   });
 });
 
-describe('sign-in rate limit', () => {
-  it('refuses more logIn attempts for one name than the limit allows, whatever the password', async () => {
-    await signUp('grace', 'grace@example.org', 'cobol forever');
-    const limited = createTestApp(database.db, {
+describe('sign-in rate limits', () => {
+  /**
+   * The app behind one trusted proxy on a real listener, so each request's
+   * X-Forwarded-For is its client address; limits of a few attempts.
+   */
+  async function proxiedApp(limits: { attemptsPerAddress: number; failuresPerPair: number }) {
+    const proxied = createTestApp(database.db, {
       clock: () => now,
-      limiters: { auth: createRateLimiter({ name: 'auth-test', points: 3, durationSeconds: 60, action: 'sign-in attempts' }) },
+      config: { ...testConfig, http: { ...testConfig.http, trustedProxyHops: 1 } },
+      limiters: {
+        auth: createRateLimiter({ name: `auth-${randomUUID()}`, points: limits.attemptsPerAddress, durationSeconds: 60, action: 'sign-in attempts' }),
+        // Refused once a pair holds more than `points` failures.
+        signInFailures: createRateLimiter({ name: `failures-${randomUUID()}`, points: limits.failuresPerPair - 1, durationSeconds: 60, action: 'failed sign-ins' }),
+      },
     });
+    const server = createServer(proxied.app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+      async request(client: string, query: string, variables: Record<string, unknown>): Promise<GraphQLResponse> {
+        const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': client },
+          body: JSON.stringify({ query, variables }),
+        });
+        return { status: response.status, ...((await response.json()) as object) };
+      },
+      async close() {
+        await new Promise((resolve) => server.close(resolve));
+        await proxied.close();
+      },
+    };
+  }
+
+  it("lets the owner in from an address that has not failed, however many others failed with the owner's name", async () => {
+    await signUp('grace', 'grace@example.org', 'cobol forever');
+    const proxied = await proxiedApp({ attemptsPerAddress: 10, failuresPerPair: 3 });
+    try {
+      // Twelve wrong passwords for "grace", three from each of four addresses: more than one address may even attempt.
+      for (const client of ['198.51.100.1', '198.51.100.2', '198.51.100.3', '198.51.100.4']) {
+        for (let guess = 0; guess < 3; guess += 1) {
+          expect(errorCodes(await proxied.request(client, LOG_IN, { login: 'grace', password: `guess ${guess}` }))).toEqual([
+            'UNAUTHENTICATED',
+          ]);
+        }
+      }
+      const owner = await proxied.request('203.0.113.7', LOG_IN, { login: 'grace', password: 'cobol forever' });
+      expect(owner.errors).toBeUndefined();
+      expect(owner.data!.logIn.user.username).toBe('grace');
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  it('refuses an address that spent its failures on a name, even the right password, and only for that name', async () => {
+    await signUp('grace', 'grace@example.org', 'cobol forever');
+    await signUp('linus', 'linus@example.org', 'git rebase forever');
+    const proxied = await proxiedApp({ attemptsPerAddress: 10, failuresPerPair: 3 });
     try {
       const codes = [];
-      for (let attempt = 0; attempt < 3; attempt += 1) {
-        codes.push(errorCodes(await limited.request(LOG_IN, { login: 'grace', password: 'guess' })));
+      for (let guess = 0; guess < 3; guess += 1) {
+        codes.push(errorCodes(await proxied.request('198.51.100.1', LOG_IN, { login: 'grace', password: `guess ${guess}` })));
       }
       expect(codes).toEqual([['UNAUTHENTICATED'], ['UNAUTHENTICATED'], ['UNAUTHENTICATED']]);
-      const refused = await limited.request(LOG_IN, { login: 'grace', password: 'cobol forever' });
+      const refused = await proxied.request('198.51.100.1', LOG_IN, { login: 'grace', password: 'cobol forever' });
       expect(errorCodes(refused)).toEqual(['RATE_LIMITED']);
       expect(refused.errors![0]!.extensions!.retryAfter).toBeGreaterThan(0);
+      // The same address and another name; the same name and another address.
+      expect((await proxied.request('198.51.100.1', LOG_IN, { login: 'linus', password: 'git rebase forever' })).errors).toBeUndefined();
+      expect((await proxied.request('198.51.100.2', LOG_IN, { login: 'grace', password: 'cobol forever' })).errors).toBeUndefined();
     } finally {
-      await limited.close();
+      await proxied.close();
+    }
+  });
+
+  it('counts every logIn and signUp per client address, successful or not', async () => {
+    await signUp('grace', 'grace@example.org', 'cobol forever');
+    const proxied = await proxiedApp({ attemptsPerAddress: 3, failuresPerPair: 100 });
+    try {
+      const client = '198.51.100.1';
+      expect((await proxied.request(client, LOG_IN, { login: 'grace', password: 'cobol forever' })).errors).toBeUndefined();
+      expect(errorCodes(await proxied.request(client, LOG_IN, { login: 'nobody', password: 'cobol forever' }))).toEqual(['UNAUTHENTICATED']);
+      expect(errorCodes(await proxied.request(client, SIGN_UP, { username: 'ada', email: 'ada@example.org', password: 'x' }))).toEqual([
+        'BAD_USER_INPUT',
+      ]);
+      expect(errorCodes(await proxied.request(client, LOG_IN, { login: 'grace', password: 'cobol forever' }))).toEqual(['RATE_LIMITED']);
+      expect(errorCodes(await proxied.request(client, SIGN_UP, { username: 'ada', email: 'ada@example.org', password: 'correct horse' }))).toEqual([
+        'RATE_LIMITED',
+      ]);
+      expect((await proxied.request('198.51.100.2', LOG_IN, { login: 'grace', password: 'cobol forever' })).errors).toBeUndefined();
+    } finally {
+      await proxied.close();
     }
   });
 });

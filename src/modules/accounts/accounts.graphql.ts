@@ -54,17 +54,15 @@ builder.mutationFields((t) => ({
   }),
   logIn: t.field({
     type: AuthPayload,
-    description: 'Sign in with a username or email and the password.',
+    description:
+      'Sign in with a username or email and the password. RATE_LIMITED (`extensions.retryAfter` in seconds) past a few attempts ' +
+      'a minute from one client address, or a few failed passwords for one name from one address; failures from other addresses never count.',
     args: {
       usernameOrEmail: t.arg.string({ required: true, description: 'The username or the email address.' }),
       password: t.arg.string({ required: true, description: 'The password.' }),
     },
-    resolve: async (_root, args, context) => {
-      // Per address against one client trying many accounts, per name against many clients trying one.
-      await context.limiters.auth.consume(`address:${context.clientAddress}`);
-      await context.limiters.auth.consume(`login:${args.usernameOrEmail.trim().toLowerCase().slice(0, 254)}`);
-      return logIn(context.db, context.config, args, context.now);
-    },
+    resolve: (_root, args, context) =>
+      logIn(context.db, context.config, context.limiters, context.clientAddress, args, context.now),
   }),
   logOut: t.boolean({
     description: 'Revoke the session whose token this request carries.',

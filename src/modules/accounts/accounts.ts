@@ -4,6 +4,7 @@ import type { AppConfig } from '../../config';
 import type { Database } from '../../db/client';
 import { users, type UserRow } from '../../db/schema';
 import { AppError, badUserInput } from '../../errors';
+import type { RateLimiters } from '../../rate-limit';
 import { hashCost, hashPassword, passwordProblem, verifyPassword } from './passwords';
 import { createSession } from './sessions';
 
@@ -104,14 +105,50 @@ export async function verifyCredentials(
   return user;
 }
 
-/** Signs in by username or email; the error never says which part was wrong. */
+/** The limits a password check counts against. */
+export type SignInLimiters = Pick<RateLimiters, 'auth' | 'signInFailures'>;
+
+/**
+ * verifyCredentials under the sign-in limits, for logIn and the dashboard's
+ * Basic auth. Every check counts against its client address's allowance; a
+ * failed one counts against the (login name, client address) pair, and a
+ * pair out of allowance is refused. Others' failures, from other addresses,
+ * thus never refuse the owner's correct password from an address that has
+ * not failed. No cap counts one name's failures across addresses: that one
+ * would refuse the owner too.
+ */
+export async function checkSignIn(
+  db: Database,
+  config: AppConfig,
+  limiters: SignInLimiters,
+  clientAddress: string,
+  input: { usernameOrEmail: string; password: string },
+): Promise<UserRow | undefined> {
+  await limiters.auth.consume(`address:${clientAddress}`);
+  const pair = JSON.stringify([input.usernameOrEmail.trim().toLowerCase().slice(0, 254), clientAddress]);
+  await limiters.signInFailures.consume(pair, 0);
+  const user = await verifyCredentials(db, config, input);
+  if (!user) {
+    try {
+      await limiters.signInFailures.consume(pair);
+    } catch (error) {
+      // The failure that spends the allowance is still answered as a wrong password; the next check is refused.
+      if (!(error instanceof AppError) || error.extensions.code !== 'RATE_LIMITED') throw error;
+    }
+  }
+  return user;
+}
+
+/** Signs in by username or email under the sign-in limits; the error never says which part was wrong. */
 export async function logIn(
   db: Database,
   config: AppConfig,
+  limiters: SignInLimiters,
+  clientAddress: string,
   input: { usernameOrEmail: string; password: string },
   now: Date,
 ): Promise<AuthResult> {
-  const user = await verifyCredentials(db, config, input);
+  const user = await checkSignIn(db, config, limiters, clientAddress, input);
   if (!user) throw invalidCredentials();
   return { token: await createSession(db, user.id, now, config.sessionTtlDays), user };
 }
