@@ -39,7 +39,12 @@ export function decoyHash(cost: number): Promise<string> {
 
 const invalidCredentials = () => new AppError('UNAUTHENTICATED', 'Wrong username, email or password.');
 
-/** Creates an account and signs it in. */
+/**
+ * Creates an account and signs it in. The address is not checked here: it
+ * waits as the account's pending address (see email-verification.ts), so the
+ * answer, and the work behind it, are the same whether or not it has an
+ * account. Only a taken username (public anyway) is CONFLICT.
+ */
 export async function signUp(
   db: Database,
   config: AppConfig,
@@ -53,24 +58,22 @@ export async function signUp(
     throw badUserInput(`Invalid ${field}: ${issue!.message}.`, { field });
   }
   const { username, email, password } = parsed.data;
-  const taken = await db
-    .select({ username: users.username, email: users.email })
+  const usernameTaken = () => new AppError('CONFLICT', `The username "${username}" is taken.`, { field: 'username' });
+  const [taken] = await db
+    .select({ id: users.id })
     .from(users)
-    .where(or(eq(sql`lower(${users.username})`, username.toLowerCase()), eq(sql`lower(${users.email})`, email.toLowerCase())));
-  if (taken.some((user) => user.username.toLowerCase() === username.toLowerCase())) {
-    throw new AppError('CONFLICT', `The username "${username}" is taken.`, { field: 'username' });
-  }
-  if (taken.length > 0) throw new AppError('CONFLICT', 'An account with this email exists: log in instead.', { field: 'email' });
+    .where(eq(sql`lower(${users.username})`, username.toLowerCase()));
+  if (taken) throw usernameTaken();
 
   const passwordHash = await hashPassword(password, config.passwordHashCost);
   return db.transaction(async (tx) => {
     const [user] = await tx
       .insert(users)
-      .values({ username, email, passwordHash, createdAt: now })
+      .values({ username, pendingEmail: email, passwordHash, createdAt: now })
       .onConflictDoNothing()
       .returning();
-    // Someone took the name or email since the check above.
-    if (!user) throw new AppError('CONFLICT', 'The username or email was just taken: choose another.');
+    // Someone took the name since the check above.
+    if (!user) throw usernameTaken();
     const token = await createSession(tx as unknown as Database, user.id, now, config.sessionTtlDays);
     return { token, user };
   });
