@@ -108,6 +108,21 @@ export function createRateLimiters(config: AppConfig, redis?: Redis) {
       },
       redis,
     ),
+    /** Failed password checks per login name from all addresses; past it the name is under attack (checkSignIn). */
+    signInFailuresPerLogin: createRateLimiter(
+      {
+        name: 'sign-in-failures-per-login',
+        points: config.signInFailuresPerLoginPerHour - 1,
+        durationSeconds: 3600,
+        action: 'failed sign-ins for this name',
+      },
+      redis,
+    ),
+    /** Failed password checks per (login name, client address) in the hour: while the name is under attack, two refuse the pair. */
+    signInFailuresDuringAttack: createRateLimiter(
+      { name: 'sign-in-failures-during-attack', points: 1, durationSeconds: 3600, action: 'failed sign-ins for this name' },
+      redis,
+    ),
   };
 }
 

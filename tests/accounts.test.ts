@@ -340,11 +340,19 @@ describe('sign-in rate limits', () => {
    * The app behind one trusted proxy on a real listener, so each request's
    * X-Forwarded-For is its client address; limits of a few attempts.
    */
-  async function proxiedApp(limits: { attemptsPerAddress: number; failuresPerPair: number }) {
+  async function proxiedApp(limits: { attemptsPerAddress: number; failuresPerPair: number; failuresPerLogin?: number }) {
     const proxied = createTestApp(database.db, {
       clock: () => now,
       config: { ...testConfig, http: { ...testConfig.http, trustedProxyHops: 1 } },
       limiters: {
+        ...(limits.failuresPerLogin && {
+          signInFailuresPerLogin: createRateLimiter({
+            name: `per-login-${randomUUID()}`,
+            points: limits.failuresPerLogin - 1,
+            durationSeconds: 60,
+            action: 'failed sign-ins',
+          }),
+        }),
         auth: createRateLimiter({ name: `auth-${randomUUID()}`, points: limits.attemptsPerAddress, durationSeconds: 60, action: 'sign-in attempts' }),
         // Refused once a pair holds more than `points` failures.
         signInFailures: createRateLimiter({ name: `failures-${randomUUID()}`, points: limits.failuresPerPair - 1, durationSeconds: 60, action: 'failed sign-ins' }),
@@ -405,6 +413,29 @@ describe('sign-in rate limits', () => {
       // The same address and another name; the same name and another address.
       expect((await proxied.request('198.51.100.1', LOG_IN, { login: 'linus', password: 'git rebase forever' })).errors).toBeUndefined();
       expect((await proxied.request('198.51.100.2', LOG_IN, { login: 'grace', password: 'cobol forever' })).errors).toBeUndefined();
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  it('once a name is under attack from many addresses, refuses those that failed twice for it, but not a new one', async () => {
+    await signUp('grace', 'grace@example.org', 'cobol forever');
+    const proxied = await proxiedApp({ attemptsPerAddress: 10, failuresPerPair: 10, failuresPerLogin: 4 });
+    try {
+      // Eight failures for "grace", two from each of four addresses: past the name's four.
+      for (const client of ['198.51.100.1', '198.51.100.2', '198.51.100.3', '198.51.100.4']) {
+        for (let guess = 0; guess < 2; guess += 1) {
+          expect(errorCodes(await proxied.request(client, LOG_IN, { login: 'grace', password: `guess ${guess}` }))).toEqual([
+            'UNAUTHENTICATED',
+          ]);
+        }
+      }
+      // Well inside its own allowance of ten, an address that failed twice is refused while the name is under attack...
+      expect(errorCodes(await proxied.request('198.51.100.1', LOG_IN, { login: 'grace', password: 'cobol forever' }))).toEqual([
+        'RATE_LIMITED',
+      ]);
+      // ...a new address still gets its check: the owner gets in.
+      expect((await proxied.request('203.0.113.7', LOG_IN, { login: 'grace', password: 'cobol forever' })).errors).toBeUndefined();
     } finally {
       await proxied.close();
     }

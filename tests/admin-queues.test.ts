@@ -212,6 +212,7 @@ describe('/admin/queues with jobs on BullMQ', () => {
 
   it("lets the admin in from an address that has not failed, however often others failed with the admin's name", async () => {
     const limits = {
+      ...createRateLimiters(testConfig),
       auth: createRateLimiter({ name: `test-admin-addresses-${randomUUID()}`, points: 10, durationSeconds: 60, action: 'sign-in attempts' }),
       // Three failed passwords per (name, address): refused once the key holds more than two.
       signInFailures: createRateLimiter({ name: `test-admin-pairs-${randomUUID()}`, points: 2, durationSeconds: 60, action: 'failed sign-ins' }),

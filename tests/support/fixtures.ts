@@ -12,6 +12,7 @@ export const testConfig = loadConfig({
   PASSWORD_HASH_COST: '10',
   AUTH_RATE_LIMIT_PER_MINUTE: '100000',
   SIGN_IN_FAILURES_PER_LOGIN_AND_ADDRESS: '100000',
+  SIGN_IN_FAILURES_PER_LOGIN_PER_HOUR: '100000',
   COMMENT_RATE_LIMIT_PER_MINUTE: '100000',
   MUTATION_RATE_LIMIT_PER_MINUTE: '1000000',
   // Tests write fixtures straight to the database between requests; tests/response-cache.test.ts turns the cache on.

@@ -66,7 +66,8 @@ builder.mutationFields((t) => ({
     type: AuthPayload,
     description:
       'Sign in with a username or email and the password. RATE_LIMITED (`extensions.retryAfter` in seconds) past a few attempts ' +
-      'a minute from one client address, or a few failed passwords for one name from one address; failures from other addresses never count.',
+      'a minute from one client address, or a few failed passwords for one name from one address (two an hour while many addresses ' +
+      'fail for that name); an address that has not failed for a name is never refused for it.',
     args: {
       usernameOrEmail: t.arg.string({ required: true, description: 'The username or the email address.' }),
       password: t.arg.string({ required: true, description: 'The password.' }),

@@ -4,7 +4,7 @@ import type { AppConfig } from '../../config';
 import type { Database } from '../../db/client';
 import { users, type UserRow } from '../../db/schema';
 import { AppError, badUserInput } from '../../errors';
-import type { RateLimiters } from '../../rate-limit';
+import type { RateLimiter, RateLimiters } from '../../rate-limit';
 import { hashCost, hashPassword, passwordProblem, verifyPassword } from './passwords';
 import { createSession } from './sessions';
 
@@ -109,7 +109,23 @@ export async function verifyCredentials(
 }
 
 /** The limits a password check counts against. */
-export type SignInLimiters = Pick<RateLimiters, 'auth' | 'signInFailures'>;
+export type SignInLimiters = Pick<
+  RateLimiters,
+  'auth' | 'signInFailures' | 'signInFailuresPerLogin' | 'signInFailuresDuringAttack'
+>;
+
+const isRateLimited = (error: unknown) => error instanceof AppError && error.extensions.code === 'RATE_LIMITED';
+
+/** Whether `key` holds more failures than `limiter` allows, spending nothing. */
+async function isSpent(limiter: RateLimiter, key: string): Promise<boolean> {
+  try {
+    await limiter.consume(key, 0);
+    return false;
+  } catch (error) {
+    if (isRateLimited(error)) return true;
+    throw error;
+  }
+}
 
 /**
  * verifyCredentials under the sign-in limits, for logIn and the dashboard's
@@ -117,8 +133,13 @@ export type SignInLimiters = Pick<RateLimiters, 'auth' | 'signInFailures'>;
  * failed one counts against the (login name, client address) pair, and a
  * pair out of allowance is refused. Others' failures, from other addresses,
  * thus never refuse the owner's correct password from an address that has
- * not failed. No cap counts one name's failures across addresses: that one
- * would refuse the owner too.
+ * not failed.
+ *
+ * Against many addresses guessing at one name: once the name's failures
+ * across addresses pass their cap, the name is under attack, and an address
+ * that has already failed twice for it within the hour is refused. A new
+ * address still gets its check (the owner's way in), but each address's
+ * guesses at that name drop to two an hour.
  */
 export async function checkSignIn(
   db: Database,
@@ -128,15 +149,21 @@ export async function checkSignIn(
   input: { usernameOrEmail: string; password: string },
 ): Promise<UserRow | undefined> {
   await limiters.auth.consume(`address:${clientAddress}`);
-  const pair = JSON.stringify([input.usernameOrEmail.trim().toLowerCase().slice(0, 254), clientAddress]);
+  const login = input.usernameOrEmail.trim().toLowerCase().slice(0, 254);
+  const pair = JSON.stringify([login, clientAddress]);
   await limiters.signInFailures.consume(pair, 0);
+  if (await isSpent(limiters.signInFailuresPerLogin, login)) await limiters.signInFailuresDuringAttack.consume(pair, 0);
   const user = await verifyCredentials(db, config, input);
   if (!user) {
-    try {
-      await limiters.signInFailures.consume(pair);
-    } catch (error) {
-      // The failure that spends the allowance is still answered as a wrong password; the next check is refused.
-      if (!(error instanceof AppError) || error.extensions.code !== 'RATE_LIMITED') throw error;
+    // A failure that spends an allowance is still answered as a wrong password; the next check is refused.
+    for (const [limiter, key] of [
+      [limiters.signInFailures, pair],
+      [limiters.signInFailuresPerLogin, login],
+      [limiters.signInFailuresDuringAttack, pair],
+    ] as const) {
+      await limiter.consume(key).catch((error: unknown) => {
+        if (!isRateLimited(error)) throw error;
+      });
     }
   }
   return user;
