@@ -173,7 +173,10 @@ describe('email verification', () => {
     expect(await page.text()).toMatch(/<form method="post" action="\/verify-email\?token=/);
     expect(errorCodes(await byEmail())).toEqual(['UNAUTHENTICATED']);
 
-    const verified = await testApp.app.fetch(new Request(link, { method: 'POST' }));
+    // As a browser submits the page's form.
+    const verified = await testApp.app.fetch(
+      new Request(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' }),
+    );
     expect(verified.status).toBe(200);
     expect(await verified.text()).toMatch(/Address verified/);
     expect((await byEmail()).data!.logIn.user.username).toBe('ada');
