@@ -23,6 +23,8 @@ export const jobPayloadSchemas = {
   'refresh-recommendations': z.object({ userId: z.number().int().positive() }).strict(),
   /** Mail a new confirmation link to a pending digest subscription (after subscribeToDigest; deduplicated per subscription). */
   'send-digest-confirmation': z.object({ subscriptionId: z.number().int().positive() }).strict(),
+  /** Mail a new account's pending address its verification link, or its existing owner a notice (after signUp). */
+  'send-email-verification': z.object({ userId: z.number().int().positive() }).strict(),
   /** Send a digest edition to the subscribers who have not had it (scheduled): the one named by `period`, else the one due now. */
   'send-digests': z
     .object({ frequency: z.enum(['DAILY', 'WEEKLY']), period: z.string().optional() })

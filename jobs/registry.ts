@@ -8,6 +8,7 @@ import { refreshUserRecommendations } from './processors/refresh-recommendations
 import { refreshPaperSimilarPapers } from './processors/refresh-similar-papers';
 import { sendDigestConfirmation } from './processors/send-digest-confirmation';
 import { sendDigests } from './processors/send-digests';
+import { sendEmailVerification } from './processors/send-email-verification';
 
 export type JobProcessor<Name extends JobName> = (
   payload: JobPayload<Name>,
@@ -22,6 +23,7 @@ const jobProcessors: { [Name in JobName]: JobProcessor<Name> } = {
   'refresh-all-similar-papers': refreshAllSimilarPapers,
   'refresh-recommendations': refreshUserRecommendations,
   'send-digest-confirmation': sendDigestConfirmation,
+  'send-email-verification': sendEmailVerification,
   'send-digests': sendDigests,
 };
 

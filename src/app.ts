@@ -24,6 +24,7 @@ import { schema } from './graphql/schema';
 import type { Logger } from './logger';
 import { decoyHash } from './modules/accounts/accounts';
 import { findViewer } from './modules/accounts/sessions';
+import { verifyEmailPagePlugin } from './modules/accounts/verify-email-page';
 import { oneClickUnsubscribePlugin } from './modules/digest/one-click-unsubscribe';
 import type { RateLimiters } from './rate-limit';
 
@@ -151,6 +152,7 @@ export function createApp({
       limitMutations,
       feedsPlugin({ db, config, logger, clock }),
       oneClickUnsubscribePlugin({ db, logger, clock }),
+      verifyEmailPagePlugin({ db, logger }),
       {
         // The root URL is where a newcomer lands: send them to GraphiQL.
         onRequest({ url, endResponse, fetchAPI }) {

@@ -45,8 +45,12 @@ const environmentSchema = z.object({
   SESSION_TTL_DAYS: positive.default(30),
   /** log2 of scrypt's N for new password hashes (15: 32 MiB and tens of milliseconds a hash). */
   PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(15),
-  /** logIn and signUp attempts per client address (and per login name) per minute. */
+  /** logIn, signUp and dashboard sign-in attempts per client address per minute, failed or not. */
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+  /** Failed passwords for one login name from one client address per 15 minutes; then that pair is refused. */
+  SIGN_IN_FAILURES_PER_LOGIN_AND_ADDRESS: z.coerce.number().int().min(1).default(10),
+  /** Failed passwords for one login name from all addresses per hour; past it, addresses that failed twice for it are refused. */
+  SIGN_IN_FAILURES_PER_LOGIN_PER_HOUR: z.coerce.number().int().min(1).default(100),
   /** Where links in emails and feeds point: the site's public address. */
   PUBLIC_URL: z.string().url().default('http://localhost:4000'),
   /** The arXiv API (Atom) that submitPaper looks papers up in. */
@@ -117,6 +121,8 @@ export interface AppConfig {
   sessionTtlDays: number;
   passwordHashCost: number;
   authRateLimitPerMinute: number;
+  signInFailuresPerLoginAndAddress: number;
+  signInFailuresPerLoginPerHour: number;
   publicUrl: string;
   arxiv: { apiUrl: string; timeoutMs: number };
   submissions: { maxAgeDays: number; perUserPerDay: number };
@@ -172,6 +178,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     sessionTtlDays: env.SESSION_TTL_DAYS,
     passwordHashCost: env.PASSWORD_HASH_COST,
     authRateLimitPerMinute: env.AUTH_RATE_LIMIT_PER_MINUTE,
+    signInFailuresPerLoginAndAddress: env.SIGN_IN_FAILURES_PER_LOGIN_AND_ADDRESS,
+    signInFailuresPerLoginPerHour: env.SIGN_IN_FAILURES_PER_LOGIN_PER_HOUR,
     publicUrl: env.PUBLIC_URL.replace(/\/+$/, ''),
     arxiv: { apiUrl: env.ARXIV_API_URL, timeoutMs: env.ARXIV_TIMEOUT_MS },
     submissions: { maxAgeDays: env.SUBMISSION_MAX_AGE_DAYS, perUserPerDay: env.SUBMISSIONS_PER_USER_PER_DAY },

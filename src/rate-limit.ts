@@ -3,9 +3,13 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limite
 import type { AppConfig } from './config';
 import { AppError } from './errors';
 
-/** Takes one unit of `key`'s allowance or fails with RATE_LIMITED and a retry-after in seconds. */
+/**
+ * Takes `points` (one by default) of `key`'s allowance or fails with
+ * RATE_LIMITED and a retry-after in seconds. Zero points spends nothing: it
+ * fails only if the key already holds more than the limit's points.
+ */
 export interface RateLimiter {
-  consume(key: string): Promise<void>;
+  consume(key: string, points?: number): Promise<void>;
 }
 
 export interface RateLimit {
@@ -35,9 +39,9 @@ export function createRateLimiter(limit: RateLimit, redis?: Redis): RateLimiter 
       })
     : memory;
   return {
-    async consume(key) {
+    async consume(key, points = 1) {
       try {
-        await limiter.consume(key);
+        await limiter.consume(key, points);
       } catch (error) {
         if (!(error instanceof RateLimiterRes)) throw error;
         const retryAfter = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
@@ -85,9 +89,38 @@ export function createRateLimiters(config: AppConfig, redis?: Redis) {
       },
       redis,
     ),
-    /** logIn and signUp per client address, and logIn per login name. */
+    /** Every logIn, signUp and dashboard password check per client address, failed or not. */
     auth: createRateLimiter(
       { name: 'auth', points: config.authRateLimitPerMinute, durationSeconds: 60, action: 'sign-in attempts' },
+      redis,
+    ),
+    /**
+     * Failed password checks per (login name, client address). Checked with
+     * zero points before the password and spent after a failure, so a key is
+     * refused once it holds more than `points`: the setting's count, less one.
+     */
+    signInFailures: createRateLimiter(
+      {
+        name: 'sign-in-failures',
+        points: config.signInFailuresPerLoginAndAddress - 1,
+        durationSeconds: 15 * 60,
+        action: 'failed sign-ins for this name',
+      },
+      redis,
+    ),
+    /** Failed password checks per login name from all addresses; past it the name is under attack (checkSignIn). */
+    signInFailuresPerLogin: createRateLimiter(
+      {
+        name: 'sign-in-failures-per-login',
+        points: config.signInFailuresPerLoginPerHour - 1,
+        durationSeconds: 3600,
+        action: 'failed sign-ins for this name',
+      },
+      redis,
+    ),
+    /** Failed password checks per (login name, client address) in the hour: while the name is under attack, two refuse the pair. */
+    signInFailuresDuringAttack: createRateLimiter(
+      { name: 'sign-in-failures-during-attack', points: 1, durationSeconds: 3600, action: 'failed sign-ins for this name' },
       redis,
     ),
   };

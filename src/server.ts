@@ -54,7 +54,7 @@ const queueDashboard = createQueueDashboard({
   config,
   logger,
   queues: jobs.bullQueues,
-  authLimiter: limiters.auth,
+  signInLimiters: limiters,
 });
 const server = createHttpServer(app, { queueDashboard, maxRequestBytes: config.http.maxRequestBytes });
 

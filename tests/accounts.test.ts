@@ -1,7 +1,15 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { simpleParser, type ParsedMail } from 'mailparser';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sessions, users } from '../src/db/schema';
+import { outboxDirectory } from '../src/mail/mailer';
+import { hashPassword } from '../src/modules/accounts/passwords';
 import { errorCodes, type GraphQLResponse } from './support/graphql-client';
 import { testConfig } from './support/fixtures';
 import { createTestApp } from './support/test-app';
@@ -9,6 +17,8 @@ import { createRateLimiter } from '../src/rate-limit';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 let database: TestDatabase;
+/** Where this file's mail goes (no SMTP_URL): verification links and notices, as .eml files. */
+let dataDir: string;
 let now = new Date('2026-01-01T00:00:00Z');
 let testApp: ReturnType<typeof createTestApp>;
 
@@ -31,22 +41,51 @@ async function asViewer(authorization: string, query: string): Promise<GraphQLRe
   return { status: response.status, ...((await response.json()) as object) };
 }
 
+const VERIFY_EMAIL = 'mutation($token: String!) { verifyEmail(token: $token) }';
+
 const signUp = (username: string, email: string, password = 'correct horse battery') =>
   testApp.request(SIGN_UP, { username, email, password });
 
+/** The mail sent to `address` so far, oldest first, once the jobs the requests set off are done. */
+async function mailTo(address: string): Promise<ParsedMail[]> {
+  await testApp.idle();
+  const directory = outboxDirectory(dataDir);
+  const names = (await readdir(directory).catch(() => [])).filter((name) => name.endsWith('.eml')).sort();
+  const mails = await Promise.all(names.map(async (name) => simpleParser(await readFile(path.join(directory, name)))));
+  return mails.filter((mail) => [mail.to].flat().some((to) => to?.value.some((entry) => entry.address === address)));
+}
+
+/** The verification link of the latest mail to `address`. */
+async function verificationLink(address: string): Promise<string> {
+  const link = /http:\/\/localhost:4000\/verify-email\?token=[A-Za-z0-9_-]+/.exec((await mailTo(address)).at(-1)?.text ?? '');
+  expect(link).not.toBeNull();
+  return link![0];
+}
+
+/** signUp, then the verifyEmail of the link mailed to the address. */
+async function signUpVerified(username: string, email: string, password = 'correct horse battery') {
+  expect((await signUp(username, email, password)).errors).toBeUndefined();
+  const token = new URL(await verificationLink(email)).searchParams.get('token');
+  expect((await testApp.request(VERIFY_EMAIL, { token })).data).toEqual({ verifyEmail: true });
+}
+
 beforeAll(async () => {
   database = await createTestDatabase();
-  testApp = createTestApp(database.db, { clock: () => now });
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'accounts-outbox-'));
+  testApp = createTestApp(database.db, { clock: () => now, config: { ...testConfig, dataDir } });
 });
 
 beforeEach(async () => {
+  await testApp.idle();
   await database.truncate();
+  await rm(outboxDirectory(dataDir), { recursive: true, force: true });
   now = new Date('2026-01-01T00:00:00Z');
 });
 
 afterAll(async () => {
   await testApp.close();
   await database.close();
+  await rm(dataDir, { recursive: true, force: true });
 });
 
 describe('signUp', () => {
@@ -67,14 +106,12 @@ describe('signUp', () => {
     expect(viewer.data).toEqual({ viewer: { username: 'Ada_Lovelace' } });
   });
 
-  it('rejects a taken username or email regardless of case, writing nothing', async () => {
+  it('rejects a taken username regardless of case, writing nothing', async () => {
     await signUp('ada', 'ada@example.org');
     const sameName = await signUp('ADA', 'other@example.org');
     expect(errorCodes(sameName)).toEqual(['CONFLICT']);
     expect(sameName.errors![0]!.message).toMatch(/username "ADA" is taken/);
-    const sameEmail = await signUp('grace', 'ADA@Example.org');
-    expect(errorCodes(sameEmail)).toEqual(['CONFLICT']);
-    expect(sameEmail.errors![0]!.extensions!.field).toBe('email');
+    expect(sameName.errors![0]!.extensions!.field).toBe('username');
     expect(await database.db.$count(users)).toBe(1);
   });
 
@@ -98,9 +135,121 @@ describe('signUp', () => {
   });
 });
 
+describe('email verification', () => {
+  it('answers signUp alike whether or not the address has an account, and mails its owner a notice instead of a link', async () => {
+    await signUpVerified('ada', 'ada@example.org', 'analytical engine');
+    const taken = await signUp('impostor', 'ADA@Example.org', 'impostor password');
+    const free = await signUp('grace', 'grace@example.org', 'cobol forever');
+    expect(taken.errors).toBeUndefined();
+    expect(free.errors).toBeUndefined();
+    const shape = (response: GraphQLResponse) => ({ status: response.status, user: Object.keys(response.data!.signUp.user) });
+    expect(shape(taken)).toEqual(shape(free));
+
+    // The address's owner is told, with no link; the free address gets a link.
+    const [, notice] = await mailTo('ada@example.org');
+    expect(notice!.subject).toBe('Someone tried to sign up with your address');
+    expect(notice!.text).not.toMatch(/verify-email/);
+    expect(await verificationLink('grace@example.org')).toMatch(/token=/);
+    // The new account has no claim on the address: the address signs in to its owner only.
+    const [impostor] = await database.db.select().from(users).where(eq(users.username, 'impostor'));
+    expect(impostor).toMatchObject({ email: null, pendingEmail: null, emailTokenHash: null });
+    expect(errorCodes(await testApp.request(LOG_IN, { login: 'ada@example.org', password: 'impostor password' }))).toEqual([
+      'UNAUTHENTICATED',
+    ]);
+    const owner = await testApp.request(LOG_IN, { login: 'ada@example.org', password: 'analytical engine' });
+    expect(owner.data!.logIn.user.username).toBe('ada');
+  });
+
+  it('signs in by email only once the mailed link is followed: a GET shows a button, its POST verifies', async () => {
+    const { token } = (await signUp('ada', 'ada@example.org')).data!.signUp;
+    const byEmail = () => testApp.request(LOG_IN, { login: 'ada@example.org', password: 'correct horse battery' });
+    expect(errorCodes(await byEmail())).toEqual(['UNAUTHENTICATED']);
+    expect((await asViewer(`Bearer ${token}`, '{ viewer { emailVerified } }')).data).toEqual({ viewer: { emailVerified: false } });
+
+    const link = (await verificationLink('ada@example.org')).replace('http://localhost:4000', 'http://test');
+    const page = await testApp.app.fetch(new Request(link));
+    expect(page.status).toBe(200);
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(await page.text()).toMatch(/<form method="post" action="\/verify-email\?token=/);
+    expect(errorCodes(await byEmail())).toEqual(['UNAUTHENTICATED']);
+
+    // As a browser submits the page's form.
+    const verified = await testApp.app.fetch(
+      new Request(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' }),
+    );
+    expect(verified.status).toBe(200);
+    expect(await verified.text()).toMatch(/Address verified/);
+    expect((await byEmail()).data!.logIn.user.username).toBe('ada');
+    expect((await asViewer(`Bearer ${token}`, '{ viewer { emailVerified } }')).data).toEqual({ viewer: { emailVerified: true } });
+    expect((await asViewer(`Bearer ${token}`, '{ user(username: "ada") { emailVerified } }')).data).toEqual({
+      user: { emailVerified: true },
+    });
+    // Used once: the link is spent.
+    expect((await testApp.app.fetch(new Request(link, { method: 'POST' }))).status).toBe(404);
+  });
+
+  it('shows emailVerified to the account itself only', async () => {
+    await signUpVerified('ada', 'ada@example.org');
+    const { token } = (await signUp('grace', 'grace@example.org')).data!.signUp;
+    expect((await asViewer(`Bearer ${token}`, '{ user(username: "ada") { emailVerified } }')).data).toEqual({
+      user: { emailVerified: null },
+    });
+  });
+
+  it('gives the address to the account that verifies it first; the other link is CONFLICT, an unknown one NOT_FOUND', async () => {
+    await signUp('ada', 'shared@example.org');
+    await signUp('grace', 'shared@example.org');
+    const [first, second] = (await mailTo('shared@example.org')).map((mail) => /token=([A-Za-z0-9_-]+)/.exec(mail.text ?? '')![1]);
+    expect((await testApp.request(VERIFY_EMAIL, { token: first })).data).toEqual({ verifyEmail: true });
+    expect(errorCodes(await testApp.request(VERIFY_EMAIL, { token: second }))).toEqual(['CONFLICT']);
+    expect(errorCodes(await testApp.request(VERIFY_EMAIL, { token: 'not-a-token' }))).toEqual(['NOT_FOUND']);
+    const stored = await database.db.select({ username: users.username, email: users.email }).from(users);
+    expect(stored.filter((user) => user.email !== null)).toHaveLength(1);
+  });
+
+  it('counts an address stored before verification existed as verified', async () => {
+    const passwordHash = await hashPassword('cobol forever', testConfig.passwordHashCost);
+    await database.db.insert(users).values({ username: 'grace', email: 'grace@example.org', passwordHash });
+    const response = await testApp.request(LOG_IN, { login: 'grace@example.org', password: 'cobol forever' });
+    expect(response.data!.logIn.user.username).toBe('grace');
+  });
+});
+
+describe('the password rule', () => {
+  it('counts a password as signUp and logIn both do: 130 emoji (260 UTF-16 units) sign up and log in', async () => {
+    const emoji = '\u{1F600}'.repeat(130);
+    expect((await signUp('ada', 'ada@example.org', emoji)).errors).toBeUndefined();
+    const response = await testApp.request(LOG_IN, { login: 'ada', password: emoji });
+    expect(response.errors).toBeUndefined();
+    expect(response.data!.logIn.user.username).toBe('ada');
+  });
+
+  it('counts code points after NFKC, as hashing does: 257 of them are too many', async () => {
+    // U+FB00 (the "ff" ligature) is one code point typed, two once normalized.
+    const response = await signUp('ada', 'ada@example.org', 'x'.repeat(255) + '\uFB00');
+    expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
+    expect(response.errors![0]!.message).toBe('Invalid password: at most 256 characters.');
+  });
+
+  it('refuses a lone surrogate at signUp, writing nothing', async () => {
+    const response = await signUp('ada', 'ada@example.org', 'correct horse \uD800 battery');
+    expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
+    expect(response.errors![0]!.extensions!.field).toBe('password');
+    expect(await database.db.$count(users)).toBe(0);
+  });
+
+  it('never matches a lone surrogate at logIn, not even against the U+FFFD it would have become', async () => {
+    expect((await signUp('ada', 'ada@example.org', 'correct horse \uFFFD battery')).errors).toBeUndefined();
+    for (const password of ['correct horse \uD800 battery', 'correct horse \uDFFF battery']) {
+      expect(errorCodes(await testApp.request(LOG_IN, { login: 'ada', password }))).toEqual(['UNAUTHENTICATED']);
+    }
+    expect((await testApp.request(LOG_IN, { login: 'ada', password: 'correct horse \uFFFD battery' })).errors).toBeUndefined();
+  });
+});
+
 describe('logIn and logOut', () => {
   beforeEach(async () => {
-    await signUp('grace', 'grace@example.org', 'cobol forever');
+    await signUpVerified('grace', 'grace@example.org', 'cobol forever');
   });
 
   it('signs in by username or by email, in any case', async () => {
@@ -189,24 +338,129 @@ describe('password hash cost', () => {
   });
 });
 
-describe('sign-in rate limit', () => {
-  it('refuses more logIn attempts for one name than the limit allows, whatever the password', async () => {
-    await signUp('grace', 'grace@example.org', 'cobol forever');
-    const limited = createTestApp(database.db, {
+describe('sign-in rate limits', () => {
+  /**
+   * The app behind one trusted proxy on a real listener, so each request's
+   * X-Forwarded-For is its client address; limits of a few attempts.
+   */
+  async function proxiedApp(limits: { attemptsPerAddress: number; failuresPerPair: number; failuresPerLogin?: number }) {
+    const proxied = createTestApp(database.db, {
       clock: () => now,
-      limiters: { auth: createRateLimiter({ name: 'auth-test', points: 3, durationSeconds: 60, action: 'sign-in attempts' }) },
+      config: { ...testConfig, http: { ...testConfig.http, trustedProxyHops: 1 } },
+      limiters: {
+        ...(limits.failuresPerLogin && {
+          signInFailuresPerLogin: createRateLimiter({
+            name: `per-login-${randomUUID()}`,
+            points: limits.failuresPerLogin - 1,
+            durationSeconds: 60,
+            action: 'failed sign-ins',
+          }),
+        }),
+        auth: createRateLimiter({ name: `auth-${randomUUID()}`, points: limits.attemptsPerAddress, durationSeconds: 60, action: 'sign-in attempts' }),
+        // Refused once a pair holds more than `points` failures.
+        signInFailures: createRateLimiter({ name: `failures-${randomUUID()}`, points: limits.failuresPerPair - 1, durationSeconds: 60, action: 'failed sign-ins' }),
+      },
     });
+    const server = createServer(proxied.app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+      async request(client: string, query: string, variables: Record<string, unknown>): Promise<GraphQLResponse> {
+        const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': client },
+          body: JSON.stringify({ query, variables }),
+        });
+        return { status: response.status, ...((await response.json()) as object) };
+      },
+      async close() {
+        await new Promise((resolve) => server.close(resolve));
+        await proxied.close();
+      },
+    };
+  }
+
+  it("lets the owner in from an address that has not failed, however many others failed with the owner's name", async () => {
+    await signUp('grace', 'grace@example.org', 'cobol forever');
+    const proxied = await proxiedApp({ attemptsPerAddress: 10, failuresPerPair: 3 });
+    try {
+      // Twelve wrong passwords for "grace", three from each of four addresses: more than one address may even attempt.
+      for (const client of ['198.51.100.1', '198.51.100.2', '198.51.100.3', '198.51.100.4']) {
+        for (let guess = 0; guess < 3; guess += 1) {
+          expect(errorCodes(await proxied.request(client, LOG_IN, { login: 'grace', password: `guess ${guess}` }))).toEqual([
+            'UNAUTHENTICATED',
+          ]);
+        }
+      }
+      const owner = await proxied.request('203.0.113.7', LOG_IN, { login: 'grace', password: 'cobol forever' });
+      expect(owner.errors).toBeUndefined();
+      expect(owner.data!.logIn.user.username).toBe('grace');
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  it('refuses an address that spent its failures on a name, even the right password, and only for that name', async () => {
+    await signUp('grace', 'grace@example.org', 'cobol forever');
+    await signUp('linus', 'linus@example.org', 'git rebase forever');
+    const proxied = await proxiedApp({ attemptsPerAddress: 10, failuresPerPair: 3 });
     try {
       const codes = [];
-      for (let attempt = 0; attempt < 3; attempt += 1) {
-        codes.push(errorCodes(await limited.request(LOG_IN, { login: 'grace', password: 'guess' })));
+      for (let guess = 0; guess < 3; guess += 1) {
+        codes.push(errorCodes(await proxied.request('198.51.100.1', LOG_IN, { login: 'grace', password: `guess ${guess}` })));
       }
       expect(codes).toEqual([['UNAUTHENTICATED'], ['UNAUTHENTICATED'], ['UNAUTHENTICATED']]);
-      const refused = await limited.request(LOG_IN, { login: 'grace', password: 'cobol forever' });
+      const refused = await proxied.request('198.51.100.1', LOG_IN, { login: 'grace', password: 'cobol forever' });
       expect(errorCodes(refused)).toEqual(['RATE_LIMITED']);
       expect(refused.errors![0]!.extensions!.retryAfter).toBeGreaterThan(0);
+      // The same address and another name; the same name and another address.
+      expect((await proxied.request('198.51.100.1', LOG_IN, { login: 'linus', password: 'git rebase forever' })).errors).toBeUndefined();
+      expect((await proxied.request('198.51.100.2', LOG_IN, { login: 'grace', password: 'cobol forever' })).errors).toBeUndefined();
     } finally {
-      await limited.close();
+      await proxied.close();
+    }
+  });
+
+  it('once a name is under attack from many addresses, refuses those that failed twice for it, but not a new one', async () => {
+    await signUp('grace', 'grace@example.org', 'cobol forever');
+    const proxied = await proxiedApp({ attemptsPerAddress: 10, failuresPerPair: 10, failuresPerLogin: 4 });
+    try {
+      // Eight failures for "grace", two from each of four addresses: past the name's four.
+      for (const client of ['198.51.100.1', '198.51.100.2', '198.51.100.3', '198.51.100.4']) {
+        for (let guess = 0; guess < 2; guess += 1) {
+          expect(errorCodes(await proxied.request(client, LOG_IN, { login: 'grace', password: `guess ${guess}` }))).toEqual([
+            'UNAUTHENTICATED',
+          ]);
+        }
+      }
+      // Well inside its own allowance of ten, an address that failed twice is refused while the name is under attack...
+      expect(errorCodes(await proxied.request('198.51.100.1', LOG_IN, { login: 'grace', password: 'cobol forever' }))).toEqual([
+        'RATE_LIMITED',
+      ]);
+      // ...a new address still gets its check: the owner gets in.
+      expect((await proxied.request('203.0.113.7', LOG_IN, { login: 'grace', password: 'cobol forever' })).errors).toBeUndefined();
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  it('counts every logIn and signUp per client address, successful or not', async () => {
+    await signUp('grace', 'grace@example.org', 'cobol forever');
+    const proxied = await proxiedApp({ attemptsPerAddress: 3, failuresPerPair: 100 });
+    try {
+      const client = '198.51.100.1';
+      expect((await proxied.request(client, LOG_IN, { login: 'grace', password: 'cobol forever' })).errors).toBeUndefined();
+      expect(errorCodes(await proxied.request(client, LOG_IN, { login: 'nobody', password: 'cobol forever' }))).toEqual(['UNAUTHENTICATED']);
+      expect(errorCodes(await proxied.request(client, SIGN_UP, { username: 'ada', email: 'ada@example.org', password: 'x' }))).toEqual([
+        'BAD_USER_INPUT',
+      ]);
+      expect(errorCodes(await proxied.request(client, LOG_IN, { login: 'grace', password: 'cobol forever' }))).toEqual(['RATE_LIMITED']);
+      expect(errorCodes(await proxied.request(client, SIGN_UP, { username: 'ada', email: 'ada@example.org', password: 'correct horse' }))).toEqual([
+        'RATE_LIMITED',
+      ]);
+      expect((await proxied.request('198.51.100.2', LOG_IN, { login: 'grace', password: 'cobol forever' })).errors).toBeUndefined();
+    } finally {
+      await proxied.close();
     }
   });
 });

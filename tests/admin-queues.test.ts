@@ -39,7 +39,7 @@ async function listen(options: Partial<QueueDashboardOptions> = {}): Promise<str
     config: testConfig,
     logger: createLogger('silent'),
     queues: [producer.queue],
-    authLimiter: createRateLimiters(testConfig).auth,
+    signInLimiters: createRateLimiters(testConfig),
     ...options,
   });
   const server = createHttpServer(testApp.app, { queueDashboard });
@@ -193,9 +193,13 @@ describe('/admin/queues with jobs on BullMQ', () => {
     }
   });
 
-  it('limits password guessing with the sign-in limiter: 429 with Retry-After', async () => {
+  it('limits password guessing with the sign-in limiters: 429 with Retry-After', async () => {
     const limited = await listen({
-      authLimiter: createRateLimiter({ name: 'test-admin-auth', points: 2, durationSeconds: 60, action: 'sign-in attempts' }),
+      signInLimiters: {
+        ...createRateLimiters(testConfig),
+        // Two failed passwords per (name, address): refused once the key holds more than one.
+        signInFailures: createRateLimiter({ name: 'test-admin-failures', points: 1, durationSeconds: 60, action: 'failed sign-ins' }),
+      },
     });
     const statuses = [];
     for (const password of ['guess 1', 'guess 2', 'guess 3', ADMIN_PASSWORD]) {
@@ -206,9 +210,34 @@ describe('/admin/queues with jobs on BullMQ', () => {
     expect(statuses).toEqual([401, 401, 429, 429]);
   });
 
+  it("lets the admin in from an address that has not failed, however often others failed with the admin's name", async () => {
+    const limits = {
+      ...createRateLimiters(testConfig),
+      auth: createRateLimiter({ name: `test-admin-addresses-${randomUUID()}`, points: 10, durationSeconds: 60, action: 'sign-in attempts' }),
+      // Three failed passwords per (name, address): refused once the key holds more than two.
+      signInFailures: createRateLimiter({ name: `test-admin-pairs-${randomUUID()}`, points: 2, durationSeconds: 60, action: 'failed sign-ins' }),
+    };
+    const proxied = await listen({ config: { ...testConfig, http: { ...testConfig.http, trustedProxyHops: 1 } }, signInLimiters: limits });
+    const signIn = (client: string, password: string) =>
+      fetch(`${proxied}/admin/queues/api/queues`, {
+        headers: { authorization: basic('grace', password), 'x-forwarded-for': client },
+      }).then((response) => response.status);
+    // Twelve failures for "grace", three from each of four addresses: more than any one address may even attempt.
+    for (const client of ['198.51.100.1', '198.51.100.2', '198.51.100.3', '198.51.100.4']) {
+      for (let guess = 0; guess < 3; guess += 1) expect(await signIn(client, `guess ${guess}`)).toBe(401);
+    }
+    // An address that spent its failures on the name is refused, even with the right password...
+    expect(await signIn('198.51.100.1', ADMIN_PASSWORD)).toBe(429);
+    // ...and the admin, from an address that has not failed, is let in.
+    expect(await signIn('198.51.100.9', ADMIN_PASSWORD)).toBe(200);
+  });
+
   it("checks an admin's password once, not on each of the dashboard's polls", async () => {
     const strict = await listen({
-      authLimiter: createRateLimiter({ name: 'test-admin-polls', points: 1, durationSeconds: 60, action: 'sign-in attempts' }),
+      signInLimiters: {
+        ...createRateLimiters(testConfig),
+        auth: createRateLimiter({ name: 'test-admin-polls', points: 1, durationSeconds: 60, action: 'sign-in attempts' }),
+      },
     });
     const statuses = [];
     for (let poll = 0; poll < 5; poll += 1) {

@@ -11,9 +11,8 @@ import type { Database } from '../db/client';
 import { users } from '../db/schema';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
-import { verifyCredentials } from '../modules/accounts/accounts';
+import { checkSignIn, type SignInLimiters } from '../modules/accounts/accounts';
 import { findViewer } from '../modules/accounts/sessions';
-import type { RateLimiter } from '../rate-limit';
 
 /** Where the dashboard lives; everything under it is the dashboard's (its page, API and assets). */
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
@@ -29,8 +28,8 @@ export interface QueueDashboardOptions {
   logger: Logger;
   /** The BullMQ queues to show; none (jobs run in-process) and the dashboard answers 404. */
   queues: Queue[];
-  /** Password checks of Basic auth count against it, per client address and per login name, as logIn's do. */
-  authLimiter: RateLimiter;
+  /** Password checks of Basic auth count against logIn's limits: guessing here is guessing there. */
+  signInLimiters: SignInLimiters;
 }
 
 export interface QueueDashboard {
@@ -51,9 +50,9 @@ type Access = { granted: true } | { granted: false; status: 401 | 403; message: 
  * Basic auth (username or email and password, checked like logIn); API clients
  * may send an admin's session as `Authorization: Bearer <token>`.
  */
-export function createQueueDashboard({ db, config, logger, queues, authLimiter }: QueueDashboardOptions): QueueDashboard {
+export function createQueueDashboard({ db, config, logger, queues, signInLimiters }: QueueDashboardOptions): QueueDashboard {
   const board = queues.length > 0 ? createBoard(queues) : undefined;
-  const checkAccess = accessChecker(db, config, authLimiter);
+  const checkAccess = accessChecker(db, config, signInLimiters);
 
   async function serve(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
     // Never inside another site's frame: its buttons (retry, clean, pause) must not be clickable through a disguise.
@@ -133,7 +132,7 @@ function pathUnderDashboard(target: string): string | undefined {
  * run scrypt every few seconds; each request still reads the account, so a
  * changed password or a lost admin role takes effect at once.
  */
-function accessChecker(db: Database, config: AppConfig, authLimiter: RateLimiter) {
+function accessChecker(db: Database, config: AppConfig, signInLimiters: SignInLimiters) {
   const digestKey = randomBytes(32);
   const verified = new Map<string, { userId: number; passwordHash: string; expiresAt: number }>();
 
@@ -152,11 +151,10 @@ function accessChecker(db: Database, config: AppConfig, authLimiter: RateLimiter
     const decoded = Buffer.from(credentials, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon === -1) return undefined;
-    const usernameOrEmail = decoded.slice(0, colon);
-    // The same allowance as logIn: guessing here is guessing there.
-    await authLimiter.consume(`address:${clientAddress}`);
-    await authLimiter.consume(`login:${usernameOrEmail.trim().toLowerCase().slice(0, 254)}`);
-    const user = await verifyCredentials(db, config, { usernameOrEmail, password: decoded.slice(colon + 1) });
+    const user = await checkSignIn(db, config, signInLimiters, clientAddress, {
+      usernameOrEmail: decoded.slice(0, colon),
+      password: decoded.slice(colon + 1),
+    });
     if (!user?.passwordHash) return undefined;
     if (verified.size >= VERIFIED_MAX_ENTRIES) {
       for (const [key, entry] of verified) if (entry.expiresAt <= Date.now()) verified.delete(key);

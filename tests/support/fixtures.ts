@@ -11,6 +11,8 @@ export const testConfig = loadConfig({
   LOG_LEVEL: 'silent',
   PASSWORD_HASH_COST: '10',
   AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+  SIGN_IN_FAILURES_PER_LOGIN_AND_ADDRESS: '100000',
+  SIGN_IN_FAILURES_PER_LOGIN_PER_HOUR: '100000',
   COMMENT_RATE_LIMIT_PER_MINUTE: '100000',
   MUTATION_RATE_LIMIT_PER_MINUTE: '1000000',
   // Tests write fixtures straight to the database between requests; tests/response-cache.test.ts turns the cache on.

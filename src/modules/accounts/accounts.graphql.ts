@@ -1,8 +1,12 @@
+import { eq } from 'drizzle-orm';
+import { enqueueInBackground } from '../../../jobs/jobs';
+import { users } from '../../db/schema';
 import { builder } from '../../graphql/builder';
 import type { Context } from '../../graphql/context';
 import { UserRef } from '../../graphql/node-refs';
 import { AppError } from '../../errors';
 import { logIn, signUp, type AuthResult } from './accounts';
+import { verifyEmail } from './email-verification';
 import { revokeSession, type Viewer } from './sessions';
 
 /** The signed-in viewer, or UNAUTHENTICATED. */
@@ -41,29 +45,45 @@ builder.mutationFields((t) => ({
   signUp: t.field({
     type: AuthPayload,
     description:
-      'Create an account and sign in. Usernames: 3-30 letters, digits, "-" or "_", unique regardless of case; passwords: 8-256 characters.',
+      'Create an account and sign in. Usernames: 3-30 letters, digits, "-" or "_", unique regardless of case (CONFLICT if taken); ' +
+      'passwords: 8-256 characters (Unicode code points once NFKC-normalized; a lone surrogate is BAD_USER_INPUT). ' +
+      'The email address is mailed a verification link ({publicUrl}/verify-email?token=..., see verifyEmail) and signs in only once ' +
+      'verified. The answer is the same whether or not the address has an account: if it has, the new account gets no claim on it ' +
+      'and the address is mailed a notice instead.',
     args: {
       username: t.arg.string({ required: true, description: 'The unique handle.' }),
-      email: t.arg.string({ required: true, description: 'An email address, unique to this account.' }),
+      email: t.arg.string({ required: true, description: 'An email address, to be verified by the link mailed to it.' }),
       password: t.arg.string({ required: true, description: 'At least 8 characters.' }),
     },
     resolve: async (_root, args, context) => {
       await context.limiters.auth.consume(`address:${context.clientAddress}`);
-      return signUp(context.db, context.config, args, context.now);
+      const result = await signUp(context.db, context.config, args, context.now);
+      enqueueInBackground(context.jobs, context.logger, 'send-email-verification', { userId: result.user.id });
+      return result;
     },
   }),
   logIn: t.field({
     type: AuthPayload,
-    description: 'Sign in with a username or email and the password.',
+    description:
+      'Sign in with a username or email and the password. RATE_LIMITED (`extensions.retryAfter` in seconds) past a few attempts ' +
+      'a minute from one client address, or a few failed passwords for one name from one address (two an hour while many addresses ' +
+      'fail for that name); an address that has not failed for a name is never refused for it.',
     args: {
       usernameOrEmail: t.arg.string({ required: true, description: 'The username or the email address.' }),
       password: t.arg.string({ required: true, description: 'The password.' }),
     },
+    resolve: (_root, args, context) =>
+      logIn(context.db, context.config, context.limiters, context.clientAddress, args, context.now),
+  }),
+  verifyEmail: t.boolean({
+    description:
+      "Verify an account's email address with the token of the link mailed to it after signUp ({publicUrl}/verify-email?token=...); " +
+      'the address then signs in. NOT_FOUND for an unknown, used or replaced token; CONFLICT when another account verified the ' +
+      'address first.',
+    args: { token: t.arg.string({ required: true, description: 'The `token` parameter of the verification link.' }) },
     resolve: async (_root, args, context) => {
-      // Per address against one client trying many accounts, per name against many clients trying one.
-      await context.limiters.auth.consume(`address:${context.clientAddress}`);
-      await context.limiters.auth.consume(`login:${args.usernameOrEmail.trim().toLowerCase().slice(0, 254)}`);
-      return logIn(context.db, context.config, args, context.now);
+      await verifyEmail(context.db, args.token);
+      return true;
     },
   }),
   logOut: t.boolean({
@@ -74,3 +94,16 @@ builder.mutationFields((t) => ({
     },
   }),
 }));
+
+builder.objectField(UserRef, 'emailVerified', (t) =>
+  t.boolean({
+    nullable: true,
+    description:
+      "Whether the account's email address is verified (it signs in only then). Only for the signed-in user's own account: null for others.",
+    resolve: async (user, _args, context) => {
+      if (context.viewer?.user.id !== user.id) return null;
+      const [account] = await context.db.select({ email: users.email }).from(users).where(eq(users.id, user.id));
+      return Boolean(account?.email);
+    },
+  }),
+);

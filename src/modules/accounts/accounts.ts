@@ -4,19 +4,19 @@ import type { AppConfig } from '../../config';
 import type { Database } from '../../db/client';
 import { users, type UserRow } from '../../db/schema';
 import { AppError, badUserInput } from '../../errors';
-import { hashCost, hashPassword, verifyPassword } from './passwords';
+import type { RateLimiter, RateLimiters } from '../../rate-limit';
+import { hashCost, hashPassword, passwordProblem, verifyPassword } from './passwords';
 import { createSession } from './sessions';
 
 const USERNAME = /^[A-Za-z0-9_-]{3,30}$/;
-const PASSWORD_LENGTH = { min: 8, max: 256 };
 
 const signUpSchema = z.object({
   username: z.string().regex(USERNAME, '3 to 30 characters: letters, digits, "-" and "_"'),
   email: z.string().trim().max(254, 'at most 254 characters').pipe(z.email('expected an address like ada@example.org')),
-  password: z
-    .string()
-    .min(PASSWORD_LENGTH.min, `at least ${PASSWORD_LENGTH.min} characters`)
-    .max(PASSWORD_LENGTH.max, `at most ${PASSWORD_LENGTH.max} characters`),
+  password: z.string().superRefine((password, context) => {
+    const problem = passwordProblem(password);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  }),
 });
 
 export interface AuthResult {
@@ -39,7 +39,12 @@ export function decoyHash(cost: number): Promise<string> {
 
 const invalidCredentials = () => new AppError('UNAUTHENTICATED', 'Wrong username, email or password.');
 
-/** Creates an account and signs it in. */
+/**
+ * Creates an account and signs it in. The address is not checked here: it
+ * waits as the account's pending address (see email-verification.ts), so the
+ * answer, and the work behind it, are the same whether or not it has an
+ * account. Only a taken username (public anyway) is CONFLICT.
+ */
 export async function signUp(
   db: Database,
   config: AppConfig,
@@ -53,24 +58,22 @@ export async function signUp(
     throw badUserInput(`Invalid ${field}: ${issue!.message}.`, { field });
   }
   const { username, email, password } = parsed.data;
-  const taken = await db
-    .select({ username: users.username, email: users.email })
+  const usernameTaken = () => new AppError('CONFLICT', `The username "${username}" is taken.`, { field: 'username' });
+  const [taken] = await db
+    .select({ id: users.id })
     .from(users)
-    .where(or(eq(sql`lower(${users.username})`, username.toLowerCase()), eq(sql`lower(${users.email})`, email.toLowerCase())));
-  if (taken.some((user) => user.username.toLowerCase() === username.toLowerCase())) {
-    throw new AppError('CONFLICT', `The username "${username}" is taken.`, { field: 'username' });
-  }
-  if (taken.length > 0) throw new AppError('CONFLICT', 'An account with this email exists: log in instead.', { field: 'email' });
+    .where(eq(sql`lower(${users.username})`, username.toLowerCase()));
+  if (taken) throw usernameTaken();
 
   const passwordHash = await hashPassword(password, config.passwordHashCost);
   return db.transaction(async (tx) => {
     const [user] = await tx
       .insert(users)
-      .values({ username, email, passwordHash, createdAt: now })
+      .values({ username, pendingEmail: email, passwordHash, createdAt: now })
       .onConflictDoNothing()
       .returning();
-    // Someone took the name or email since the check above.
-    if (!user) throw new AppError('CONFLICT', 'The username or email was just taken: choose another.');
+    // Someone took the name since the check above.
+    if (!user) throw usernameTaken();
     const token = await createSession(tx as unknown as Database, user.id, now, config.sessionTtlDays);
     return { token, user };
   });
@@ -87,7 +90,8 @@ export async function verifyCredentials(
   input: { usernameOrEmail: string; password: string },
 ): Promise<UserRow | undefined> {
   const identifier = input.usernameOrEmail.trim().toLowerCase();
-  if (input.password.length > PASSWORD_LENGTH.max || identifier.length > 254) return undefined;
+  // A password the rule refuses was never hashed, so it matches nothing.
+  if (passwordProblem(input.password) || identifier.length > 254) return undefined;
   const [user] = await db
     .select()
     .from(users)
@@ -104,14 +108,77 @@ export async function verifyCredentials(
   return user;
 }
 
-/** Signs in by username or email; the error never says which part was wrong. */
+/** The limits a password check counts against. */
+export type SignInLimiters = Pick<
+  RateLimiters,
+  'auth' | 'signInFailures' | 'signInFailuresPerLogin' | 'signInFailuresDuringAttack'
+>;
+
+const isRateLimited = (error: unknown) => error instanceof AppError && error.extensions.code === 'RATE_LIMITED';
+
+/** Whether `key` holds more failures than `limiter` allows, spending nothing. */
+async function isSpent(limiter: RateLimiter, key: string): Promise<boolean> {
+  try {
+    await limiter.consume(key, 0);
+    return false;
+  } catch (error) {
+    if (isRateLimited(error)) return true;
+    throw error;
+  }
+}
+
+/**
+ * verifyCredentials under the sign-in limits, for logIn and the dashboard's
+ * Basic auth. Every check counts against its client address's allowance; a
+ * failed one counts against the (login name, client address) pair, and a
+ * pair out of allowance is refused. Others' failures, from other addresses,
+ * thus never refuse the owner's correct password from an address that has
+ * not failed.
+ *
+ * Against many addresses guessing at one name: once the name's failures
+ * across addresses pass their cap, the name is under attack, and an address
+ * that has already failed twice for it within the hour is refused. A new
+ * address still gets its check (the owner's way in), but each address's
+ * guesses at that name drop to two an hour.
+ */
+export async function checkSignIn(
+  db: Database,
+  config: AppConfig,
+  limiters: SignInLimiters,
+  clientAddress: string,
+  input: { usernameOrEmail: string; password: string },
+): Promise<UserRow | undefined> {
+  await limiters.auth.consume(`address:${clientAddress}`);
+  const login = input.usernameOrEmail.trim().toLowerCase().slice(0, 254);
+  const pair = JSON.stringify([login, clientAddress]);
+  await limiters.signInFailures.consume(pair, 0);
+  if (await isSpent(limiters.signInFailuresPerLogin, login)) await limiters.signInFailuresDuringAttack.consume(pair, 0);
+  const user = await verifyCredentials(db, config, input);
+  if (!user) {
+    // A failure that spends an allowance is still answered as a wrong password; the next check is refused.
+    for (const [limiter, key] of [
+      [limiters.signInFailures, pair],
+      [limiters.signInFailuresPerLogin, login],
+      [limiters.signInFailuresDuringAttack, pair],
+    ] as const) {
+      await limiter.consume(key).catch((error: unknown) => {
+        if (!isRateLimited(error)) throw error;
+      });
+    }
+  }
+  return user;
+}
+
+/** Signs in by username or email under the sign-in limits; the error never says which part was wrong. */
 export async function logIn(
   db: Database,
   config: AppConfig,
+  limiters: SignInLimiters,
+  clientAddress: string,
   input: { usernameOrEmail: string; password: string },
   now: Date,
 ): Promise<AuthResult> {
-  const user = await verifyCredentials(db, config, input);
+  const user = await checkSignIn(db, config, limiters, clientAddress, input);
   if (!user) throw invalidCredentials();
   return { token: await createSession(db, user.id, now, config.sessionTtlDays), user };
 }

@@ -9,9 +9,36 @@ const KEY_LENGTH = 32;
 const BLOCK_SIZE = 8;
 const PARALLELISM = 1;
 
+/** Password length in code points of the normalized form: what is hashed, counted once the same way everywhere. */
+export const PASSWORD_LENGTH = { min: 8, max: 256 };
+
+/** A UTF-16 surrogate without its partner: UTF-8 would turn it into U+FFFD, so two different passwords would hash alike. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** What is hashed: the NFKC form, so the same password typed on another keyboard or system matches. */
+const normalizePassword = (password: string) => password.normalize('NFKC');
+
+/**
+ * The one password rule, for every path that takes a password (signUp,
+ * logIn, the dashboard's Basic auth): well-formed Unicode, and 8 to 256 code
+ * points once normalized as hashing normalizes it. Returns what is wrong, or
+ * undefined for an acceptable password. A password it refuses is never
+ * hashed and never matches.
+ */
+export function passwordProblem(password: string): string | undefined {
+  if (LONE_SURROGATE.test(password)) return 'not valid Unicode (a lone surrogate)';
+  let length = 0;
+  for (const _codePoint of normalizePassword(password)) length += 1;
+  if (length < PASSWORD_LENGTH.min) return `at least ${PASSWORD_LENGTH.min} characters`;
+  if (length > PASSWORD_LENGTH.max) return `at most ${PASSWORD_LENGTH.max} characters`;
+  return undefined;
+}
+
 function derive(password: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {
+  // Never hash what the rule refuses: a lone surrogate would collapse into U+FFFD.
+  if (LONE_SURROGATE.test(password)) return Promise.reject(new Error('refusing to hash a password that is not valid Unicode'));
   return new Promise((resolve, reject) =>
-    scrypt(password.normalize('NFKC'), salt, KEY_LENGTH, options, (error, key) => (error ? reject(error) : resolve(key))),
+    scrypt(normalizePassword(password), salt, KEY_LENGTH, options, (error, key) => (error ? reject(error) : resolve(key))),
   );
 }
 

@@ -17,7 +17,7 @@ const cadence: Record<DigestFrequency, string> = {
   WEEKLY: 'every Monday',
 };
 
-const escapeHtml = (text: string) =>
+export const escapeHtml = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
 const confirmUrlOf = (publicUrl: string, token: string) => `${publicUrl}/digest/confirm?token=${token}`;
