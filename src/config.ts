@@ -76,6 +76,8 @@ const environmentSchema = z.object({
   HTTP_REQUEST_TIMEOUT_SECONDS: positive.default(30),
   /** Seconds an idle kept-alive connection stays open. */
   HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: positive.default(5),
+  /** The bearer token Prometheus sends for GET /metrics; unset, /metrics answers 404. */
+  METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   /** Largest request body accepted, in bytes. */
   MAX_REQUEST_BYTES: z.coerce.number().int().min(1_000).default(100_000),
   QUERY_MAX_DEPTH: z.coerce.number().int().min(2).default(12),
@@ -127,6 +129,7 @@ export interface AppConfig {
   submissions: { maxAgeDays: number; perUserPerDay: number };
   mail: { smtpUrl: string | undefined; from: string };
   http: { corsOrigins: string[] | '*'; introspection: boolean; maxRequestBytes: number; trustedProxyHops: number };
+  metricsToken: string | undefined;
   listenerTimeouts: { headersMs: number; requestMs: number; keepAliveMs: number };
   queryLimits: { maxDepth: number; maxAliases: number; maxTokens: number; maxCost: number };
   responseCache: { ttlMs: number; maxEntries: number };
@@ -191,6 +194,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
       maxRequestBytes: env.MAX_REQUEST_BYTES,
       trustedProxyHops: env.TRUSTED_PROXY_HOPS,
     },
+    metricsToken: env.METRICS_TOKEN,
     listenerTimeouts: {
       headersMs: env.HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
       requestMs: env.HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
