@@ -131,7 +131,7 @@ function removeIf(lockPath: string, content: string): void {
 function lockedMessage(folder: string, lockPath: string, holder: LockHolder): string {
   return [
     `The embedded database folder ${folder} is in use by process ${holder.pid} on ${holder.host}`,
-    `(${holder.command}, since ${holder.since}).`,
+    `(${[holder.command, `since ${holder.since}`].filter(Boolean).join(', ')}).`,
     'Two processes on one embedded database lose each other\'s writes:',
     'stop that process first, or give this one another folder with DATA_DIR (or use Postgres with DATABASE_URL).',
     `If no such process runs, delete ${lockPath}.`,
