@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -83,5 +83,18 @@ describe('one process per embedded data folder', () => {
     expect(() => lockDataFolder(folder)).toThrow(DataFolderLockedError);
     release();
     lockDataFolder(folder)();
+  });
+
+  it('takes over a lock from another host sharing the folder only once it has not been refreshed for a minute', () => {
+    const folder = path.join(realpathSync(newDataDir()), 'pglite');
+    const lockFile = `${folder}.lock`;
+    writeFileSync(lockFile, JSON.stringify({ pid: 1, host: 'another-host', command: 'src/server.ts', since: new Date().toISOString() }));
+    expect(() => lockDataFolder(folder)).toThrow(/in use by process 1 on another-host/);
+    const twoMinutesAgo = new Date(Date.now() - 120_000);
+    utimesSync(lockFile, twoMinutesAgo, twoMinutesAgo);
+    const release = lockDataFolder(folder);
+    expect(JSON.parse(readFileSync(lockFile, 'utf8')).pid).toBe(process.pid);
+    release();
+    expect(existsSync(lockFile)).toBe(false);
   });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { linkSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 
@@ -72,7 +73,8 @@ export function lockDataFolder(folder: string): () => void {
 
 /** Creates the lock file with `content` in one step; false if it exists. */
 function create(lockPath: string, content: string): boolean {
-  const aside = `${lockPath}.${process.pid}`;
+  // Unique: processes on other hosts (containers sharing the folder) may have the same pid.
+  const aside = `${lockPath}.${randomUUID()}`;
   writeFileSync(aside, content);
   try {
     linkSync(aside, lockPath);
