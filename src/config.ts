@@ -71,8 +71,9 @@ const environmentSchema = z.object({
   INTROSPECTION: booleanFlag.default(true),
   /** Proxies in front of the API that append to X-Forwarded-For (0: clients connect directly; their socket address is used). */
   TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
-  /** Seconds a client may take to send a request's headers, and its whole request (408 and the connection closed beyond). */
+  /** Seconds a client may take to send a request's headers (408 and the connection closed beyond). */
   HTTP_HEADERS_TIMEOUT_SECONDS: positive.default(10),
+  /** Seconds a client may take to send its whole request, body included (408 beyond); not the time to answer it. */
   HTTP_REQUEST_TIMEOUT_SECONDS: positive.default(30),
   /** Seconds an idle kept-alive connection stays open. */
   HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: positive.default(5),

@@ -155,6 +155,28 @@ describe('slow clients', () => {
     });
   });
 
+  it('are told apart from a slow answer: a request received in time is answered however long the app takes', async () => {
+    const slow = createYoga({
+      schema,
+      plugins: [
+        {
+          async onRequest({ endResponse, fetchAPI }) {
+            await new Promise((resolve) => setTimeout(resolve, timeouts.requestMs * 2));
+            endResponse(new fetchAPI.Response('late but whole'));
+          },
+        },
+      ],
+    }) as unknown as App;
+    await withListener(slow, { timeouts }, async (port) => {
+      // The socket stays open for writing: Node times out a client that half-closes before its answer like one still sending.
+      const socket = connect(port, '127.0.0.1');
+      socket.write('POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}');
+      const answer = await answerOn(socket);
+      expect(answer.statusLine).toBe('HTTP/1.1 200 OK');
+      expect(answer.body).toContain('late but whole');
+    });
+  });
+
   it('are cut off with a 408 when their body drips in', async () => {
     await withListener(testApp.app, { timeouts }, async (port) => {
       const answer = await drip(
