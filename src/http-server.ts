@@ -52,6 +52,7 @@ export function createHttpServer(
         logger?.error({ err: error, requestId, method: request.method, url: request.url }, 'request failed before the app answered');
         return new Response('Unexpected error.', { status: 500, headers: { ...plainText, 'x-request-id': requestId } });
       })
+      // As yoga's own listener sends it (status and headers in one writeHead).
       .then((answer) => sendNodeResponse(answer, response, request, true))
       .catch((error: unknown) => {
         logger?.error({ err: error, method: request.method, url: request.url }, 'could not send a response');
