@@ -14,6 +14,8 @@ import type { Context } from './graphql/context';
 import { compiledExecution } from './graphql/execution';
 import { createLoaders } from './graphql/loaders';
 import { clientAddressOf } from './http/client-address';
+import { cors } from './http/cors';
+import { graphiqlPage, securityHeaders } from './http/security-headers';
 import { announceMutations, responseCache } from './graphql/response-cache';
 import { requestLimits } from './graphql/limits';
 import { limitMutations } from './graphql/mutation-limit';
@@ -95,6 +97,7 @@ export function createApp({
   clock = () => new Date(),
 }: AppDependencies) {
   void decoyHash(config.passwordHashCost);
+  const graphiql = graphiqlPage({ title: 'Daily Papers API', defaultQuery: exampleQuery });
   return createYoga<{ req?: IncomingMessage }>({
     schema,
     context: async ({ request, req }): Promise<Context> => {
@@ -116,7 +119,8 @@ export function createApp({
     // Liveness: yoga answers GET /health with an empty 200; readiness is readinessCheck()'s /ready.
     healthCheckEndpoint: '/health',
     landingPage: false,
-    graphiql: { title: 'Daily Papers API', defaultQuery: exampleQuery },
+    // The page is rendered once, so that its Content-Security-Policy can name its inline scripts.
+    renderGraphiQL: () => graphiql.html,
     logging: yogaLogger(logger),
     maskedErrors: {
       maskError(error, message, isDev) {
@@ -139,10 +143,12 @@ export function createApp({
         return masked;
       },
     },
-    cors: { origin: config.http.corsOrigins === '*' ? '*' : config.http.corsOrigins },
+    cors: false,
     plugins: [
+      cors(config.http.corsOrigins),
+      securityHeaders(graphiql),
       ...compiledExecution(),
-      metrics({ jobCounts }),
+      metrics({ jobCounts, token: config.metricsToken }),
       requestIds(logger),
       readinessCheck({ db, redis, logger }),
       ...requestLimits(config),
@@ -154,9 +160,9 @@ export function createApp({
       oneClickUnsubscribePlugin({ db, logger, clock }),
       verifyEmailPagePlugin({ db, logger }),
       {
-        // The root URL is where a newcomer lands: send them to GraphiQL.
+        // The root URL is where a newcomer lands: send them to GraphiQL (a relative Location: the Host header is the client's).
         onRequest({ url, endResponse, fetchAPI }) {
-          if (url.pathname === '/') endResponse(fetchAPI.Response.redirect(new URL('/graphql', url), 302));
+          if (url.pathname === '/') endResponse(new fetchAPI.Response(null, { status: 302, headers: { location: '/graphql' } }));
         },
       },
     ],

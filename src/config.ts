@@ -75,6 +75,14 @@ const environmentSchema = z.object({
   INTROSPECTION: booleanFlag.default(true),
   /** Proxies in front of the API that append to X-Forwarded-For (0: clients connect directly; their socket address is used). */
   TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  /** Seconds a client may take to send a request's headers (408 and the connection closed beyond). */
+  HTTP_HEADERS_TIMEOUT_SECONDS: positive.default(10),
+  /** Seconds a client may take to send its whole request, body included (408 beyond); not the time to answer it. */
+  HTTP_REQUEST_TIMEOUT_SECONDS: positive.default(30),
+  /** Seconds an idle kept-alive connection stays open. */
+  HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: positive.default(5),
+  /** The bearer token Prometheus sends for GET /metrics; unset, /metrics answers 404. */
+  METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   /** Largest request body accepted, in bytes. */
   MAX_REQUEST_BYTES: z.coerce.number().int().min(1_000).default(100_000),
   QUERY_MAX_DEPTH: z.coerce.number().int().min(2).default(12),
@@ -128,6 +136,8 @@ export interface AppConfig {
   submissions: { maxAgeDays: number; perUserPerDay: number };
   mail: { smtpUrl: string | undefined; from: string };
   http: { corsOrigins: string[] | '*'; introspection: boolean; maxRequestBytes: number; trustedProxyHops: number };
+  metricsToken: string | undefined;
+  listenerTimeouts: { headersMs: number; requestMs: number; keepAliveMs: number };
   queryLimits: { maxDepth: number; maxAliases: number; maxTokens: number; maxCost: number };
   responseCache: { ttlMs: number; maxEntries: number };
   digest: {
@@ -147,6 +157,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const env = parsed.data;
+  if (env.HTTP_HEADERS_TIMEOUT_SECONDS > env.HTTP_REQUEST_TIMEOUT_SECONDS) {
+    throw new Error('Invalid configuration:\n  HTTP_HEADERS_TIMEOUT_SECONDS: at most HTTP_REQUEST_TIMEOUT_SECONDS');
+  }
   if (env.SMTP_URL && !env.DIGEST_LINK_SECRET) {
     throw new Error('Invalid configuration:\n  DIGEST_LINK_SECRET: required with SMTP_URL (at least 32 random characters)');
   }
@@ -189,6 +202,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
       introspection: env.INTROSPECTION,
       maxRequestBytes: env.MAX_REQUEST_BYTES,
       trustedProxyHops: env.TRUSTED_PROXY_HOPS,
+    },
+    metricsToken: env.METRICS_TOKEN,
+    listenerTimeouts: {
+      headersMs: env.HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
+      requestMs: env.HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
+      keepAliveMs: env.HTTP_KEEP_ALIVE_TIMEOUT_SECONDS * 1000,
     },
     queryLimits: {
       maxDepth: env.QUERY_MAX_DEPTH,

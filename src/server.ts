@@ -56,7 +56,12 @@ const queueDashboard = createQueueDashboard({
   queues: jobs.bullQueues,
   signInLimiters: limiters,
 });
-const server = createHttpServer(app, { queueDashboard, maxRequestBytes: config.http.maxRequestBytes });
+const server = createHttpServer(app, {
+  queueDashboard,
+  maxRequestBytes: config.http.maxRequestBytes,
+  logger,
+  timeouts: config.listenerTimeouts,
+});
 
 server.listen(config.port, config.host, () => {
   const address = server.address();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/client';
 import { createLogger } from '../src/logger';
+import { testConfig } from './support/fixtures';
 import { createTestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
@@ -83,13 +84,34 @@ describe('request ids', () => {
 });
 
 describe('metrics', () => {
-  it('/metrics reports request latency by route and the job queue by state', async () => {
-    await testApp.request('{ trendingPapers(first: 1) { totalCount } }');
-    const response = await testApp.app.fetch(new Request('http://test/metrics'));
-    expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
-    const text = await response.text();
-    expect(text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/graphql",status="200"\} [1-9]/);
-    expect(text).toMatch(/job_queue_jobs\{state="active"\} \d+/);
-    expect(text).toContain('process_cpu_seconds_total');
+  const token = 'metrics-token-for-the-tests';
+
+  it('/metrics reports request latency by route and the job queue by state, to a scraper with the token', async () => {
+    const scraped = createTestApp(database.db, { config: { ...testConfig, metricsToken: token } });
+    try {
+      await scraped.request('{ trendingPapers(first: 1) { totalCount } }');
+      const response = await scraped.app.fetch(new Request('http://test/metrics', { headers: { authorization: `Bearer ${token}` } }));
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+      const text = await response.text();
+      expect(text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/graphql",status="200"\} [1-9]/);
+      expect(text).toMatch(/job_queue_jobs\{state="active"\} \d+/);
+      expect(text).toContain('process_cpu_seconds_total');
+
+      for (const authorization of [undefined, 'Bearer wrong-token', `Basic ${token}`]) {
+        const refused = await scraped.app.fetch(new Request('http://test/metrics', { headers: authorization ? { authorization } : {} }));
+        expect(refused.status, authorization).toBe(401);
+        expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer/);
+        expect(await refused.text()).not.toContain('process_cpu_seconds_total');
+      }
+    } finally {
+      await scraped.close();
+    }
+  });
+
+  it('/metrics is not served without a token set', async () => {
+    const response = await testApp.app.fetch(new Request('http://test/metrics', { headers: { authorization: `Bearer ${token}` } }));
+    expect(response.status).toBe(404);
+    expect(await response.text()).not.toContain('process_cpu_seconds_total');
   });
 });

@@ -27,7 +27,7 @@ describe('npm start', () => {
     expect(graphiql.status).toBe(200);
     expect(await graphiql.text()).toContain('GraphiQL');
     const root = await fetch(server.url, { redirect: 'manual' });
-    expect(root.headers.get('location')).toBe(`${server.url}/graphql`);
+    expect(root.headers.get('location')).toBe('/graphql');
 
     const { body } = await postGraphQL(server.url, TRENDING);
     expect(body.errors).toBeUndefined();
@@ -71,13 +71,20 @@ describe('npm start', () => {
     const redis = new Redis(redisUrl);
     await redis.flushdb();
     try {
-      const server = await startServer({ DATABASE_URL: urlFor(name), REDIS_URL: redisUrl, DEMO_DATA: 'true', DEMO_PAPERS: '20' });
+      const metricsToken = 'metrics-token-for-the-tests';
+      const server = await startServer({
+        DATABASE_URL: urlFor(name),
+        REDIS_URL: redisUrl,
+        DEMO_DATA: 'true',
+        DEMO_PAPERS: '20',
+        METRICS_TOKEN: metricsToken,
+      });
       servers.push(server);
       expect(server.output.join('\n')).toContain('"jobs":"bullmq"');
       const { body } = await postGraphQL(server.url, TRENDING);
       expect(body.data.trendingPapers.totalCount).toBe(20);
       expect(await redis.keys('bull:papers:repeat*')).not.toEqual([]);
-      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      const metrics = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text();
       expect(metrics).toMatch(/job_queue_jobs\{state="waiting"\} \d+/);
       const ready = await fetch(`${server.url}/ready`);
       expect(await ready.json()).toEqual({ status: 'ready', checks: { postgres: true, redis: true } });

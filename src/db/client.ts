@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
@@ -10,6 +10,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { lockDataFolder } from './data-folder-lock';
 import { preparingStatements } from './prepared-statements';
 import * as schema from './schema';
 
@@ -85,8 +86,10 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     };
   }
 
-  const directory = path.resolve(options.dataDir, 'pglite');
-  mkdirSync(directory, { recursive: true });
+  mkdirSync(path.resolve(options.dataDir, 'pglite'), { recursive: true });
+  const directory = realpathSync(path.resolve(options.dataDir, 'pglite'));
+  // One process per folder: the server and every CLI open it here. Throws DataFolderLockedError naming the holder.
+  const releaseFolder = lockDataFolder(directory);
   const client = new PGlite(directory, { extensions: { pg_trgm } });
   const db = drizzlePglite(client, { schema, logger });
   return {
@@ -103,7 +106,13 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
         await db.execute(unlockSql);
       }
     },
-    close: () => client.close(),
+    async close() {
+      try {
+        await client.close();
+      } finally {
+        releaseFolder();
+      }
+    },
   };
 }
 

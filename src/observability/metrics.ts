@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { JobCounts } from '../../jobs/jobs';
@@ -5,14 +6,18 @@ import type { JobCounts } from '../../jobs/jobs';
 export interface MetricsDependencies {
   /** Jobs by state; read on each scrape. */
   jobCounts: () => Promise<JobCounts>;
+  /** The bearer token a scraper must send; without one, /metrics is not served (404). */
+  token: string | undefined;
 }
 
 /**
  * Prometheus metrics at GET /metrics: request latency by route and status,
  * job queue depths by state, and the process's own (CPU, memory, event loop).
  * One registry per app, so tests and several apps in a process stay apart.
+ * They tell an outsider the traffic, the queue and the memory of the process:
+ * served only with a token set, to a scraper that sends it.
  */
-export function metrics({ jobCounts }: MetricsDependencies): Plugin {
+export function metrics({ jobCounts, token }: MetricsDependencies): Plugin {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requestDuration = new Histogram({
@@ -40,7 +45,16 @@ export function metrics({ jobCounts }: MetricsDependencies): Plugin {
   return {
     async onRequest({ request, url, endResponse, fetchAPI }) {
       startedAt.set(request, performance.now());
-      if (url.pathname !== '/metrics' || request.method !== 'GET') return;
+      if (url.pathname !== '/metrics' || request.method !== 'GET' || token === undefined) return;
+      if (!sendsToken(request, token)) {
+        endResponse(
+          new fetchAPI.Response('Send the metrics token as "Authorization: Bearer <token>".', {
+            status: 401,
+            headers: { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Bearer realm="metrics"' },
+          }),
+        );
+        return;
+      }
       endResponse(new fetchAPI.Response(await registry.metrics(), { headers: { 'content-type': registry.contentType } }));
     },
     onResponse({ request, response }) {
@@ -53,6 +67,13 @@ export function metrics({ jobCounts }: MetricsDependencies): Plugin {
       );
     },
   };
+}
+
+/** Whether the request carries `Authorization: Bearer <token>`, compared in constant time. */
+function sendsToken(request: Request, token: string): boolean {
+  const sent = /^Bearer\s+(\S+)$/i.exec(request.headers.get('authorization')?.trim() ?? '')?.[1];
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return sent !== undefined && timingSafeEqual(digest(sent), digest(token));
 }
 
 /** A bounded set of route labels: unknown paths share one, so scanners cannot grow the series. */

@@ -6,6 +6,11 @@ import type { Logger } from '../logger';
 /** A caller's X-Request-Id is kept when it looks like an id; otherwise one is made. */
 const acceptableId = /^[A-Za-z0-9._:-]{1,100}$/;
 
+/** The id of a request: the caller's X-Request-Id if it looks like one, else a new one. */
+export function requestIdFor(given: string | null | undefined): string {
+  return given && acceptableId.test(given) ? given : randomUUID();
+}
+
 const idOfRequest = new WeakMap<Request, string>();
 /** The error behind each masked one, logged once the request id is known. */
 const originalOfMasked = new WeakMap<GraphQLError, unknown>();
@@ -23,8 +28,7 @@ export function rememberMaskedError(masked: GraphQLError, original: unknown): vo
 export function requestIds(logger: Logger): Plugin {
   return {
     onRequest({ request }) {
-      const given = request.headers.get('x-request-id');
-      idOfRequest.set(request, given && acceptableId.test(given) ? given : randomUUID());
+      idOfRequest.set(request, requestIdFor(request.headers.get('x-request-id')));
     },
     onResultProcess({ request, result, setResult }) {
       if (Array.isArray(result) || Symbol.asyncIterator in result || !result.errors) return;
