@@ -75,6 +75,7 @@ describe('pagination arguments', () => {
     ['a bare year as a time', ['PUBLISHED_AT', '2025', 1], 'PUBLISHED_AT'],
     ['a time in prose', ['PUBLISHED_AT', 'March 7, 2025 10:00 PM GMT+0200', 1], 'PUBLISHED_AT'],
     ['a time before year 0', ['PUBLISHED_AT', '-271821-04-20T00:00:00.000Z', 1], 'PUBLISHED_AT'],
+    ['a time in year 0000, which Postgres does not have', ['PUBLISHED_AT', '0000-01-01T00:00:00.000Z', 1], 'PUBLISHED_AT'],
   ])('rejects a forged cursor with %s', async (_case, payload, order) => {
     const after = Buffer.from(JSON.stringify(payload)).toString('base64url');
     await expectBadInput(`query($after: String) { papers(after: $after, orderBy: ${order}) { totalCount } }`, /Invalid cursor/, { after });
