@@ -20,6 +20,13 @@ export const badUserInput = (message: string, extensions?: Record<string, unknow
   new AppError('BAD_USER_INPUT', message, extensions);
 
 /**
+ * The HTTP status of a request refused before it ran, as yoga gives its
+ * validation errors: 400 to a client that accepts
+ * application/graphql-response+json, 200 to one that accepts application/json.
+ */
+export const REFUSED_REQUEST_HTTP = { spec: true, status: 400 };
+
+/**
  * A refusal of what the client sent (a parse or validation error, variables
  * that do not fit their types) as BAD_USER_INPUT, its message and locations
  * kept, and what refused it in `extensions.reason`: yoga's own code
@@ -34,6 +41,6 @@ export function asBadUserInput(error: GraphQLError, reason: string): GraphQLErro
     source: error.source,
     positions: error.positions,
     path: error.path,
-    extensions: { ...error.extensions, code: 'BAD_USER_INPUT', reason: typeof code === 'string' ? code : reason },
+    extensions: { http: REFUSED_REQUEST_HTTP, ...error.extensions, code: 'BAD_USER_INPUT', reason: typeof code === 'string' ? code : reason },
   });
 }

@@ -222,6 +222,24 @@ describe('the cost limit', () => {
     expect(response.errors).toBeUndefined();
   });
 
+  it('answers a refusal with 400 to a client that accepts application/graphql-response+json, 200 to one that accepts JSON', async () => {
+    const send = (accept: string) =>
+      testApp.app.fetch(
+        new Request('http://test/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept },
+          body: JSON.stringify({ query: SIMILAR_CHAIN, variables: { n: 30 } }),
+        }),
+      );
+    const modern = await send('application/graphql-response+json');
+    expect(modern.status).toBe(400);
+    expect(((await modern.json()) as { errors: { extensions: unknown }[] }).errors[0]!.extensions).toEqual({
+      code: 'BAD_USER_INPUT',
+      reason: 'COST_LIMIT',
+    });
+    expect((await send('application/json')).status).toBe(200);
+  });
+
   it('counts nested connections by their variables, and an absent `first` as 20', async () => {
     const nested = `query($n: Int) { papers { edges { node { upvoters { edges { node {
       upvotedPapers(first: $n) { edges { node { arxivId title abstract } } } } } } } } } }`;

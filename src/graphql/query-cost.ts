@@ -10,7 +10,7 @@ import {
 } from 'graphql';
 import { getComplexity, type ComplexityEstimatorArgs } from 'graphql-query-complexity';
 import type { Plugin } from 'graphql-yoga';
-import { badUserInput } from '../errors';
+import { badUserInput, REFUSED_REQUEST_HTTP } from '../errors';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './connection';
 
 /** What a list without a page size (a paper's authors, say) is counted as: it has no bound the query states. */
@@ -56,25 +56,23 @@ export function queryCost(schema: GraphQLSchema, document: DocumentNode, variabl
 export function costLimit(maxCost: number): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
+      const refuse = (why: string) =>
+        setResultAndStopExecution({
+          errors: [badUserInput(`Query cost limit of ${maxCost} exceeded: ${why}`, { reason: 'COST_LIMIT', http: REFUSED_REQUEST_HTTP })],
+        });
       let cost: number;
       try {
         cost = queryCost(args.schema, args.document, args.variableValues ?? undefined, args.operationName ?? undefined);
       } catch (error) {
-        // Too many fields to even count (fragments spread into each other), or variables that do not fit their types.
-        const message = error instanceof Error ? error.message : String(error);
-        setResultAndStopExecution({ errors: [badUserInput(`Query cost limit of ${maxCost} exceeded: ${message}`, { reason: 'COST_LIMIT' })] });
+        // Too many fields to even count (fragments spread into each other).
+        refuse(error instanceof Error ? error.message : String(error));
         return;
       }
       if (cost > maxCost) {
-        setResultAndStopExecution({
-          errors: [
-            badUserInput(
-              `Query cost limit of ${maxCost} exceeded: this query could cost ${cost} (about one per value it may return; ` +
-                `a list counts its \`first\`, 20 when absent). Ask for fewer items or fewer nested lists.`,
-              { reason: 'COST_LIMIT' },
-            ),
-          ],
-        });
+        refuse(
+          `this query could cost ${cost} (about one per value it may return, each list counted at its \`first\` or its default). ` +
+            'Ask for fewer items or fewer nested lists.',
+        );
       }
     },
   };
