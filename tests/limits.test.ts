@@ -275,6 +275,8 @@ describe('the time and size budget of a request', () => {
       expect(response.errors).toHaveLength(1);
       expect(response.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', reason: 'TIME_LIMIT' });
       expect(response.errors![0]!.message).toMatch(/time limit of -1 ms/);
+      // A mutation runs to its end: one that has done its work must not answer with an error.
+      expect((await late.request('mutation { logOut }')).errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
     } finally {
       await late.close();
     }

@@ -8,7 +8,7 @@ import { costLimit } from './query-cost';
 import { requestBudget } from './request-budget';
 
 /** How deep variable values may nest; the schema's inputs need three levels. */
-export const MAX_VARIABLE_DEPTH = 20;
+const MAX_VARIABLE_DEPTH = 20;
 
 /**
  * What every request must stay within, so one query cannot knock the API

@@ -1,8 +1,9 @@
 import {
   getNamedType,
+  GraphQLError,
   getNullableType,
   isListType,
-  isObjectType,
+  isCompositeType,
   type DocumentNode,
   type GraphQLCompositeType,
   type GraphQLField,
@@ -14,15 +15,15 @@ import { badUserInput, REFUSED_REQUEST_HTTP } from '../errors';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './connection';
 
 /** What a list without a page size (a paper's authors, say) is counted as: it has no bound the query states. */
-export const UNPAGED_LIST_ESTIMATE = 10;
+const UNPAGED_LIST_ESTIMATE = 10;
 
 /**
  * The cost of a field: 1, plus its selection once per item it may return.
  * A field with `first`/`last` returns that many (20 when absent, unless the
  * schema gives another default; at most 100, a larger page is the
  * resolver's to refuse), `nodes(ids:)` one per id, the edges of a connection
- * as many as the connection's page, and any other list of objects
- * UNPAGED_LIST_ESTIMATE. So the cost is about the number of values the
+ * (a type named ...Connection) as many as the connection's page, and any
+ * other list of objects UNPAGED_LIST_ESTIMATE. So the cost is about the number of values the
  * answer may hold. Introspection costs nothing: its answer is the schema's size.
  */
 function fieldCost({ field, type, args, childComplexity }: ComplexityEstimatorArgs): number {
@@ -38,12 +39,12 @@ function itemsOf(field: GraphQLField<unknown, unknown>, parent: GraphQLComposite
     return Math.min(Math.max(size, 0), MAX_PAGE_SIZE);
   }
   if (takes('ids') && Array.isArray(args.ids)) return Math.min(args.ids.length, MAX_PAGE_SIZE);
-  const listOfObjects = isListType(getNullableType(field.type)) && isObjectType(getNamedType(field.type));
+  const listOfObjects = isListType(getNullableType(field.type)) && isCompositeType(getNamedType(field.type));
   return listOfObjects && !parent.name.endsWith('Connection') ? UNPAGED_LIST_ESTIMATE : 1;
 }
 
 /** The cost of running `document` with these variables, as fieldCost counts it. */
-export function queryCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string) {
+function queryCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string) {
   return getComplexity({ schema, query: document, variables: variables ?? {}, operationName, estimators: [fieldCost] });
 }
 
@@ -65,7 +66,8 @@ export function costLimit(maxCost: number): Plugin {
         cost = queryCost(args.schema, args.document, args.variableValues ?? undefined, args.operationName ?? undefined);
       } catch (error) {
         // Too many fields to even count (fragments spread into each other).
-        refuse(error instanceof Error ? error.message : String(error));
+        if (!(error instanceof GraphQLError)) throw error;
+        refuse(error.message);
         return;
       }
       if (cost > maxCost) {

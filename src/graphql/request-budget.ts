@@ -1,5 +1,5 @@
 import { useOnResolve } from '@envelop/on-resolve';
-import type { GraphQLError } from 'graphql';
+import { getOperationAST, type GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { badUserInput } from '../errors';
 
@@ -69,25 +69,24 @@ const spendFromBudgets = useOnResolve(({ context }) => {
 
 /**
  * The second line behind the cost limit, for what a static cost cannot see
- * (a paper with thousands of authors, a slow database): each operation gets
+ * (a paper with thousands of authors, a slow database): each query gets
  * `timeoutMs` and about `maxResponseBytes` of answer. Past either, every
  * field still to resolve fails at once, so the work stops, and the answer is
- * that one error: no partial data, nothing cached.
+ * that one error: no partial data, nothing cached. Mutations have none: one
+ * that has done its work must not answer with an error.
  */
 export function requestBudget(settings: RequestBudgetSettings): Plugin[] {
   const startBudget: Plugin = {
     onExecute({ args }) {
+      if (getOperationAST(args.document, args.operationName)?.operation !== 'query') return;
       const budget = new RequestBudget(settings);
       budgets.set(args.contextValue, budget);
       return {
-        onExecuteDone({ result, setResult }) {
-          if (budget.exceeded && !isAsyncIterable(result)) setResult({ errors: [budget.exceeded] });
+        onExecuteDone({ setResult }) {
+          if (budget.exceeded) setResult({ errors: [budget.exceeded] });
         },
       };
     },
   };
   return [startBudget, spendFromBudgets];
 }
-
-const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
-  typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
