@@ -78,9 +78,9 @@ const environmentSchema = z.object({
   QUERY_MAX_TOKENS: z.coerce.number().int().min(100).default(3_000),
   /** About the number of values an answer may hold, counted with the request's variables (src/graphql/query-cost.ts). */
   QUERY_MAX_COST: z.coerce.number().int().min(100).default(25_000),
-  /** How long one GraphQL operation may run before it stops with an error. */
+  /** How long one GraphQL query may run before it stops with an error (mutations run to their end). */
   QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
-  /** About how many bytes of JSON one answer may grow to before the operation stops with an error. */
+  /** About how many bytes of JSON one query's answer may grow to before it stops with an error. */
   MAX_RESPONSE_BYTES: z.coerce.number().int().min(10_000).default(5_000_000),
   /** How long an anonymous query's answer may be served from the cache (any data change ends it sooner); 0 turns the cache off. */
   RESPONSE_CACHE_TTL_SECONDS: z.coerce.number().min(0).default(60),

@@ -18,7 +18,8 @@ const MAX_VARIABLE_DEPTH = 20;
  * while it runs, no batching (yoga's default), CSRF prevention for requests
  * a browser sends without a preflight, and introspection when configured off.
  * Page sizes are capped by the connections themselves (first/last <= 100).
- * Every refusal is BAD_USER_INPUT, with what refused it in `extensions.reason`.
+ * Every refusal of the GraphQL request itself is BAD_USER_INPUT, with what
+ * refused it in `extensions.reason`.
  */
 export function requestLimits(config: AppConfig): Plugin[] {
   const { maxDepth, maxAliases, maxTokens, maxCost, timeoutMs, maxResponseBytes } = config.queryLimits;

@@ -4,7 +4,7 @@ import type { Plugin } from 'graphql-yoga';
 import { badUserInput } from '../errors';
 
 export interface RequestBudgetSettings {
-  /** How long one operation may run, in ms. */
+  /** How long one query may run, in ms. */
   timeoutMs: number;
   /** About how large its answer may grow, in bytes of JSON. */
   maxResponseBytes: number;
@@ -13,7 +13,7 @@ export interface RequestBudgetSettings {
 /** What a field adds to the answer besides its value: its key, quotes, colon and comma. */
 const FIELD_OVERHEAD_BYTES = 10;
 
-/** One operation's allowance of time and answer size, spent as its fields resolve. */
+/** One query's allowance of time and answer size, spent as its fields resolve. */
 class RequestBudget {
   private readonly deadline: number;
   private bytes = 0;
