@@ -21,13 +21,14 @@ class RequestBudget {
   exceeded: GraphQLError | null = null;
 
   constructor(private readonly settings: RequestBudgetSettings) {
-    this.deadline = Date.now() + settings.timeoutMs;
+    // A monotonic clock: a change of the system time does not move the deadline.
+    this.deadline = performance.now() + settings.timeoutMs;
   }
 
   /** Before a field resolves: refuse once past the deadline or the size. */
   check(): void {
     if (this.exceeded) throw this.exceeded;
-    if (Date.now() > this.deadline) {
+    if (performance.now() > this.deadline) {
       this.exceeded = badUserInput(`The query ran past its time limit of ${this.settings.timeoutMs} ms: ask for less.`, {
         reason: 'TIME_LIMIT',
       });
