@@ -88,10 +88,19 @@ const environmentSchema = z.object({
   QUERY_MAX_DEPTH: z.coerce.number().int().min(2).default(12),
   QUERY_MAX_ALIASES: z.coerce.number().int().min(0).default(30),
   QUERY_MAX_TOKENS: z.coerce.number().int().min(100).default(3_000),
-  QUERY_MAX_COST: z.coerce.number().int().min(100).default(5_000),
+  /** About the number of values an answer may hold, counted with the request's variables (src/graphql/query-cost.ts). */
+  QUERY_MAX_COST: z.coerce.number().int().min(100).default(25_000),
+  /** How long one GraphQL query may run before it stops with an error (mutations run to their end). */
+  QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** About how many bytes of JSON one query's answer may grow to before it stops with an error. */
+  MAX_RESPONSE_BYTES: z.coerce.number().int().min(10_000).default(5_000_000),
   /** How long an anonymous query's answer may be served from the cache (any data change ends it sooner); 0 turns the cache off. */
   RESPONSE_CACHE_TTL_SECONDS: z.coerce.number().min(0).default(60),
   RESPONSE_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).default(1_000),
+  /** Bytes (of JSON) the cached answers may hold together; the least recently used leave first. */
+  RESPONSE_CACHE_MAX_BYTES: z.coerce.number().int().min(10_000).default(50_000_000),
+  /** An answer larger than this is never cached. */
+  RESPONSE_CACHE_MAX_ENTRY_BYTES: z.coerce.number().int().min(1_000).default(1_000_000),
 });
 
 /** Real mail must not carry links signed with a key anyone can read in this file. */
@@ -138,8 +147,8 @@ export interface AppConfig {
   http: { corsOrigins: string[] | '*'; introspection: boolean; maxRequestBytes: number; trustedProxyHops: number };
   metricsToken: string | undefined;
   listenerTimeouts: { headersMs: number; requestMs: number; keepAliveMs: number };
-  queryLimits: { maxDepth: number; maxAliases: number; maxTokens: number; maxCost: number };
-  responseCache: { ttlMs: number; maxEntries: number };
+  queryLimits: { maxDepth: number; maxAliases: number; maxTokens: number; maxCost: number; timeoutMs: number; maxResponseBytes: number };
+  responseCache: { ttlMs: number; maxEntries: number; maxBytes: number; maxEntryBytes: number };
   digest: {
     hourUtc: number;
     paperCount: number;
@@ -214,8 +223,15 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
       maxAliases: env.QUERY_MAX_ALIASES,
       maxTokens: env.QUERY_MAX_TOKENS,
       maxCost: env.QUERY_MAX_COST,
+      timeoutMs: env.QUERY_TIMEOUT_MS,
+      maxResponseBytes: env.MAX_RESPONSE_BYTES,
     },
-    responseCache: { ttlMs: env.RESPONSE_CACHE_TTL_SECONDS * 1000, maxEntries: env.RESPONSE_CACHE_MAX_ENTRIES },
+    responseCache: {
+      ttlMs: env.RESPONSE_CACHE_TTL_SECONDS * 1000,
+      maxEntries: env.RESPONSE_CACHE_MAX_ENTRIES,
+      maxBytes: env.RESPONSE_CACHE_MAX_BYTES,
+      maxEntryBytes: env.RESPONSE_CACHE_MAX_ENTRY_BYTES,
+    },
     digest: {
       hourUtc: env.DIGEST_HOUR_UTC,
       paperCount: env.DIGEST_PAPER_COUNT,

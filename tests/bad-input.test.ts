@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/client';
-import { paperRecord, savePaperRecords } from './support/fixtures';
+import { paperRecord, savePaperRecords, testConfig } from './support/fixtures';
 import { errorCodes, graphqlClient } from './support/graphql-client';
 import { createTestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
@@ -60,6 +60,11 @@ describe('pagination arguments', () => {
     ['first above 100', '{ papers(first: 101) { totalCount } }', /`first` must be between 0 and 100/],
     ['negative first', '{ trendingPapers(first: -1) { totalCount } }', /`first` must be between 0 and 100/],
     ['last above 100', '{ papers(last: 1000) { totalCount } }', /`last` must be between 0 and 100/],
+    [
+      'first in the thousands, with fields to fill',
+      '{ trendingPapers(first: 5000) { edges { node { title abstract authors { name } } } } }',
+      /`first` must be between 0 and 100, got 5000/,
+    ],
     ['both directions', '{ papers(first: 5, last: 5) { totalCount } }', /not both/],
     ['a cursor that is not ours', '{ papers(after: "bm9wZQ") { totalCount } }', /Invalid cursor/],
     ['a cursor of plain text', '{ papers(after: "hello world") { totalCount } }', /Invalid cursor/],
@@ -75,6 +80,7 @@ describe('pagination arguments', () => {
     ['a bare year as a time', ['PUBLISHED_AT', '2025', 1], 'PUBLISHED_AT'],
     ['a time in prose', ['PUBLISHED_AT', 'March 7, 2025 10:00 PM GMT+0200', 1], 'PUBLISHED_AT'],
     ['a time before year 0', ['PUBLISHED_AT', '-271821-04-20T00:00:00.000Z', 1], 'PUBLISHED_AT'],
+    ['a time in year 0000, which Postgres does not have', ['PUBLISHED_AT', '0000-01-01T00:00:00.000Z', 1], 'PUBLISHED_AT'],
   ])('rejects a forged cursor with %s', async (_case, payload, order) => {
     const after = Buffer.from(JSON.stringify(payload)).toString('base64url');
     await expectBadInput(`query($after: String) { papers(after: $after, orderBy: ${order}) { totalCount } }`, /Invalid cursor/, { after });
@@ -152,6 +158,55 @@ describe('filters', () => {
     ['that lands in year 10000', '9999-12-31T23:59:59-23:59', /out of range/],
   ])('rejects a date-time %s', async (_case, value, message) => {
     await expectBadInput('query($t: DateTime) { papers(filter: { publishedAfter: $t }) { totalCount } }', message, { t: value });
+  });
+});
+
+describe('refusals of the request itself', () => {
+  const nested = (levels: number) => `{ ${'paper(arxivId: "x") { similarPapers { '.repeat(levels)}id${' } }'.repeat(levels)} }`;
+  it.each([
+    ['a syntax error', '{ papers { totalCount }', undefined, 'GRAPHQL_PARSE_FAILED', /Syntax Error: Expected Name/],
+    ['an unknown field', '{ nope }', undefined, 'GRAPHQL_VALIDATION_FAILED', /Cannot query field "nope"/],
+    ['a subscription, which this API has none of', 'subscription { __typename }', undefined, 'GRAPHQL_VALIDATION_FAILED', /no subscription operations/],
+    ['a variable of the wrong type', 'query($n: Int) { papers(first: $n) { totalCount } }', { n: 'ten' }, 'VARIABLES_INVALID', /Variable "\$n" got invalid value/],
+    ['a missing required variable', 'query($id: ID!) { node(id: $id) { id } }', {}, 'VARIABLES_INVALID', /Variable "\$id" of required type/],
+    ['too deep a query', nested(7), undefined, 'DEPTH_LIMIT', /^Query depth limit of 12 exceeded, found \d+\.$/],
+    ['too many aliases', `{ ${Array.from({ length: 31 }, (_, index) => `a${index}: paper(arxivId: "x") { id }`).join(' ')} }`, undefined, 'ALIAS_LIMIT', /^Aliases limit of 30 exceeded, found 31\.$/],
+    ['too many directives', `{ __typename ${'@include(if: true) '.repeat(11)}}`, undefined, 'DIRECTIVE_LIMIT', /^Directives limit of 10 exceeded, found 11\.$/],
+    ['too many tokens', `{ ${'__typename '.repeat(3_000)}}`, undefined, 'TOKEN_LIMIT', /^Token limit of 3000 exceeded\.$/],
+    ['too costly a query', `{ ${Array.from({ length: 3 }, (_, index) => `a${index}: papers(first: 100) { edges { node { upvoters(first: 100) { totalCount } } } }`).join(' ')} }`, undefined, 'COST_LIMIT', /^Query cost limit of 25000 exceeded/],
+  ])('are BAD_USER_INPUT with a reason: %s', async (_case, query, variables, reason, message) => {
+    const response = await request(query, variables);
+    expect(response.data ?? null).toBeNull();
+    expect(response.errors!.length).toBeGreaterThan(0);
+    for (const error of response.errors!) expect(error.extensions!.code).toBe('BAD_USER_INPUT');
+    expect(response.errors!.map((error) => error.extensions!.reason)).toContain(reason);
+    expect(response.errors!.find((error) => error.extensions!.reason === reason)!.message).toMatch(message);
+  });
+
+  it('refuses variables nested 5,000 deep before anything walks them, response cache on', async () => {
+    const caching = createTestApp(database.db, { config: { ...testConfig, responseCache: { ...testConfig.responseCache, ttlMs: 60_000 } } });
+    try {
+      const deep = `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`;
+      const response = await caching.app.fetch(
+        new Request('http://test/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json' },
+          body: `{"query":"query($filter: PaperFilter) { papers(filter: $filter) { totalCount } }","variables":{"filter":${deep}}}`,
+        }),
+      );
+      expect(response.status).toBe(400);
+      const body = (await response.json()) as { errors: { message: string; extensions: Record<string, unknown> }[] };
+      expect(body.errors).toEqual([
+        { message: 'Variables may nest at most 20 levels deep.', extensions: { code: 'BAD_USER_INPUT', reason: 'VARIABLES_TOO_DEEP' } },
+      ]);
+      // Nesting the schema's inputs need is served.
+      const filtered = await caching.request('query($filter: PaperFilter) { papers(filter: $filter) { totalCount } }', {
+        filter: { keyword: 'graphs' },
+      });
+      expect(filtered.errors).toBeUndefined();
+    } finally {
+      await caching.close();
+    }
   });
 });
 

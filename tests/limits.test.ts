@@ -56,20 +56,23 @@ describe('request limits', () => {
   });
 
   it('reject deep nesting', async () => {
-    let nested = 'title';
+    let nested = 'name';
     for (let level = 0; level < 4; level += 1) nested = `papers { edges { node { authors { author { ${nested} } } } } }`;
     const query = `{ paper(arxivId: "2511.00001") { authors { author { ${nested} } } } }`;
-    // The cost limit alone already refuses it; without one, the depth limit does.
-    expect((await testApp.request(query)).errors![0]!.message).toMatch(/cost limit/i);
-    const costless = createTestApp(database.db, {
-      config: { ...testConfig, queryLimits: { ...testConfig.queryLimits, maxCost: 1e9 } },
+    const response = await testApp.request(query);
+    expect(response.data ?? null).toBeNull();
+    expect(response.errors![0]!.message).toMatch(/depth limit of 12 exceeded/i);
+    expect(response.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'DEPTH_LIMIT' });
+    // Without a depth limit, the cost limit refuses it.
+    const deep = createTestApp(database.db, {
+      config: { ...testConfig, queryLimits: { ...testConfig.queryLimits, maxDepth: 1_000 } },
     });
     try {
-      const response = await costless.request(query);
-      expect(response.data ?? null).toBeNull();
-      expect(response.errors![0]!.message).toMatch(/depth limit of 12 exceeded/i);
+      const refused = await deep.request(query);
+      expect(refused.data ?? null).toBeNull();
+      expect(refused.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'COST_LIMIT' });
     } finally {
-      await costless.close();
+      await deep.close();
     }
   });
 
@@ -77,7 +80,8 @@ describe('request limits', () => {
     const aliases = Array.from({ length: 1000 }, (_, index) => `a${index}: trendingPapers(first: 1) { totalCount }`).join('\n');
     const response = await testApp.request(`{ ${aliases} }`);
     expect(response.data ?? null).toBeNull();
-    expect(response.errors![0]!.message).toMatch(/(aliases|token) limit/i);
+    expect(response.errors![0]!.message).toMatch(/(aliases|token) limit of \d+ exceeded/i);
+    expect(response.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: expect.stringMatching(/ALIAS_LIMIT|TOKEN_LIMIT/) });
   });
 
   it('reject a query too costly to run', async () => {
@@ -85,7 +89,8 @@ describe('request limits', () => {
     const wide = Array.from({ length: 40 }, (_, index) => `p${index}: trendingPapers(first: 100) { edges { node { ${fields} } } }`);
     const response = await testApp.request(`{ ${wide.slice(0, 28).join('\n')} }`);
     expect(response.data ?? null).toBeNull();
-    expect(response.errors![0]!.message).toMatch(/cost limit/i);
+    expect(response.errors![0]!.message).toMatch(/cost limit of 25000 exceeded/i);
+    expect(response.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'COST_LIMIT' });
   });
 
   it('reject a page above 100', async () => {
@@ -187,6 +192,113 @@ describe('request limits', () => {
       expect((await preflight('https://evil.example.com')).headers.get('access-control-allow-origin')).not.toBe('https://evil.example.com');
     } finally {
       await restricted.close();
+    }
+  });
+});
+
+/** The chain of similar papers from the attack report: its page size comes in a variable. */
+const SIMILAR_CHAIN = `query($n: Int) { paper(arxivId: "2511.00001") {
+  similarPapers(first: $n) { similarPapers(first: $n) { similarPapers(first: $n) { similarPapers(first: $n) { arxivId } } } } } }`;
+
+describe('the cost limit', () => {
+  /** The response to `query`, and how many SQL statements it sent. */
+  async function costOf(app: ReturnType<typeof createTestApp>, query: string, variables?: Record<string, unknown>) {
+    const before = database.queries.length;
+    const response = await app.request(query, variables);
+    return { response, statements: database.queries.length - before };
+  }
+
+  it('counts page sizes given in variables: the similar-papers chain is refused before any SQL, a hundred times over', async () => {
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      const { response, statements } = await costOf(testApp, SIMILAR_CHAIN, { n: 30 });
+      expect(response.data ?? null).toBeNull();
+      expect(response.errors).toHaveLength(1);
+      expect(response.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', reason: 'COST_LIMIT' });
+      expect(response.errors![0]!.message).toMatch(/cost limit of 25000 exceeded: this query could cost \d+/i);
+      expect(statements).toBe(0);
+    }
+    // The same chain, short enough, runs.
+    const { response } = await costOf(testApp, SIMILAR_CHAIN, { n: 2 });
+    expect(response.errors).toBeUndefined();
+  });
+
+  it('answers a refusal with 400 to a client that accepts application/graphql-response+json, 200 to one that accepts JSON', async () => {
+    const send = (accept: string) =>
+      testApp.app.fetch(
+        new Request('http://test/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept },
+          body: JSON.stringify({ query: SIMILAR_CHAIN, variables: { n: 30 } }),
+        }),
+      );
+    const modern = await send('application/graphql-response+json');
+    expect(modern.status).toBe(400);
+    expect(((await modern.json()) as { errors: { extensions: unknown }[] }).errors[0]!.extensions).toEqual({
+      code: 'BAD_USER_INPUT',
+      reason: 'COST_LIMIT',
+    });
+    expect((await send('application/json')).status).toBe(200);
+  });
+
+  it('counts nested connections by their variables, and an absent `first` as 20', async () => {
+    const nested = `query($n: Int) { papers { edges { node { upvoters { edges { node {
+      upvotedPapers(first: $n) { edges { node { arxivId title abstract } } } } } } } } } }`;
+    const wide = await costOf(testApp, nested, { n: 100 });
+    expect(wide.response.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'COST_LIMIT' });
+    expect(wide.statements).toBe(0);
+    // No `first` anywhere: each level counts 20.
+    const defaults = await costOf(testApp, `{ papers { edges { node { upvoters { edges { node {
+      upvotedPapers { edges { node { arxivId title } } } } } } } } } }`);
+    expect(defaults.response.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'COST_LIMIT' });
+    expect(defaults.statements).toBe(0);
+  });
+
+  it('counts a variable `first` above 100 as 100, so the page-size message answers it', async () => {
+    const response = await testApp.request('query($n: Int) { trendingPapers(first: $n) { edges { node { title abstract } } } }', { n: 5000 });
+    expect(response.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+    expect(response.errors![0]!.message).toMatch(/`first` must be between 0 and 100, got 5000/);
+  });
+});
+
+describe('the time and size budget of a request', () => {
+  const budgeted = (limits: Partial<typeof testConfig.queryLimits>) =>
+    createTestApp(database.db, { config: { ...testConfig, queryLimits: { ...testConfig.queryLimits, ...limits } } });
+
+  it('stops an operation past its deadline with one error, before it sends any SQL', async () => {
+    // A deadline already passed when the operation starts: no field may resolve.
+    const late = budgeted({ timeoutMs: -1 });
+    try {
+      const before = database.queries.length;
+      const response = await late.request('{ trendingPapers(first: 5) { edges { node { title } } } }');
+      expect(database.queries.length - before).toBe(0);
+      expect(response.data ?? null).toBeNull();
+      expect(response.errors).toHaveLength(1);
+      expect(response.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', reason: 'TIME_LIMIT' });
+      expect(response.errors![0]!.message).toMatch(/time limit of -1 ms/);
+      // A mutation runs to its end: one that has done its work must not answer with an error.
+      expect((await late.request('mutation { logOut }')).errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+    } finally {
+      await late.close();
+    }
+  });
+
+  it('stops an answer past its size with one error, before it asks for more', async () => {
+    const small = budgeted({ maxResponseBytes: 50 });
+    try {
+      const before = database.queries.length;
+      const response = await small.request('{ trendingPapers(first: 5) { edges { node { title abstract similarPapers(first: 30) { title } } } } }');
+      const sent = database.queries.slice(before);
+      expect(response.data ?? null).toBeNull();
+      expect(response.errors).toHaveLength(1);
+      expect(response.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', reason: 'RESPONSE_SIZE_LIMIT' });
+      expect(response.errors![0]!.message).toMatch(/size limit of 50 bytes/);
+      // The page was read; the similar papers of its papers were never asked for.
+      expect(sent.length).toBeGreaterThan(0);
+      expect(sent.some((statement) => /similar_papers/.test(statement))).toBe(false);
+      // The same query within the default budget is answered.
+      expect((await testApp.request('{ trendingPapers(first: 5) { edges { node { title abstract similarPapers(first: 30) { title } } } } }')).errors).toBeUndefined();
+    } finally {
+      await small.close();
     }
   });
 });

@@ -27,8 +27,8 @@ let database: TestDatabase;
 let apps: ReturnType<typeof createTestApp>[] = [];
 let changes: PublicDataChanges[] = [];
 
-function cachingApp(publicDataChanges?: PublicDataChanges) {
-  const app = createTestApp(database.db, { config: cachingConfig, publicDataChanges });
+function cachingApp(publicDataChanges?: PublicDataChanges, responseCache = cachingConfig.responseCache) {
+  const app = createTestApp(database.db, { config: { ...cachingConfig, responseCache }, publicDataChanges });
   apps.push(app);
   return app;
 }
@@ -201,6 +201,36 @@ describe('the response cache', () => {
     const query = `{ paper(arxivId: "2511.20001") { id } node(id: "not-an-id") { id } }`;
     expect((await request(query)).errors).toBeDefined();
     expect(await statementsOf(() => request(query))).toBeGreaterThan(0);
+  });
+
+  it('never stores an answer over its per-entry cap', async () => {
+    const { request } = cachingApp(undefined, { ...cachingConfig.responseCache, maxEntryBytes: 1_000 });
+    // Three papers with their abstracts and authors, asked four times over: well over 1,000 bytes.
+    const large = `{ ${['a', 'b', 'c', 'd'].map((alias) => `${alias}: trendingPapers(first: 5) { edges { node { id arxivId title abstract authors { name } } } }`).join(' ')} }`;
+    expect(JSON.stringify((await request(large)).data).length).toBeGreaterThan(1_000);
+    expect(await statementsOf(() => request(large))).toBeGreaterThan(0);
+    // A small answer is still cached.
+    const small = '{ trendingPapers(first: 1) { edges { node { arxivId } } } }';
+    await request(small);
+    expect(await statementsOf(() => request(small))).toBe(0);
+  });
+
+  it('holds at most its byte budget, the least recently used answer leaving first', async () => {
+    await savePaperRecords(
+      database.db,
+      Array.from({ length: 5 }, (_, index) => paperRecord({ arxivId: `2511.2010${index}`, abstract: `${'A long abstract. '.repeat(200)}${index}` })),
+    );
+    const page = 'query($n: Int) { trendingPapers(first: $n) { edges { node { arxivId abstract } } } }';
+    // Each page holds all eight papers (about 17 KB); room for two such answers, not three.
+    const uncached = createTestApp(database.db);
+    apps.push(uncached);
+    const answerBytes = JSON.stringify((await uncached.request(page, { n: 10 })).data).length;
+    expect(answerBytes).toBeGreaterThan(15_000);
+    const { request } = cachingApp(undefined, { ...cachingConfig.responseCache, maxBytes: Math.floor(answerBytes * 2.5) });
+    for (const n of [10, 11, 12]) await request(page, { n });
+    expect(await statementsOf(() => request(page, { n: 12 }))).toBe(0);
+    expect(await statementsOf(() => request(page, { n: 11 }))).toBe(0);
+    expect(await statementsOf(() => request(page, { n: 10 }))).toBeGreaterThan(0);
   });
 
   it('hears a change announced by another process through Redis', async () => {

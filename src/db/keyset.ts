@@ -90,7 +90,8 @@ function isValidKeyValue(type: KeyType, value: unknown): boolean {
     case 'timestamptz':
       return (
         value === '-infinity' ||
-        (typeof value === 'string' && /^\d{4}-/.test(value) && !Number.isNaN(Date.parse(value)) && new Date(value).toISOString() === value)
+        // Four-digit years from 0001: Postgres has no year 0000.
+        (typeof value === 'string' && /^(?!0000)\d{4}-/.test(value) && !Number.isNaN(Date.parse(value)) && new Date(value).toISOString() === value)
       );
   }
 }

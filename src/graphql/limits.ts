@@ -1,35 +1,126 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { NoSchemaIntrospectionCustomRule } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationContext, type ValidationRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { AppConfig } from '../config';
+import { asBadUserInput, badUserInput } from '../errors';
+import { costLimit } from './query-cost';
+import { requestBudget } from './request-budget';
+
+/** How deep variable values may nest; the schema's inputs need three levels. */
+const MAX_VARIABLE_DEPTH = 20;
 
 /**
  * What every request must stay within, so one query cannot knock the API
- * over: body size, query depth, aliases, tokens and a static cost (GraphQL
- * Armor), no batching (yoga's default), CSRF prevention for requests a
- * browser sends without a preflight, and introspection when configured off.
+ * over: body size, how deep its variables nest, query depth, aliases,
+ * tokens and directives (GraphQL Armor), a cost computed with the request's
+ * variables (src/graphql/query-cost.ts), a time and answer-size budget
+ * while it runs, no batching (yoga's default), CSRF prevention for requests
+ * a browser sends without a preflight, and introspection when configured off.
  * Page sizes are capped by the connections themselves (first/last <= 100).
+ * Every refusal of the GraphQL request itself is BAD_USER_INPUT, with what
+ * refused it in `extensions.reason`.
  */
 export function requestLimits(config: AppConfig): Plugin[] {
-  const { maxDepth, maxAliases, maxTokens, maxCost } = config.queryLimits;
+  const { maxDepth, maxAliases, maxTokens, maxCost, timeoutMs, maxResponseBytes } = config.queryLimits;
   const plugins: Plugin[] = [
     bodySizeLimit(config.http.maxRequestBytes),
+    variableDepthLimit(MAX_VARIABLE_DEPTH),
     useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'authorization'] }),
+    clientMistakesAsBadUserInput,
     EnvelopArmorPlugin({
-      maxDepth: { n: maxDepth, ignoreIntrospection: true, flattenFragments: true },
-      maxAliases: { n: maxAliases },
-      maxTokens: { n: maxTokens },
-      maxDirectives: { n: 10 },
-      costLimit: { maxCost, ignoreIntrospection: true },
+      maxDepth: { n: maxDepth, ignoreIntrospection: true, flattenFragments: true, ...refusedAs('DEPTH_LIMIT') },
+      maxAliases: { n: maxAliases, ...refusedAs('ALIAS_LIMIT') },
+      maxTokens: { n: maxTokens, ...refusedAs('TOKEN_LIMIT') },
+      maxDirectives: { n: 10, ...refusedAs('DIRECTIVE_LIMIT') },
+      // Armor's cost limit sees only literal page sizes: query-cost.ts's sees variables too.
+      costLimit: { enabled: false },
       // A field suggestion ("Did you mean ...?") is harmless; GraphiQL explores the schema anyway.
       blockFieldSuggestion: { enabled: !config.http.introspection },
     }),
+    { onValidate: ({ addValidationRule }) => addValidationRule(operationTypesOfTheSchema) },
+    costLimit(maxCost),
+    ...requestBudget({ timeoutMs, maxResponseBytes }),
   ];
   if (!config.http.introspection) {
     plugins.push({ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) });
   }
   return plugins;
+}
+
+/**
+ * Armor's refusal as BAD_USER_INPUT with `reason`, its message ("Query depth
+ * limit of 12 exceeded, found 14.") without the "Syntax Error: " Armor puts
+ * before every one. A validation rule reports it as a validation error; the
+ * token count, which runs while parsing, throws it as the parse error.
+ */
+function refusedAs(reason: string) {
+  return {
+    propagateOnRejection: false,
+    onReject: [
+      (context: ValidationContext | null, error: GraphQLError) => {
+        const refusal = badUserInput(error.message.replace(/^Syntax Error: /, ''), { reason });
+        if (!context) throw refusal;
+        context.reportError(refusal);
+      },
+    ],
+  };
+}
+
+/** Parse and validation errors (an unknown field, a syntax error) are the client's: BAD_USER_INPUT. */
+const clientMistakesAsBadUserInput: Plugin = {
+  onParse:
+    () =>
+    ({ result, replaceParseResult }) => {
+      if (result instanceof GraphQLError) replaceParseResult(asBadUserInput(result, 'GRAPHQL_PARSE_FAILED'));
+    },
+  onValidate:
+    () =>
+    ({ result, setResult }) => {
+      if (result.length > 0) setResult(result.map((error) => asBadUserInput(error, 'GRAPHQL_VALIDATION_FAILED')));
+    },
+};
+
+/** An operation of a kind the schema has no root type for (it has no subscriptions) is refused, as graphql 17 does. */
+const operationTypesOfTheSchema: ValidationRule = (context) => ({
+  OperationDefinition(node) {
+    if (!context.getSchema().getRootType(node.operation)) {
+      context.reportError(new GraphQLError(`This API has no ${node.operation} operations.`, { nodes: node }));
+    }
+  },
+});
+
+/**
+ * Refuses variables (or extensions) nested deeper than `maxDepth` as soon as
+ * the body is parsed, before anything walks them recursively (the response
+ * cache's key, coercion). Counted level by level, without recursion.
+ */
+function variableDepthLimit(maxDepth: number): Plugin {
+  return {
+    onRequestParse: () => ({
+      onRequestParseDone({ requestParserResult }) {
+        for (const params of [requestParserResult].flat()) {
+          if (nestsDeeperThan(params.variables, maxDepth) || nestsDeeperThan(params.extensions, maxDepth)) {
+            throw badUserInput(`Variables may nest at most ${maxDepth} levels deep.`, {
+              reason: 'VARIABLES_TOO_DEEP',
+              http: { status: 400 },
+            });
+          }
+        }
+      },
+    }),
+  };
+}
+
+function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
+  let level: unknown[] = [value];
+  for (let depth = 0; level.length > 0; depth += 1) {
+    const containers = level.filter((item): item is object => typeof item === 'object' && item !== null);
+    if (containers.length > 0 && depth >= maxDepth) return true;
+    level = [];
+    for (const container of containers) for (const item of Object.values(container)) level.push(item);
+  }
+  return false;
 }
 
 /**

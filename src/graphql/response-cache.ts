@@ -1,7 +1,8 @@
-import { createInMemoryCache, useResponseCache, type Cache } from '@graphql-yoga/plugin-response-cache';
+import { useResponseCache, type Cache } from '@graphql-yoga/plugin-response-cache';
 import { defaultBuildResponseCacheKey } from '@envelop/response-cache';
 import { randomUUID } from 'node:crypto';
-import { getOperationAST, Kind } from 'graphql';
+import { getOperationAST, Kind, type ExecutionResult } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import type { Plugin } from 'graphql-yoga';
 import type { PublicDataChanges } from '../cache/public-data-changes';
 
@@ -9,6 +10,10 @@ export interface ResponseCacheSettings {
   /** Longest a cached response is served, in ms; 0 turns the cache off. */
   ttlMs: number;
   maxEntries: number;
+  /** Bytes of JSON all cached answers may hold together. */
+  maxBytes: number;
+  /** An answer larger than this is never cached. */
+  maxEntryBytes: number;
 }
 
 /**
@@ -21,9 +26,13 @@ export interface ResponseCacheSettings {
  * cache key (also the ETag) starts with a generation that each change
  * advances, and only keys of the current generation are read or written.
  * So a request that read the old data and stores its answer after the change
- * stores nothing, and an old ETag never earns a 304. Old entries leave by LRU.
+ * stores nothing, and an old ETag never earns a 304; the old entries are dropped.
  * The TTL bounds what a missed announcement (Redis down between processes)
  * can leave stale.
+ *
+ * The cache holds at most `maxEntries` answers and `maxBytes` of them (as
+ * JSON), the least recently used leaving first; an answer over
+ * `maxEntryBytes` is never stored.
  */
 export function responseCache(settings: ResponseCacheSettings, changes: PublicDataChanges): Plugin[] {
   if (settings.ttlMs === 0) return [];
@@ -31,16 +40,26 @@ export function responseCache(settings: ResponseCacheSettings, changes: PublicDa
   const processPrefix = randomUUID().slice(0, 8);
   let generation = `${processPrefix}.0`;
   let changesSeen = 0;
+  const entries = new LRUCache<string, ExecutionResult>({
+    max: settings.maxEntries,
+    maxSize: settings.maxBytes,
+    maxEntrySize: settings.maxEntryBytes,
+    sizeCalculation: (result) => Buffer.byteLength(JSON.stringify(result)),
+  });
   changes.subscribe(() => {
     changesSeen += 1;
     generation = `${processPrefix}.${changesSeen}`;
+    // The answers of older generations are never read again: let them go at once.
+    entries.clear();
   });
   const isCurrent = (key: string) => key.startsWith(`${generation}-`);
-  const entries = createInMemoryCache({ max: settings.maxEntries });
   const cache: Cache = {
     get: (key) => (isCurrent(key) ? entries.get(key) : undefined),
-    set: (key, ...rest) => (isCurrent(key) ? entries.set(key, ...rest) : undefined),
-    invalidate: (entities) => entries.invalidate(entities),
+    set: (key, result, _entities, ttl) => {
+      if (isCurrent(key)) entries.set(key, result, { ttl });
+    },
+    // Every change to public data is announced and ends every answer (above): nothing is left to end per entity.
+    invalidate: () => {},
   };
   return [
     useResponseCache({
@@ -52,8 +71,8 @@ export function responseCache(settings: ResponseCacheSettings, changes: PublicDa
       buildResponseCacheKey: async ({ request, context: _context, ...params }) =>
         isCacheable(request) ? `${generation}-${await defaultBuildResponseCacheKey(params)}` : 'not cached',
       // On: with it off the plugin caches a mutation's answer like a query's (a repeat of an anonymous
-      // logIn could be answered without running). The entities it invalidates come on top of
-      // announceMutations, which also ends the lists a mutation changes.
+      // logIn could be answered without running). The entities it would invalidate are ended with
+      // everything else by announceMutations.
       invalidateViaMutation: true,
     }),
   ];

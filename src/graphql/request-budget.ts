@@ -1,0 +1,93 @@
+import { useOnResolve } from '@envelop/on-resolve';
+import { getOperationAST, type GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { badUserInput } from '../errors';
+
+export interface RequestBudgetSettings {
+  /** How long one query may run, in ms. */
+  timeoutMs: number;
+  /** About how large its answer may grow, in bytes of JSON. */
+  maxResponseBytes: number;
+}
+
+/** What a field adds to the answer besides its value: its key, quotes, colon and comma. */
+const FIELD_OVERHEAD_BYTES = 10;
+
+/** One query's allowance of time and answer size, spent as its fields resolve. */
+class RequestBudget {
+  private readonly deadline: number;
+  private bytes = 0;
+  /** Set once the budget is spent: every field from then on fails with it. */
+  exceeded: GraphQLError | null = null;
+
+  constructor(private readonly settings: RequestBudgetSettings) {
+    // A monotonic clock: a change of the system time does not move the deadline.
+    this.deadline = performance.now() + settings.timeoutMs;
+  }
+
+  /** Before a field resolves: refuse once past the deadline or the size. */
+  check(): void {
+    if (this.exceeded) throw this.exceeded;
+    if (performance.now() > this.deadline) {
+      this.exceeded = badUserInput(`The query ran past its time limit of ${this.settings.timeoutMs} ms: ask for less.`, {
+        reason: 'TIME_LIMIT',
+      });
+    } else if (this.bytes > this.settings.maxResponseBytes) {
+      this.exceeded = badUserInput(
+        `The answer grew past its size limit of ${this.settings.maxResponseBytes} bytes: ask for fewer items or fields.`,
+        { reason: 'RESPONSE_SIZE_LIMIT' },
+      );
+    }
+    if (this.exceeded) throw this.exceeded;
+  }
+
+  /** After a field resolved: count what it adds to the answer (its strings; objects count by their own fields). */
+  add(value: unknown): void {
+    this.bytes += FIELD_OVERHEAD_BYTES + sizeOf(value);
+  }
+}
+
+function sizeOf(value: unknown): number {
+  if (typeof value === 'string') return value.length + 2;
+  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + (typeof item === 'string' ? item.length + 3 : 1), 2);
+  return 4;
+}
+
+const budgets = new WeakMap<object, RequestBudget>();
+
+/**
+ * Every field resolver of the schema spends from its request's budget. One
+ * instance for the process: the hook wraps the (shared) schema's resolvers
+ * once, however many apps use it; a request without a budget (a test calling
+ * graphql() directly) passes through.
+ */
+const spendFromBudgets = useOnResolve(({ context }) => {
+  const budget = budgets.get(context);
+  if (!budget) return;
+  budget.check();
+  return ({ result }) => budget.add(result);
+}) as Plugin;
+
+/**
+ * The second line behind the cost limit, for what a static cost cannot see
+ * (a paper with thousands of authors, a slow database): each query gets
+ * `timeoutMs` and about `maxResponseBytes` of answer. Past either, every
+ * field still to resolve fails at once, so the work stops, and the answer is
+ * that one error: no partial data, nothing cached. Mutations have none: one
+ * that has done its work must not answer with an error.
+ */
+export function requestBudget(settings: RequestBudgetSettings): Plugin[] {
+  const startBudget: Plugin = {
+    onExecute({ args }) {
+      if (getOperationAST(args.document, args.operationName)?.operation !== 'query') return;
+      const budget = new RequestBudget(settings);
+      budgets.set(args.contextValue, budget);
+      return {
+        onExecuteDone({ setResult }) {
+          if (budget.exceeded) setResult({ errors: [budget.exceeded] });
+        },
+      };
+    },
+  };
+  return [startBudget, spendFromBudgets];
+}
