@@ -168,11 +168,12 @@ describe('loadDemoData', () => {
   const count = async (table: string) =>
     (await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from ${sql.identifier(table)}`))[0]!.n;
 
-  it('loads the whole set into an empty database, quickly', async () => {
+  it('loads the whole set into an empty database in batches, not a statement per row', async () => {
     expect(await isDatabaseEmpty(database.db)).toBe(true);
-    const startedAt = performance.now();
+    database.queries.length = 0;
     const loaded = await loadDemoData(database.db, settings, { paperCount: 300, now });
-    expect(performance.now() - startedAt).toBeLessThan(5000);
+    // 300 papers, 150 users and every vote: 45 statements when written, thousands if it went row by row.
+    expect(database.queries.length).toBeLessThan(100);
 
     expect(loaded).toEqual({ papers: 300, users: 150, upvotes: dataset.upvotes.length });
     expect(await count('papers')).toBe(300);
