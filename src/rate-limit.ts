@@ -1,7 +1,9 @@
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppConfig } from './config';
 import { AppError } from './errors';
+import type { Logger } from './logger';
+import { reportRedisOutages } from './redis';
 
 /** Takes one unit of `key`'s allowance or fails with RATE_LIMITED and a retry-after in seconds. */
 export interface RateLimiter {
@@ -15,6 +17,28 @@ export interface RateLimit {
   durationSeconds: number;
   /** What the limited person is told they did too often. */
   action: string;
+}
+
+/**
+ * The connection the rate limits (and /ready) use. It fails fast rather than
+ * queue commands, since a limit check must not wait for Redis, and every key
+ * it writes starts with `<REDIS_PREFIX>:` (ioredis adds it).
+ */
+export function connectRateLimitRedis(
+  { redisUrl, redisPrefix }: { redisUrl: string } & Pick<AppConfig, 'redisPrefix'>,
+  logger: Logger,
+): Redis {
+  const redis = new Redis(redisUrl, {
+    keyPrefix: `${redisPrefix}:`,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectionName: 'rate-limits',
+  });
+  reportRedisOutages(redis, logger, {
+    role: 'rate-limits',
+    meanwhile: "each process limits on its own, from the counts Redis last gave it",
+  });
+  return redis;
 }
 
 /**

@@ -55,9 +55,10 @@ afterAll(async () => {
 describe('with Redis restarting', () => {
   it('the worker reconnects by itself and runs the jobs enqueued after', async () => {
     const redisUrl = `redis://127.0.0.1:${port}`;
-    const dependencies = { db: database.db, config: testConfig, logger: createLogger('silent') };
-    const worker = await startBullWorker({ redisUrl, dependencies, reconcileIntervalMinutes: 60, prefix: 'restart' });
-    const producer = createBullJobQueue(redisUrl, { prefix: 'restart' });
+    const config = { ...testConfig, redisUrl };
+    const dependencies = { db: database.db, config, logger: createLogger('silent') };
+    const worker = await startBullWorker({ dependencies, reconcileIntervalMinutes: 60 });
+    const producer = createBullJobQueue(config);
     try {
       const { paperIds } = await savePaperRecords(database.db, [paperRecord()]);
       await castVotes(database.db, [{ username: 'ada', paperId: paperIds[0]!, at: new Date('2025-11-12T12:00:00Z') }]);
