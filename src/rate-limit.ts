@@ -42,26 +42,58 @@ export function connectRateLimitRedis(
 }
 
 /**
- * Counters live in Redis when there is one, so every API replica shares them;
- * if Redis fails, an in-memory limiter stands in rather than failing the
- * request (Postgres, not Redis, decides whether a vote counts).
+ * Counters live in Redis when there is one, so every API replica shares them.
+ * Each answer from Redis is also written to an in-memory limiter (the key's
+ * count and window), so if Redis fails, that limiter goes on from what Redis
+ * last said rather than from zero, and the request is limited, not failed
+ * (Postgres, not Redis, decides whether a vote counts). Keys this process has
+ * not seen in the window, and what other processes take during the outage,
+ * it cannot know.
  */
 export function createRateLimiter(limit: RateLimit, redis?: Redis): RateLimiter {
   const memory = new RateLimiterMemory({ keyPrefix: limit.name, points: limit.points, duration: limit.durationSeconds });
-  const limiter = redis
-    ? new RateLimiterRedis({
-        storeClient: redis,
-        keyPrefix: `rate-limit:${limit.name}`,
-        points: limit.points,
-        duration: limit.durationSeconds,
-        rejectIfRedisNotReady: true,
-        insuranceLimiter: memory,
-      })
-    : memory;
+  const shared =
+    redis &&
+    new RateLimiterRedis({
+      storeClient: redis,
+      keyPrefix: `rate-limit:${limit.name}`,
+      points: limit.points,
+      duration: limit.durationSeconds,
+      rejectIfRedisNotReady: true,
+    });
+
+  /** Keeps the larger of the two counts: Redis's, or this process's own (taken while Redis was down). */
+  async function remember(key: string, answer: RateLimiterRes): Promise<void> {
+    const known = await memory.get(key);
+    if (known && known.consumedPoints >= answer.consumedPoints) return;
+    const windowSeconds = answer.msBeforeNext > 0 ? answer.msBeforeNext / 1000 : limit.durationSeconds;
+    await memory.set(key, answer.consumedPoints, windowSeconds);
+  }
+
+  async function take(key: string): Promise<void> {
+    if (!shared) {
+      await memory.consume(key);
+      return;
+    }
+    let answer: RateLimiterRes;
+    try {
+      answer = await shared.consume(key);
+    } catch (error) {
+      if (error instanceof RateLimiterRes) {
+        await remember(key, error);
+        throw error;
+      }
+      // Redis unreachable: count on here from what it last said.
+      await memory.consume(key);
+      return;
+    }
+    await remember(key, answer);
+  }
+
   return {
     async consume(key) {
       try {
-        await limiter.consume(key);
+        await take(key);
       } catch (error) {
         if (!(error instanceof RateLimiterRes)) throw error;
         const retryAfter = Math.max(1, Math.ceil(error.msBeforeNext / 1000));

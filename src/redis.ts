@@ -34,7 +34,9 @@ export function reportRedisOutages(
     logger.info({ role }, 'Redis reachable again');
   });
   const report = (error: Error) => {
-    if (connection.status === 'ready') {
+    // A socket error (ECONNRESET...) can come before the connection knows it is down.
+    const connectionLost = connection.status !== 'ready' || 'syscall' in error;
+    if (!connectionLost) {
       logger.error({ err: error, role }, 'Redis error');
     } else if (!down) {
       down = true;
