@@ -89,7 +89,11 @@ export function createBullJobQueue(
         options?.deduplicationId === undefined
           ? undefined
           : { id: `${name}:${options.deduplicationId}`, keepLastIfActive: true };
-      await queue.add(name, data, { deduplication, delay: options?.delayMs });
+      await queue.add(name, data, { deduplication, delay: options?.delayMs }).catch((error: unknown) => {
+        // The connection went down while the job was on its way: part of the outage, not an error of its own.
+        if (connection.status !== 'ready') throw new RedisUnavailableError(`Redis is unavailable: ${String(error)}`, { cause: error });
+        throw error;
+      });
     },
     async counts() {
       await whenConnected();

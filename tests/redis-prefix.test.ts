@@ -85,6 +85,6 @@ describe('REDIS_PREFIX', () => {
     } finally {
       announcements.disconnect();
     }
-  });
+  }, 120_000);
 
 });

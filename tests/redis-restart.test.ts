@@ -126,7 +126,7 @@ describe('with Redis killed under the API', () => {
       const REMOVE = `mutation($id: ID!) { removeUpvote(paperId: $id) { id } }`;
       const LOG_IN = `mutation { logIn(usernameOrEmail: "nobody", password: "wrong password") { token } }`;
       const voters = await Promise.all(['v0', 'v1', 'v2', 'v3'].map((name) => userWithToken(database.db, `outage_${name}`)));
-      await expect.poll(() => rateLimitRedis.status).toBe('ready');
+      await expect.poll(() => rateLimitRedis.status, { timeout: 10_000 }).toBe('ready');
 
       // The whole allowance, counted in Redis.
       for (const mutation of [UPVOTE, REMOVE, UPVOTE]) {
@@ -134,7 +134,7 @@ describe('with Redis killed under the API', () => {
       }
       const linesAtKill = lines.length;
       await stopRedis();
-      await expect.poll(() => rateLimitRedis.status).not.toBe('ready');
+      await expect.poll(() => rateLimitRedis.status, { timeout: 10_000 }).not.toBe('ready');
 
       // Refused in the same window: the fallback goes on from Redis's count, not from zero.
       expect(errorCodes(await request(REMOVE, { id: paperId }, voters[0]!.token))).toEqual(['RATE_LIMITED']);
@@ -153,7 +153,7 @@ describe('with Redis killed under the API', () => {
       const roles = ['rate-limits', 'cache-announcements', 'cache-invalidation', 'jobs-producer', 'jobs-worker'];
       const warnings = () => lines.slice(linesAtKill).filter((line) => line.level >= 40);
       await expect
-        .poll(() => warnings().map((line) => `${line.role}: ${line.msg}`).sort())
+        .poll(() => warnings().map((line) => `${line.role}: ${line.msg}`).sort(), { timeout: 10_000 })
         .toEqual(roles.map((role) => `${role}: Redis unreachable; reconnecting in the background`).sort());
       await startRedis();
       await expect.poll(() => lines.filter((line) => line.msg === 'Redis reachable again').map((line) => line.role).sort(), { timeout: 20_000 })
