@@ -1,15 +1,19 @@
-import { once, type EventEmitter } from 'node:events';
+import { once } from 'node:events';
 import { Queue, Worker, type DefaultJobOptions, type Job, type RepeatOptions } from 'bullmq';
 import { Redis } from 'ioredis';
+import type { AppConfig } from '../src/config';
 import { createLogger, type Logger } from '../src/logger';
+import { RedisUnavailableError, reportRedisOutages } from '../src/redis';
 import { withDeadline } from './deadline';
 import { jobPayloadSchemas, type JobCounts, type JobDependencies, type JobQueue } from './jobs';
 import { runJob } from './registry';
 import { schedulerTable, type JobSchedule } from './schedulers';
 
-/** Every job goes through one queue; the worker dispatches on the job name. */
+/** Every job goes through one queue; the worker dispatches on the job name. Its keys are `<REDIS_PREFIX>:papers:*`. */
 export const JOBS_QUEUE_NAME = 'papers';
-export const DEFAULT_QUEUE_PREFIX = 'bull';
+
+/** Where the jobs live: the Redis server, and REDIS_PREFIX as BullMQ's prefix. */
+export type JobsRedis = { redisUrl: string } & Pick<AppConfig, 'redisPrefix'>;
 
 /** Producers (the API) fail at once while Redis is down; workers wait for it to come back. */
 export type RedisRole = 'producer' | 'worker';
@@ -37,10 +41,7 @@ export function createRedisConnection(redisUrl: string, role: RedisRole): Redis 
  * the offline queue off, that INFO fails unless the connection is already up,
  * and BullMQ would then keep failing every call of that queue for good.
  */
-export function createJobsQueue(
-  connection: Redis,
-  { role, prefix = DEFAULT_QUEUE_PREFIX }: { role: RedisRole; prefix?: string },
-) {
+export function createJobsQueue(connection: Redis, { role, prefix }: { role: RedisRole; prefix: string }) {
   const failFast = role === 'producer';
   return new Queue(JOBS_QUEUE_NAME, {
     connection,
@@ -59,7 +60,6 @@ export interface BullJobQueue extends JobQueue {
 }
 
 export interface BullJobQueueOptions {
-  prefix?: string;
   logger?: Logger;
 }
 
@@ -68,12 +68,16 @@ export interface BullJobQueueOptions {
  * second when Redis is unreachable instead of waiting for it.
  */
 export function createBullJobQueue(
-  redisUrl: string,
-  { prefix, logger = createLogger('silent') }: BullJobQueueOptions = {},
+  { redisUrl, redisPrefix }: JobsRedis,
+  { logger = createLogger('silent') }: BullJobQueueOptions = {},
 ): BullJobQueue {
   const connection = createRedisConnection(redisUrl, 'producer');
-  const queue = createJobsQueue(connection, { role: 'producer', prefix });
-  reportRedisErrors(connection, [queue], logger, 'producer');
+  const queue = createJobsQueue(connection, { role: 'producer', prefix: redisPrefix });
+  reportRedisOutages(connection, logger, {
+    role: 'jobs-producer',
+    meanwhile: 'jobs are dropped (each logged at debug); the scheduled reconcile catches up',
+    emitters: [queue],
+  });
   const whenConnected = connectionWaiter(connection);
   return {
     queue,
@@ -85,7 +89,11 @@ export function createBullJobQueue(
         options?.deduplicationId === undefined
           ? undefined
           : { id: `${name}:${options.deduplicationId}`, keepLastIfActive: true };
-      await queue.add(name, data, { deduplication, delay: options?.delayMs });
+      await queue.add(name, data, { deduplication, delay: options?.delayMs }).catch((error: unknown) => {
+        // The connection went down while the job was on its way: part of the outage, not an error of its own.
+        if (connection.status !== 'ready') throw new RedisUnavailableError(`Redis is unavailable: ${String(error)}`, { cause: error });
+        throw error;
+      });
     },
     async counts() {
       await whenConnected();
@@ -99,10 +107,9 @@ export function createBullJobQueue(
 }
 
 export interface BullWorkerOptions {
-  redisUrl: string;
+  /** Its config's REDIS_URL and REDIS_PREFIX say where the jobs are. */
   dependencies: JobDependencies;
   reconcileIntervalMinutes: number;
-  prefix?: string;
   concurrency?: number;
   /** How long close() waits for running jobs before it disconnects. */
   closeTimeoutMs?: number;
@@ -123,15 +130,15 @@ export interface BullWorker {
  * job of the queue through the registry.
  */
 export async function startBullWorker({
-  redisUrl,
   dependencies,
   reconcileIntervalMinutes,
-  prefix = DEFAULT_QUEUE_PREFIX,
   concurrency = 4,
   closeTimeoutMs = 10_000,
   lockDurationMs = 30_000,
 }: BullWorkerOptions): Promise<BullWorker> {
   const { logger } = dependencies;
+  const { redisUrl, redisPrefix: prefix } = dependencies.config;
+  if (!redisUrl) throw new Error('The BullMQ worker needs REDIS_URL');
   const connection = createRedisConnection(redisUrl, 'worker');
   const queue = createJobsQueue(connection, { role: 'worker', prefix });
   const worker = new Worker(
@@ -140,7 +147,11 @@ export async function startBullWorker({
       runJob(job.name, job.data, { ...dependencies, logger: logger.child({ job: job.name, jobId: job.id }) }),
     { connection, prefix, concurrency, lockDuration: lockDurationMs, stalledInterval: lockDurationMs },
   );
-  reportRedisErrors(connection, [queue, worker], logger, 'worker');
+  reportRedisOutages(connection, logger, {
+    role: 'jobs-worker',
+    meanwhile: 'no jobs run; they wait in Redis',
+    emitters: [queue, worker],
+  });
   worker.on('failed', (job, error) => logJobFailure(logger, job, error));
   worker.on('stalled', (jobId) => logger.warn({ jobId }, 'job stalled: its worker lost the lock; it runs again'));
   worker.on('completed', (job, result) => logger.debug({ job: job.name, jobId: job.id, result }, 'job completed'));
@@ -214,29 +225,6 @@ function logJobFailure(logger: Logger, job: Job | undefined, error: Error): void
 }
 
 /**
- * Logs the errors BullMQ re-emits from Redis: all of them while the
- * connection is up, and only the first of an outage while it reconnects
- * (ioredis reports every attempt).
- */
-function reportRedisErrors(connection: Redis, emitters: EventEmitter[], logger: Logger, role: RedisRole): void {
-  let outage = false;
-  connection.on('ready', () => {
-    if (!outage) return;
-    outage = false;
-    logger.info({ role }, 'Redis reachable again');
-  });
-  const report = (error: Error) => {
-    if (connection.status === 'ready') {
-      logger.error({ err: error, role }, 'job queue error');
-    } else if (!outage) {
-      outage = true;
-      logger.warn({ err: error, role }, 'Redis unreachable; reconnecting in the background');
-    }
-  };
-  for (const emitter of emitters) emitter.on('error', report);
-}
-
-/**
  * A function that resolves once the producer connection is ready: at once if
  * it is, after the attempt in progress if it is connecting (callers share one
  * wait); it rejects otherwise, since a producer's commands must not wait.
@@ -246,14 +234,14 @@ function connectionWaiter(connection: Redis): () => Promise<void> {
   return () => {
     if (connection.status === 'ready') return Promise.resolve();
     if (connection.status !== 'connecting' && connection.status !== 'connect') {
-      return Promise.reject(new Error(`Redis is unavailable (connection ${connection.status})`));
+      return Promise.reject(new RedisUnavailableError(`Redis is unavailable (connection ${connection.status})`));
     }
     // once() also rejects on the 'error' that a refused connection emits.
     attempt ??= once(connection, 'ready', { signal: AbortSignal.timeout(PRODUCER_CONNECT_WAIT_MS) })
       .then(
         () => undefined,
         (error: Error) => {
-          throw new Error(`Redis is unavailable: ${error.message}`, { cause: error });
+          throw new RedisUnavailableError(`Redis is unavailable: ${error.message}`, { cause: error });
         },
       )
       .finally(() => {

@@ -3,6 +3,7 @@ import type { PublicDataChanges } from '../src/cache/public-data-changes';
 import type { AppConfig } from '../src/config';
 import type { Database } from '../src/db/client';
 import type { Logger } from '../src/logger';
+import { RedisUnavailableError } from '../src/redis';
 import { editionOf } from '../src/modules/digest/editions';
 
 /**
@@ -75,6 +76,8 @@ export function enqueueInBackground<Name extends JobName>(
   options?: EnqueueOptions,
 ): void {
   queue.enqueue(name, payload, options).catch((error: unknown) => {
-    logger.error({ err: error, job: name, payload }, 'could not enqueue a job; the scheduled reconcile will catch up');
+    // During a Redis outage every request would log one: the outage is logged once, by the queue's connection.
+    const level = error instanceof RedisUnavailableError ? 'debug' : 'error';
+    logger[level]({ err: error, job: name, payload }, 'could not enqueue a job; the scheduled reconcile will catch up');
   });
 }

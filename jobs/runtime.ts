@@ -24,14 +24,12 @@ export interface StartJobsOptions {
   logger: Logger;
   /** With REDIS_URL: also run a BullMQ worker in this process. Without, the processors always run here. */
   runWorker: boolean;
-  /** BullMQ key prefix (tests use one of their own). */
-  prefix?: string;
   /** Where jobs announce changes to public data (the API's response cache listens). */
   publicDataChanges?: PublicDataChanges;
 }
 
 /** BullMQ when REDIS_URL is set, the in-process runner otherwise. */
-export async function startJobs({ config, db, logger, runWorker, prefix, publicDataChanges }: StartJobsOptions): Promise<Jobs> {
+export async function startJobs({ config, db, logger, runWorker, publicDataChanges }: StartJobsOptions): Promise<Jobs> {
   const dependencies = { db, config, logger, publicDataChanges };
   const { redisUrl, reconcileIntervalMinutes } = config;
   if (!redisUrl) {
@@ -44,10 +42,10 @@ export async function startJobs({ config, db, logger, runWorker, prefix, publicD
       close: inProcess.close,
     };
   }
-  const producer = createBullJobQueue(redisUrl, { prefix, logger });
+  const producer = createBullJobQueue({ redisUrl, redisPrefix: config.redisPrefix }, { logger });
   try {
     const worker = runWorker
-      ? await startBullWorker({ redisUrl, prefix, dependencies, reconcileIntervalMinutes })
+      ? await startBullWorker({ dependencies, reconcileIntervalMinutes })
       : undefined;
     return {
       queue: producer,

@@ -36,9 +36,8 @@ await database.migrate();
 logger.info({ database: database.location }, 'database ready; starting the BullMQ worker (it waits for Redis)');
 
 // The API replicas cache what anonymous readers see: tell them when a job changed it.
-const publicDataChanges = createPublicDataChanges(config.redisUrl, logger);
+const publicDataChanges = createPublicDataChanges(config, logger);
 const worker = await startBullWorker({
-  redisUrl: config.redisUrl,
   dependencies: { db: database.db, config, logger, publicDataChanges },
   reconcileIntervalMinutes: config.reconcileIntervalMinutes,
 });

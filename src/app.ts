@@ -152,10 +152,11 @@ export function createApp({
       requestIds(logger),
       readinessCheck({ db, redis, logger }),
       ...requestLimits(config),
-      ...responseCache(config.responseCache, publicDataChanges),
-      announceMutations(publicDataChanges),
+      // Before the response cache: a request they stop would otherwise make it print a warning on the console.
       rejectNulCharacters,
       limitMutations,
+      ...responseCache(config.responseCache, publicDataChanges),
+      announceMutations(publicDataChanges),
       feedsPlugin({ db, config, logger, clock }),
       oneClickUnsubscribePlugin({ db, logger, clock }),
       verifyEmailPagePlugin({ db, logger }),

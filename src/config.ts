@@ -11,6 +11,11 @@ const environmentSchema = z.object({
   DATABASE_URL: z.string().min(1).optional(),
   /** Redis connection string; without it jobs run in-process on timers. */
   REDIS_URL: z.string().min(1).optional(),
+  /** Starts every Redis key and channel of this deployment (jobs, rate limits, cache announcements): one Redis can serve several. */
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." and "-" only (1 to 64)')
+    .default('daily-papers'),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().default('0.0.0.0'),
   /** Where the embedded database (and later the mail outbox) lives. */
@@ -121,6 +126,7 @@ export interface RecommendationSettings {
 export interface AppConfig {
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  redisPrefix: string;
   port: number;
   host: string;
   dataDir: string;
@@ -175,6 +181,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
   return {
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
+    redisPrefix: env.REDIS_PREFIX,
     port: env.PORT,
     host: env.HOST,
     dataDir: env.DATA_DIR,

@@ -1,7 +1,9 @@
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppConfig } from './config';
 import { AppError } from './errors';
+import type { Logger } from './logger';
+import { reportRedisOutages } from './redis';
 
 /**
  * Takes `points` (one by default) of `key`'s allowance or fails with
@@ -22,26 +24,80 @@ export interface RateLimit {
 }
 
 /**
- * Counters live in Redis when there is one, so every API replica shares them;
- * if Redis fails, an in-memory limiter stands in rather than failing the
- * request (Postgres, not Redis, decides whether a vote counts).
+ * The connection the rate limits (and /ready) use. It fails fast rather than
+ * queue commands, since a limit check must not wait for Redis, and every key
+ * it writes starts with `<REDIS_PREFIX>:` (ioredis adds it).
+ */
+export function connectRateLimitRedis(
+  { redisUrl, redisPrefix }: { redisUrl: string } & Pick<AppConfig, 'redisPrefix'>,
+  logger: Logger,
+): Redis {
+  const redis = new Redis(redisUrl, {
+    keyPrefix: `${redisPrefix}:`,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectionName: 'rate-limits',
+  });
+  reportRedisOutages(redis, logger, {
+    role: 'rate-limits',
+    meanwhile: "each process limits on its own, from the counts Redis last gave it",
+  });
+  return redis;
+}
+
+/**
+ * Counters live in Redis when there is one, so every API replica shares them.
+ * Each answer from Redis is also written to an in-memory limiter (the key's
+ * count and window), so if Redis fails, that limiter goes on from what Redis
+ * last said rather than from zero, and the request is limited, not failed
+ * (Postgres, not Redis, decides whether a vote counts). Keys this process has
+ * not seen in the window, and what other processes take during the outage,
+ * it cannot know.
  */
 export function createRateLimiter(limit: RateLimit, redis?: Redis): RateLimiter {
   const memory = new RateLimiterMemory({ keyPrefix: limit.name, points: limit.points, duration: limit.durationSeconds });
-  const limiter = redis
-    ? new RateLimiterRedis({
-        storeClient: redis,
-        keyPrefix: `rate-limit:${limit.name}`,
-        points: limit.points,
-        duration: limit.durationSeconds,
-        rejectIfRedisNotReady: true,
-        insuranceLimiter: memory,
-      })
-    : memory;
+  const shared =
+    redis &&
+    new RateLimiterRedis({
+      storeClient: redis,
+      keyPrefix: `rate-limit:${limit.name}`,
+      points: limit.points,
+      duration: limit.durationSeconds,
+      rejectIfRedisNotReady: true,
+    });
+
+  /** Keeps the larger of the two counts: Redis's, or this process's own (taken while Redis was down). */
+  async function remember(key: string, answer: RateLimiterRes): Promise<void> {
+    const known = await memory.get(key);
+    if (known && known.consumedPoints >= answer.consumedPoints) return;
+    const windowSeconds = answer.msBeforeNext > 0 ? answer.msBeforeNext / 1000 : limit.durationSeconds;
+    await memory.set(key, answer.consumedPoints, windowSeconds);
+  }
+
+  async function take(key: string, points: number): Promise<void> {
+    if (!shared) {
+      await memory.consume(key, points);
+      return;
+    }
+    let answer: RateLimiterRes;
+    try {
+      answer = await shared.consume(key, points);
+    } catch (error) {
+      if (error instanceof RateLimiterRes) {
+        await remember(key, error);
+        throw error;
+      }
+      // Redis unreachable: count on here from what it last said.
+      await memory.consume(key, points);
+      return;
+    }
+    await remember(key, answer);
+  }
+
   return {
     async consume(key, points = 1) {
       try {
-        await limiter.consume(key, points);
+        await take(key, points);
       } catch (error) {
         if (!(error instanceof RateLimiterRes)) throw error;
         const retryAfter = Math.max(1, Math.ceil(error.msBeforeNext / 1000));

@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import { startJobs } from '../jobs/runtime';
 import { createQueueDashboard } from './admin/queue-dashboard';
 import { createApp } from './app';
@@ -8,7 +7,7 @@ import { loadConfig } from './config';
 import { openDatabase } from './db/client';
 import { isDatabaseEmpty, loadDemoData } from './demo/load-demo-data';
 import { createLogger } from './logger';
-import { createRateLimiters } from './rate-limit';
+import { connectRateLimitRedis, createRateLimiters } from './rate-limit';
 
 /**
  * `npm start` serves the API and runs the job processors in one process;
@@ -32,11 +31,8 @@ await database.migrate(async (db) => {
   logger.info(loaded, 'empty database: demo data loaded');
 });
 
-// Fails fast rather than queueing commands: a rate limit check must not wait for Redis.
-const redis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
-redis?.on('error', (error) => logger.warn({ err: error }, 'redis (rate limits) unavailable; limiting in memory meanwhile'));
-
-const publicDataChanges = createPublicDataChanges(config.redisUrl, logger);
+const redis = config.redisUrl ? connectRateLimitRedis({ ...config, redisUrl: config.redisUrl }, logger) : undefined;
+const publicDataChanges = createPublicDataChanges(config, logger);
 const jobs = await startJobs({ config, db: database.db, logger, runWorker: !apiOnly, publicDataChanges });
 const limiters = createRateLimiters(config, redis);
 const app = createApp({

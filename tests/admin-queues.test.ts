@@ -12,13 +12,12 @@ import { createLogger } from '../src/logger';
 import { hashPassword } from '../src/modules/accounts/passwords';
 import { createSession } from '../src/modules/accounts/sessions';
 import { createRateLimiter, createRateLimiters } from '../src/rate-limit';
-import { testConfig } from './support/fixtures';
+import { redisTestConfig, testConfig } from './support/fixtures';
 import { createTestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-/** This file's own BullMQ keys, removed at the end. */
-const prefix = `test-admin-queues-${randomUUID()}`;
+/** This file's own BullMQ keys (REDIS_PREFIX), removed at the end. */
+const redisConfig = redisTestConfig('admin-queues');
 const ADMIN_PASSWORD = 'admin password 1';
 const MEMBER_PASSWORD = 'member password 1';
 
@@ -55,7 +54,7 @@ const get = (path: string, authorization?: string) =>
 beforeAll(async () => {
   database = await createTestDatabase();
   testApp = createTestApp(database.db);
-  producer = createBullJobQueue(redisUrl, { prefix });
+  producer = createBullJobQueue(redisConfig);
   const cost = testConfig.passwordHashCost;
   const [admin, member] = await database.db
     .insert(users)
@@ -262,11 +261,11 @@ describe('/admin/queues with jobs on BullMQ', () => {
   });
 
   it('gets the queue from the job runtime: BullMQ mode exposes its producer queue, in-process none', async () => {
-    const common = { db: database.db, logger: createLogger('silent'), runWorker: false, prefix };
-    const bull = await startJobs({ ...common, config: { ...testConfig, redisUrl } });
+    const common = { db: database.db, logger: createLogger('silent'), runWorker: false };
+    const bull = await startJobs({ ...common, config: redisConfig });
     const inProcess = await startJobs({ ...common, config: testConfig });
     try {
-      expect(bull.bullQueues.map((queue) => [queue.name, queue.opts.prefix])).toEqual([[JOBS_QUEUE_NAME, prefix]]);
+      expect(bull.bullQueues.map((queue) => [queue.name, queue.opts.prefix])).toEqual([[JOBS_QUEUE_NAME, redisConfig.redisPrefix]]);
       expect(inProcess.bullQueues).toEqual([]);
     } finally {
       await bull.close();

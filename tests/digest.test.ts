@@ -33,7 +33,7 @@ import { createTestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-/** This file's own BullMQ keys, removed at the end. */
+/** This file's own BullMQ keys (its REDIS_PREFIX), removed at the end. */
 const prefix = `test-digest-${randomUUID()}`;
 const PUBLIC_URL = 'https://papers.test';
 const JOB_WAIT_MS = 15_000;
@@ -355,7 +355,8 @@ describe('the digest job on the BullMQ worker', () => {
     queue = createJobsQueue(connection, { role: 'worker', prefix });
     queueEvents = new QueueEvents(JOBS_QUEUE_NAME, { connection, prefix });
     await queueEvents.waitUntilReady();
-    worker = await startBullWorker({ redisUrl, prefix, dependencies, reconcileIntervalMinutes: 15 });
+    const workerConfig = { ...config, redisUrl, redisPrefix: prefix };
+    worker = await startBullWorker({ dependencies: { ...dependencies, config: workerConfig }, reconcileIntervalMinutes: 15 });
     app = createTestApp(database.db, { config });
   });
 

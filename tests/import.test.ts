@@ -10,6 +10,7 @@ import { authors, organizations, paperAuthors, papers, users } from '../src/db/s
 import { importDailyPapers, parseDailyPapersItems } from '../src/import/hf-daily-papers';
 import { createLogger } from '../src/logger';
 import { trendingKey } from '../src/modules/trending/trending-key';
+import { redisTestConfig } from './support/fixtures';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -328,16 +329,17 @@ describe('importing Hugging Face daily papers', () => {
     });
 
     it('tells the running API processes through Redis that their cached answers are stale', async () => {
-      const listening = createPublicDataChanges(redisUrl, createLogger('silent'));
+      const redisConfig = redisTestConfig('import', redisUrl);
+      const listening = createPublicDataChanges(redisConfig, createLogger('silent'));
       let heard = 0;
       listening.subscribe(() => (heard += 1));
       try {
         // The subscription announces itself once when it connects (a reconnect starts the cache over).
         await expect.poll(() => heard).toBeGreaterThan(0);
         const before = heard;
-        const run = await runImportCli(fixturePath, { REDIS_URL: redisUrl });
+        const run = await runImportCli(fixturePath, { REDIS_URL: redisUrl, REDIS_PREFIX: redisConfig.redisPrefix });
         expect(run.code).toBe(0);
-        // Other test files may publish on the shared channel too: at least the CLI's announcement arrives.
+        // On the channel of its REDIS_PREFIX.
         await expect.poll(() => heard).toBeGreaterThan(before);
       } finally {
         await listening.close();

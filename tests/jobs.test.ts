@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import path from 'node:path';
 import { QueueEvents, type Job, type Queue } from 'bullmq';
@@ -21,14 +20,15 @@ import { openDatabase } from '../src/db/client';
 import { papers } from '../src/db/schema';
 import { createLogger } from '../src/logger';
 import { recomputeTrendingKeys, recomputeUpvoteCounts } from '../src/modules/trending/recompute';
-import { castVotes, paperRecord, savePaperRecords, testConfig, trending } from './support/fixtures';
+import { castVotes, paperRecord, redisTestConfig, savePaperRecords, testConfig, trending } from './support/fixtures';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Nothing listens there. */
 const unreachableRedisUrl = 'redis://127.0.0.1:6390';
-/** This file's own BullMQ keys, removed at the end. */
-const prefix = `test-jobs-${randomUUID()}`;
+/** This file's own BullMQ keys (its REDIS_PREFIX), removed at the end. */
+const redisConfig = redisTestConfig('jobs', redisUrl);
+const prefix = redisConfig.redisPrefix;
 const JOB_WAIT_MS = 10_000;
 
 let database: TestDatabase;
@@ -45,7 +45,7 @@ beforeAll(async () => {
   queue = createJobsQueue(connection, { role: 'worker', prefix });
   queueEvents = new QueueEvents(JOBS_QUEUE_NAME, { connection, prefix });
   await queueEvents.waitUntilReady();
-  producer = createBullJobQueue(redisUrl, { prefix });
+  producer = createBullJobQueue(redisConfig);
 });
 
 afterAll(async () => {
@@ -109,7 +109,7 @@ async function waitForNoPendingJobs(): Promise<void> {
 describe('BullMQ worker', () => {
   it('leaves one scheduler per table row however often it starts, with the latest interval', async () => {
     for (const reconcileIntervalMinutes of [15, 30]) {
-      const worker = await startBullWorker({ redisUrl, prefix, dependencies, reconcileIntervalMinutes });
+      const worker = await startBullWorker({ dependencies: { ...dependencies, config: redisConfig }, reconcileIntervalMinutes });
       await worker.close();
     }
     const schedulers = await queue.getJobSchedulers();
@@ -127,7 +127,7 @@ describe('BullMQ worker', () => {
   describe('running', () => {
     let worker: { close(): Promise<void> };
     beforeAll(async () => {
-      worker = await startBullWorker({ redisUrl, prefix, dependencies, reconcileIntervalMinutes: 15 });
+      worker = await startBullWorker({ dependencies: { ...dependencies, config: redisConfig }, reconcileIntervalMinutes: 15 });
       // A new scheduler runs once right away; let that run pass so it cannot repair what a test corrupts.
       await waitForNoPendingJobs();
     });
@@ -205,7 +205,7 @@ describe('BullMQ worker', () => {
   });
 
   it('rejects an enqueue quickly when Redis is unreachable', async () => {
-    const unreachable = createBullJobQueue(unreachableRedisUrl, { prefix });
+    const unreachable = createBullJobQueue({ ...redisConfig, redisUrl: unreachableRedisUrl });
     try {
       for (const attempt of [1, 2]) {
         const started = performance.now();
@@ -304,8 +304,8 @@ describe('in-process jobs', () => {
 
 describe('startJobs', () => {
   it('picks BullMQ with REDIS_URL and the in-process runner without', async () => {
-    const common = { db: database.db, logger: dependencies.logger, runWorker: false, prefix };
-    const withRedis = await startJobs({ ...common, config: { ...testConfig, redisUrl } });
+    const common = { db: database.db, logger: dependencies.logger, runWorker: false };
+    const withRedis = await startJobs({ ...common, config: redisConfig });
     const withoutRedis = await startJobs({ ...common, config: testConfig });
     try {
       expect(withRedis.mode).toBe('bullmq');

@@ -1,6 +1,5 @@
 // The recommendation fields join the schema before the app builds it.
 import '../src/modules/recommendations/recommendations.graphql';
-import { randomUUID } from 'node:crypto';
 import { QueueEvents, type Queue } from 'bullmq';
 import { asc, desc, eq } from 'drizzle-orm';
 import { Redis } from 'ioredis';
@@ -13,14 +12,15 @@ import { createLogger } from '../src/logger';
 import { RECOMMENDATIONS_STORED, SIMILAR_PAPERS_STORED } from '../src/modules/recommendations/ranking-parameters';
 import { readRecommendations, refreshRecommendations } from '../src/modules/recommendations/recommendations';
 import { refreshSimilarPapers } from '../src/modules/recommendations/similar-papers';
-import { castVotes, paperRecord, savePaperRecords, testConfig, userWithToken } from './support/fixtures';
+import { castVotes, paperRecord, redisTestConfig, savePaperRecords, testConfig, userWithToken } from './support/fixtures';
 import { errorCodes } from './support/graphql-client';
 import { createTestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-/** This file's own BullMQ keys, removed at the end. */
-const prefix = `test-recommendations-${randomUUID()}`;
+/** This file's own BullMQ keys (its REDIS_PREFIX), removed at the end. */
+const redisConfig = redisTestConfig('recommendations', redisUrl);
+const prefix = redisConfig.redisPrefix;
 const JOB_WAIT_MS = 10_000;
 
 const globalId = (type: string, id: number) => Buffer.from(`${type}:${id}`).toString('base64');
@@ -355,7 +355,7 @@ describe('refresh jobs through BullMQ', () => {
   let dependencies: JobDependencies;
 
   beforeAll(async () => {
-    dependencies = { db: database.db, config: testConfig, logger: createLogger('silent') };
+    dependencies = { db: database.db, config: redisConfig, logger: createLogger('silent') };
     connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
     queue = createJobsQueue(connection, { role: 'worker', prefix });
     queueEvents = new QueueEvents(JOBS_QUEUE_NAME, { connection, prefix });
@@ -370,7 +370,7 @@ describe('refresh jobs through BullMQ', () => {
   });
 
   it('keeps one waiting refresh per user and per paper', async () => {
-    const producer = createBullJobQueue(redisUrl, { prefix });
+    const producer = createBullJobQueue(redisConfig);
     try {
       for (const userId of [7, 7, 8]) {
         await producer.enqueue('refresh-recommendations', { userId }, { deduplicationId: `user:${userId}` });
@@ -394,7 +394,7 @@ describe('refresh jobs through BullMQ', () => {
     const topics = await topicPapers();
     const { user } = await userWithToken(database.db, 'ada');
     await castVotes(database.db, [{ username: 'ada', paperId: topics.reasoning[0]!, at: new Date('2025-11-12T09:00:00Z') }]);
-    const worker = await startBullWorker({ redisUrl, prefix, dependencies, reconcileIntervalMinutes: 15 });
+    const worker = await startBullWorker({ dependencies, reconcileIntervalMinutes: 15 });
     try {
       const schedulers = await queue.getJobSchedulers();
       expect(schedulers.find((scheduler) => scheduler.key === 'refresh-all-similar-papers')?.every).toBe(

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createPublicDataChanges, type PublicDataChanges } from '../src/cache/public-data-changes';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
-import { paperRecord, savePaperRecords, userWithToken } from './support/fixtures';
+import { paperRecord, redisTestConfig, savePaperRecords, userWithToken } from './support/fixtures';
 import { createTestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
@@ -235,8 +235,9 @@ describe('the response cache', () => {
 
   it('hears a change announced by another process through Redis', async () => {
     const logger = createLogger('silent');
-    const reader = createPublicDataChanges(redisUrl, logger);
-    const writer = createPublicDataChanges(redisUrl, logger);
+    const redisConfig = redisTestConfig('response-cache', redisUrl);
+    const reader = createPublicDataChanges(redisConfig, logger);
+    const writer = createPublicDataChanges(redisConfig, logger);
     changes.push(reader, writer);
     const readerApp = cachingApp(reader);
     const writerApp = cachingApp(writer);

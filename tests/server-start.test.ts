@@ -83,7 +83,7 @@ describe('npm start', () => {
       expect(server.output.join('\n')).toContain('"jobs":"bullmq"');
       const { body } = await postGraphQL(server.url, TRENDING);
       expect(body.data.trendingPapers.totalCount).toBe(20);
-      expect(await redis.keys('bull:papers:repeat*')).not.toEqual([]);
+      expect(await redis.keys('daily-papers:papers:repeat*')).not.toEqual([]);
       const metrics = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text();
       expect(metrics).toMatch(/job_queue_jobs\{state="waiting"\} \d+/);
       const ready = await fetch(`${server.url}/ready`);

@@ -162,7 +162,7 @@ beforeAll(async () => {
     SUBMISSIONS_PER_USER_PER_DAY: '2',
   });
   database = await createTestDatabase();
-  jobs = createBullJobQueue(redisUrl, { prefix: queuePrefix });
+  jobs = createBullJobQueue({ redisUrl, redisPrefix: queuePrefix });
   queueConnection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   queue = createJobsQueue(queueConnection, { role: 'worker', prefix: queuePrefix });
   testApp = createTestApp(database.db, { config, clock: () => now, jobs });

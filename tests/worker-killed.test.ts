@@ -59,12 +59,12 @@ describe('a worker killed mid-job', () => {
          import { openDatabase } from './src/db/client';
          import { createLogger } from './src/logger';
          const database = openDatabase({ url: process.env.DATABASE_URL, dataDir: '' });
-         await startBullWorker({ redisUrl: process.env.REDIS_URL, prefix: process.env.PREFIX, lockDurationMs: ${LOCK_MS},
+         await startBullWorker({ lockDurationMs: ${LOCK_MS},
            reconcileIntervalMinutes: 60, dependencies: { db: database.db, config: loadConfig(), logger: createLogger('silent') } });`,
       ],
       {
         cwd: root,
-        env: { PATH: process.env.PATH, DATABASE_URL: database.url, REDIS_URL: redisUrl, PREFIX: prefix, LOG_LEVEL: 'silent' },
+        env: { PATH: process.env.PATH, DATABASE_URL: database.url, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LOG_LEVEL: 'silent' },
         stdio: 'ignore',
       },
     );
@@ -81,11 +81,9 @@ describe('a worker killed mid-job', () => {
 
     // The scheduler row the first worker registered has run once already; only the killed job matters here.
     const rescuer = await startBullWorker({
-      redisUrl,
-      prefix,
       lockDurationMs: LOCK_MS,
       reconcileIntervalMinutes: 60,
-      dependencies: { db: database.db, config: testConfig, logger: createLogger('silent') },
+      dependencies: { db: database.db, config: { ...testConfig, redisUrl, redisPrefix: prefix }, logger: createLogger('silent') },
     });
     try {
       await expect

@@ -1,8 +1,10 @@
 import { Redis } from 'ioredis';
+import type { AppConfig } from '../config';
 import type { Logger } from '../logger';
+import { reportRedisOutages } from '../redis';
 
-/** The Redis channel on which every process announces that public data changed. */
-const CHANNEL = 'daily-papers:public-data-changed';
+/** The Redis channel on which every process of a deployment announces that public data changed. */
+const channelOf = (redisPrefix: string) => `${redisPrefix}:public-data-changed`;
 
 /**
  * "Public data changed" (a vote, a comment, a reconcile, new similar papers...),
@@ -18,7 +20,10 @@ export interface PublicDataChanges {
   close(): Promise<void>;
 }
 
-export function createPublicDataChanges(redisUrl: string | undefined, logger: Logger): PublicDataChanges {
+export function createPublicDataChanges(
+  { redisUrl, redisPrefix }: Pick<AppConfig, 'redisUrl' | 'redisPrefix'>,
+  logger: Logger,
+): PublicDataChanges {
   const listeners: (() => void)[] = [];
   const notifyListeners = () => {
     for (const listener of listeners) listener();
@@ -31,23 +36,33 @@ export function createPublicDataChanges(redisUrl: string | undefined, logger: Lo
     };
   }
   // An announcement waits for at most one reconnection: one lost while Redis is down leaves a cached page until its TTL ends.
+  const channel = channelOf(redisPrefix);
   const publisher = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  publisher.on('error', (error) => logger.warn({ err: error }, 'redis (cache invalidation) unavailable'));
+  reportRedisOutages(publisher, logger, {
+    role: 'cache-announcements',
+    meanwhile: "changes are not announced to the other processes; their cached answers end with the TTL",
+  });
   let subscriber: Redis | undefined;
   return {
     async announce() {
       notifyListeners();
-      await publisher.publish(CHANNEL, '1').catch((error: unknown) => logger.warn({ err: error }, 'could not announce a data change'));
+      await publisher.publish(channel, '1').catch((error: unknown) => {
+        // A failure during an outage was reported once, with the outage.
+        if (publisher.status === 'ready') logger.warn({ err: error }, 'could not announce a data change');
+      });
     },
     subscribe(listener) {
       listeners.push(listener);
       if (subscriber) return;
       subscriber = new Redis(redisUrl);
-      subscriber.on('error', (error) => logger.warn({ err: error }, 'redis (cache invalidation) unavailable'));
+      reportRedisOutages(subscriber, logger, {
+        role: 'cache-invalidation',
+        meanwhile: "changes announced elsewhere are not heard; cached answers end with the TTL, and all of them once it is back",
+      });
       subscriber.on('message', notifyListeners);
       // Messages published while the subscription was down are lost: start over with an empty cache.
       subscriber.on('ready', notifyListeners);
-      void subscriber.subscribe(CHANNEL).catch(() => {});
+      void subscriber.subscribe(channel).catch(() => {});
     },
     async close() {
       publisher.disconnect();

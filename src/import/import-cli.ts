@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createPublicDataChanges } from '../cache/public-data-changes';
-import { loadConfig } from '../config';
+import { loadConfig, type AppConfig } from '../config';
 import { createLogger } from '../logger';
 import { openDatabase } from '../db/client';
 import { refreshSimilarPapers } from '../modules/recommendations/similar-papers';
@@ -47,7 +47,7 @@ async function main(args: readonly string[]): Promise<number> {
     // A bulk load: recompute every paper's similar papers once rather than one job per paper.
     if (result.imported > 0) {
       await refreshSimilarPapers(database.db, 'all');
-      await announcePublicDataChange(config.redisUrl);
+      await announcePublicDataChange(config);
     }
     console.log(
       `${filePath}: ${plural(result.imported, 'paper')} written, ${result.unchanged} unchanged, ` +
@@ -60,9 +60,9 @@ async function main(args: readonly string[]): Promise<number> {
 }
 
 /** Tells the running API processes (through Redis, when there is one) that their cached answers are stale. */
-async function announcePublicDataChange(redisUrl: string | undefined) {
-  if (!redisUrl) return;
-  const changes = createPublicDataChanges(redisUrl, createLogger('warn'));
+async function announcePublicDataChange(config: AppConfig) {
+  if (!config.redisUrl) return;
+  const changes = createPublicDataChanges(config, createLogger('warn'));
   await changes.announce();
   await changes.close();
 }

@@ -1,4 +1,5 @@
-import type { TrendingSettings } from '../../src/config';
+import { randomUUID } from 'node:crypto';
+import type { AppConfig, TrendingSettings } from '../../src/config';
 import type { Database } from '../../src/db/client';
 import { upvotes, users } from '../../src/db/schema';
 import { savePapers, type PaperRecord } from '../../src/modules/papers/save-papers';
@@ -21,6 +22,17 @@ export const testConfig = loadConfig({
   RECOMMENDATIONS_REFRESH_DELAY_SECONDS: '0',
 });
 export const trending: TrendingSettings = testConfig.trending;
+
+/** The real Redis the tests share. */
+export const testRedisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * testConfig with REDIS_URL, under a REDIS_PREFIX of its own: the test's jobs,
+ * rate limits and announcements are apart from every other test's.
+ */
+export function redisTestConfig(name: string, redisUrl = testRedisUrl): AppConfig & { redisUrl: string } {
+  return { ...testConfig, redisUrl, redisPrefix: `test-${name}-${randomUUID()}` };
+}
 
 let sequence = 0;
 

@@ -27,7 +27,7 @@ export interface TestAppOptions {
 export function createTestApp(db: Database, options: TestAppOptions = {}) {
   const config = options.config ?? testConfig;
   const logger = options.logger ?? createLogger('silent');
-  const publicDataChanges = options.publicDataChanges ?? createPublicDataChanges(undefined, logger);
+  const publicDataChanges = options.publicDataChanges ?? createPublicDataChanges(config, logger);
   const inProcess = createInProcessJobs({
     dependencies: { db, config, logger, publicDataChanges },
     reconcileIntervalMinutes: config.reconcileIntervalMinutes,
