@@ -8,6 +8,7 @@ import { refreshUserRecommendations } from './processors/refresh-recommendations
 import { refreshPaperSimilarPapers } from './processors/refresh-similar-papers';
 import { sendDigestConfirmation } from './processors/send-digest-confirmation';
 import { sendDigests } from './processors/send-digests';
+import { tuneRecommendations } from './processors/tune-recommendations';
 
 export type JobProcessor<Name extends JobName> = (
   payload: JobPayload<Name>,
@@ -21,6 +22,7 @@ const jobProcessors: { [Name in JobName]: JobProcessor<Name> } = {
   'refresh-similar-papers': refreshPaperSimilarPapers,
   'refresh-all-similar-papers': refreshAllSimilarPapers,
   'refresh-recommendations': refreshUserRecommendations,
+  'tune-recommendations': tuneRecommendations,
   'send-digest-confirmation': sendDigestConfirmation,
   'send-digests': sendDigests,
 };
