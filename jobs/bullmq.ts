@@ -179,6 +179,7 @@ export async function startBullWorker({
     const schedules = schedulerTable({
       reconcileIntervalMinutes,
       similarPapersRefreshHours: dependencies.config.recommendations.similarPapersRefreshHours,
+      tuneRecommendationsHours: dependencies.config.recommendations.tuneHours,
       digestHourUtc: dependencies.config.digest.hourUtc,
     });
     await registerSchedulers(queue, schedules, logger);

@@ -80,6 +80,7 @@ export function createInProcessJobs({ dependencies, reconcileIntervalMinutes }: 
   const schedules = schedulerTable({
     reconcileIntervalMinutes,
     similarPapersRefreshHours: dependencies.config.recommendations.similarPapersRefreshHours,
+    tuneRecommendationsHours: dependencies.config.recommendations.tuneHours,
     digestHourUtc: dependencies.config.digest.hourUtc,
   });
   const timers = schedules.map((schedule) =>

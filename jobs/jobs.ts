@@ -20,6 +20,8 @@ export const jobPayloadSchemas = {
   'refresh-similar-papers': z.object({ paperId: z.number().int().positive() }).strict(),
   /** Recompute every paper's similar papers (scheduled: votes and new papers change them all). */
   'refresh-all-similar-papers': z.object({}).strict(),
+  /** Refit the personal ranking's weights on held-out votes and store the model (scheduled, and by `npm run tune:recs`). */
+  'tune-recommendations': z.object({}).strict(),
   /** Recompute one user's recommendations (after their upvotes, or when theirs are missing or old; deduplicated per user). */
   'refresh-recommendations': z.object({ userId: z.number().int().positive() }).strict(),
   /** Mail a new confirmation link to a pending digest subscription (after subscribeToDigest; deduplicated per subscription). */

@@ -9,6 +9,7 @@ import { refreshPaperSimilarPapers } from './processors/refresh-similar-papers';
 import { sendDigestConfirmation } from './processors/send-digest-confirmation';
 import { sendDigests } from './processors/send-digests';
 import { sendEmailVerification } from './processors/send-email-verification';
+import { tuneRecommendations } from './processors/tune-recommendations';
 
 export type JobProcessor<Name extends JobName> = (
   payload: JobPayload<Name>,
@@ -22,6 +23,7 @@ const jobProcessors: { [Name in JobName]: JobProcessor<Name> } = {
   'refresh-similar-papers': refreshPaperSimilarPapers,
   'refresh-all-similar-papers': refreshAllSimilarPapers,
   'refresh-recommendations': refreshUserRecommendations,
+  'tune-recommendations': tuneRecommendations,
   'send-digest-confirmation': sendDigestConfirmation,
   'send-email-verification': sendEmailVerification,
   'send-digests': sendDigests,

@@ -15,6 +15,7 @@ export type JobSchedule = {
 export function schedulerTable(config: {
   reconcileIntervalMinutes: number;
   similarPapersRefreshHours: number;
+  tuneRecommendationsHours: number;
   digestHourUtc: number;
 }): JobSchedule[] {
   return [
@@ -29,6 +30,12 @@ export function schedulerTable(config: {
       name: 'refresh-all-similar-papers',
       payload: {},
       everyMs: Math.round(config.similarPapersRefreshHours * 3_600_000),
+    },
+    {
+      id: 'tune-recommendations',
+      name: 'tune-recommendations',
+      payload: {},
+      everyMs: Math.round(config.tuneRecommendationsHours * 3_600_000),
     },
     {
       id: 'send-daily-digests',

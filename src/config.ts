@@ -39,6 +39,8 @@ const environmentSchema = z.object({
   SIMILAR_PAPERS_REFRESH_HOURS: positive.default(6),
   /** A user's stored recommendations older than this are recomputed in the background when they read them. */
   RECOMMENDATIONS_MAX_AGE_HOURS: positive.default(24),
+  /** How often the tune-recommendations job refits the personal ranking's weights to the votes. */
+  RECOMMENDATIONS_TUNE_HOURS: positive.default(24),
   /** A user's recommendations are recomputed this long after their first upvote of a burst (one run for the whole burst). */
   RECOMMENDATIONS_REFRESH_DELAY_SECONDS: z.coerce.number().min(0).default(30),
   /** Upvotes and removals one user may make per minute. */
@@ -121,6 +123,8 @@ export interface RecommendationSettings {
   similarPapersRefreshHours: number;
   maxAgeHours: number;
   refreshDelayMs: number;
+  /** How often the personal ranking is refitted (tune-recommendations). */
+  tuneHours: number;
 }
 
 export interface AppConfig {
@@ -200,6 +204,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
       similarPapersRefreshHours: env.SIMILAR_PAPERS_REFRESH_HOURS,
       maxAgeHours: env.RECOMMENDATIONS_MAX_AGE_HOURS,
       refreshDelayMs: env.RECOMMENDATIONS_REFRESH_DELAY_SECONDS * 1000,
+      tuneHours: env.RECOMMENDATIONS_TUNE_HOURS,
     },
     voteRateLimitPerMinute: env.VOTE_RATE_LIMIT_PER_MINUTE,
     commentRateLimitPerMinute: env.COMMENT_RATE_LIMIT_PER_MINUTE,

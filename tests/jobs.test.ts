@@ -118,6 +118,7 @@ describe('BullMQ worker', () => {
       'refresh-all-similar-papers',
       'send-daily-digests',
       'send-weekly-digests',
+      'tune-recommendations',
     ]);
     const reconcile = schedulers.find((scheduler) => scheduler.key === 'reconcile-trending')!;
     expect(reconcile.every).toBe(30 * 60_000);

@@ -285,9 +285,11 @@ describe('User.recommendedPapers', () => {
       jobs: recordingQueue,
       config: { ...testConfig, recommendations: { ...testConfig.recommendations, refreshDelayMs: 30_000 } },
     });
-    await savePaperRecords(database.db, [paperRecord()]);
-    const [paperId] = await trendingIds(1);
+    await savePaperRecords(database.db, Array.from({ length: 5 }, () => paperRecord()));
+    const [paperId, ...others] = await trendingIds(5);
     const { user, token } = await userWithToken(database.db, 'burst');
+    // An established reader (a new one's feed refreshes at once: tests/recommendation-feedback.test.ts).
+    await castVotes(database.db, others.map((other) => ({ username: 'burst', paperId: other, at: new Date('2025-11-12T09:00:00Z') })));
     const upvote = `mutation($id: ID!) { upvotePaper(paperId: $id) { upvotes } }`;
     const voted = await delayedApp.request(upvote, { id: globalId('Paper', paperId!) }, token);
     expect(voted.errors).toBeUndefined();
@@ -314,7 +316,7 @@ describe('User.recommendedPapers', () => {
     await savePaperRecords(database.db, Array.from({ length: 4 }, () => paperRecord()));
     const { user, token } = await userWithToken(database.db, 'ada');
     const computedAt = new Date(Date.now() - (testConfig.recommendations.maxAgeHours + 1) * 3_600_000);
-    await refreshRecommendations(database.db, user.id, undefined, computedAt);
+    await refreshRecommendations(database.db, user.id, computedAt);
     expect(idsOf(await testApp.request(RECOMMENDED, { first: 2 }, token))).toHaveLength(2);
     expect(enqueued.map((job) => job.name)).toEqual(['refresh-recommendations']);
   });
@@ -344,7 +346,7 @@ describe('User.recommendedPapers', () => {
     expect(await refreshRecommendations(database.db, 999_999)).toBe(0);
     const read = await readRecommendations(database.db, 999_999, 5);
     expect(read.computedAt).toBeNull();
-    expect(read.papers.map((paper) => paper.id)).toEqual(await trendingIds(5));
+    expect(read.items.map((item) => item.paper.id)).toEqual(await trendingIds(5));
   });
 });
 

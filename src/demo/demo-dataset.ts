@@ -11,7 +11,40 @@ export interface DemoDatasetOptions {
   /** Papers are featured on the DEMO_DAYS UTC days ending with this moment's day, and every vote is cast before it. */
   now: Date;
   seed?: number;
+  /** How readers and papers behave; the demo world unless given. */
+  world?: Partial<DemoWorld>;
 }
+
+/**
+ * The knobs of the generated world, so offline evaluations can try the
+ * recommenders on differently built data.
+ */
+export interface DemoWorld {
+  /** Sigma of the papers' log-normal appeal: larger, a few papers take most votes. */
+  appealSpread: number;
+  /** The chance that a reader has a second favourite topic. */
+  secondTopicChance: number;
+  /** How much a reader's second topic weighs, relative to the first (1: they mix evenly). */
+  secondTopicWeight: number;
+  /** Whether a paper's words (title, abstract, keywords) come from another topic than the one its readers follow. */
+  textUnrelatedToTopic: boolean;
+  /** Scales every reader's number of upvotes (each keeps at least MIN_VOTES). */
+  voteRate: number;
+  /** The share of readers who are new: two or three upvotes. */
+  newReaderShare: number;
+}
+
+export const DEMO_WORLD: DemoWorld = {
+  appealSpread: 1.1,
+  secondTopicChance: 0.6,
+  secondTopicWeight: 0.6,
+  textUnrelatedToTopic: false,
+  voteRate: 1,
+  newReaderShare: 0,
+};
+
+/** A reader's fewest upvotes. */
+const MIN_VOTES = 1;
 
 export interface DemoUser {
   username: string;
@@ -56,6 +89,7 @@ const ORGANIZATIONS_BY_TOPIC = new Map(
  */
 export function generateDemoDataset(options: DemoDatasetOptions): DemoDataset {
   const { paperCount, userCount = DEFAULT_USER_COUNT, now, seed = DEFAULT_SEED } = options;
+  const world: DemoWorld = { ...DEMO_WORLD, ...options.world };
   if (!Number.isInteger(paperCount) || paperCount < 0) throw new RangeError(`paperCount must be a whole number >= 0, got ${paperCount}`);
   if (!Number.isInteger(userCount) || userCount < 1) throw new RangeError(`userCount must be a whole number >= 1, got ${userCount}`);
 
@@ -64,9 +98,9 @@ export function generateDemoDataset(options: DemoDatasetOptions): DemoDataset {
   const authorsByTopic = createAuthorPool(random, paperCount);
   const takenArxivIds = new Set<string>();
   const papers = scheduleSubmissions(random, paperCount, now).map((submittedAt) =>
-    createPaper(random, submittedAt, users, authorsByTopic, takenArxivIds),
+    createPaper(random, submittedAt, users, authorsByTopic, takenArxivIds, world),
   );
-  return { papers, users, upvotes: castUpvotes(random, papers, users, now) };
+  return { papers, users, upvotes: castUpvotes(random, papers, users, now, world) };
 }
 
 type UsernameStyle = (first: string, last: string, random: SeededRandom) => string;
@@ -149,10 +183,11 @@ function createPaper(
   users: readonly DemoUser[],
   authorsByTopic: readonly string[][],
   takenArxivIds: Set<string>,
+  world: DemoWorld,
 ): DemoPaper {
   const topicIndex = random.weightedIndex(TOPIC_WEIGHTS);
   const topic = TOPICS[topicIndex]!;
-  const text = composePaperText(random, topic);
+  const text = composePaperText(random, world.textUnrelatedToTopic ? TOPICS[random.weightedIndex(TOPIC_WEIGHTS)]! : topic);
   // Mostly featured a day or two after it appeared on arXiv, at most ten days.
   const publishedAt = new Date(submittedAt.getTime() - Math.floor(random.next() ** 2 * 10 * DAY_MS));
   const authors = pickAuthors(random, authorsByTopic, topicIndex);
@@ -223,12 +258,21 @@ function claimArxivId(random: SeededRandom, publishedAt: Date, taken: Set<string
  * clearly popular). Papers are drawn without replacement, so no user votes
  * twice on a paper.
  */
-function castUpvotes(random: SeededRandom, papers: readonly DemoPaper[], users: readonly DemoUser[], now: Date): DemoUpvote[] {
-  const appeal = papers.map(() => Math.exp(1.1 * random.normal()));
+function castUpvotes(
+  random: SeededRandom,
+  papers: readonly DemoPaper[],
+  users: readonly DemoUser[],
+  now: Date,
+  world: DemoWorld,
+): DemoUpvote[] {
+  const appeal = papers.map(() => Math.exp(world.appealSpread * random.normal()));
   const topicIndexes = papers.map((paper) => TOPIC_INDEX.get(paper.topic)!);
   return users.flatMap((user) => {
-    const affinity = favouriteTopicAffinity(random);
-    const voteCount = Math.round(papers.length * (0.01 + 0.2 * random.next() ** 2));
+    const affinity = favouriteTopicAffinity(random, world);
+    // Draws nothing extra in the demo world, whose data stays as it was.
+    const voteCount = world.newReaderShare > 0 && random.chance(world.newReaderShare)
+      ? random.int(2, 3)
+      : Math.max(MIN_VOTES, Math.round(world.voteRate * papers.length * (0.01 + 0.2 * random.next() ** 2)));
     // Weighted sampling without replacement (Efraimidis-Spirakis): keep the largest ln(u)/weight.
     const keyed = papers.map((paper, index) => ({
       paper,
@@ -243,12 +287,12 @@ function castUpvotes(random: SeededRandom, papers: readonly DemoPaper[], users: 
   });
 }
 
-function favouriteTopicAffinity(random: SeededRandom): number[] {
+function favouriteTopicAffinity(random: SeededRandom, world: DemoWorld): number[] {
   const [first, second] = random.sample(
     TOPICS.map((_, index) => index),
-    random.chance(0.6) ? 2 : 1,
+    random.chance(world.secondTopicChance) ? 2 : 1,
   );
-  return TOPICS.map((_, index) => (index === first ? 1 : index === second ? 0.6 : 0.03));
+  return TOPICS.map((_, index) => (index === first ? 1 : index === second ? world.secondTopicWeight : 0.03));
 }
 
 /** Most votes come within a day or two of a paper being featured: an exponential delay, truncated at `now`. */

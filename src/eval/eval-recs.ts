@@ -1,62 +1,60 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, type AppConfig } from '../config';
+import { sql } from 'drizzle-orm';
 import { openDatabase, type Database } from '../db/client';
+import { queryRows } from '../db/rows';
+import type { DemoWorld } from '../demo/demo-dataset';
 import { isDatabaseEmpty, loadDemoData } from '../demo/load-demo-data';
-import {
-  DEFAULT_RECOMMENDATION_PARAMETERS,
-  DEFAULT_SIMILARITY_WEIGHTS,
-  type RecommendationParameters,
-  type SimilarityWeights,
-} from '../modules/recommendations/ranking-parameters';
-import { computeRecommendations } from '../modules/recommendations/recommendations';
+import { HAND_WEIGHTS, SIGNALS, scoreCandidates, signalAlone, type RankingWeights } from '../modules/recommendations/ranking';
 import { refreshSimilarPapers } from '../modules/recommendations/similar-papers';
+import { tuneRankingModel, validate, type ValidationScores } from '../modules/recommendations/tuning';
 import { holdOutLatestUpvotes } from './holdout';
-import { scoreRankings, type RankingScores } from './metrics';
 import { copyEvaluationData, openScratchDatabase } from './scratch-database';
 
 /**
- * `npm run eval:recs -- [--demo] [--papers N] [--holdout SHARE]`: judges the
- * recommenders offline. Each user's latest upvotes are held out; every
- * recommender then ranks 10 papers per user from the remaining data, and the
- * table reports hit-rate@10 and NDCG@10 against those held-out upvotes.
- *
- * The data comes from the configured Postgres (DATABASE_URL), copied into a
- * scratch PGlite; with --demo, without DATABASE_URL, or when that database
- * has no papers, it is the demo data set instead (topic structure: users
- * favour one or two topics), generated into the scratch PGlite.
+ * `npm run eval:recs -- [--world NAME]... [--database] [--papers N] [--users N] [--holdout SHARE]`:
+ * judges the recommenders offline, on several generated worlds (or, with
+ * --database, on a copy of the configured Postgres). In each, every user's
+ * latest upvotes are held out and deleted (in a scratch PGlite); the tuner
+ * then fits a model on what is left (holding out its own validation votes
+ * from that), and every recommender ranks 10 papers per user. The table
+ * reports hit-rate@10 and NDCG@10 against the evaluation's held-out upvotes,
+ * which the tuner never saw.
  */
-const USAGE = 'Usage: npm run eval:recs -- [--demo] [--papers N] [--holdout SHARE]';
+const USAGE = 'Usage: npm run eval:recs -- [--world NAME]... [--database] [--papers N] [--users N] [--holdout SHARE]';
 const K = 10;
 const DEFAULT_HOLDOUT_SHARE = 0.2;
-/** The demo data's "now": fixed, so the figures are the same on every run. */
+const DEFAULT_PAPERS = 300;
+const DEFAULT_USERS = 150;
+/** The generated worlds' "now": fixed, so the figures are the same on every run. */
 const DEMO_NOW = new Date('2025-11-20T12:00:00Z');
 
-interface Recommender {
-  name: string;
-  /** The similar papers it reads; none when it does not read them. */
-  similarity?: SimilarityWeights;
-  parameters: RecommendationParameters;
-}
-
-const RECOMMENDERS: Recommender[] = [
-  { name: 'trending only', parameters: { ...DEFAULT_RECOMMENDATION_PARAMETERS, trendingShare: 1 } },
-  {
-    name: 'content only',
-    similarity: { content: 1, coUpvote: 0, trending: 0 },
-    parameters: { ...DEFAULT_RECOMMENDATION_PARAMETERS, trendingShare: 0 },
-  },
-  {
-    name: 'co-upvote only',
-    similarity: { content: 0, coUpvote: 1, trending: 0 },
-    parameters: { ...DEFAULT_RECOMMENDATION_PARAMETERS, trendingShare: 0 },
-  },
-  { name: 'blend (defaults)', similarity: DEFAULT_SIMILARITY_WEIGHTS, parameters: DEFAULT_RECOMMENDATION_PARAMETERS },
-];
+/** The worlds, each a change to the demo world. */
+export const WORLDS: Record<string, { description: string; world: Partial<DemoWorld> }> = {
+  demo: { description: 'the demo world', world: {} },
+  skewed: { description: 'strong popularity skew', world: { appealSpread: 2.2 } },
+  mixed: { description: 'every reader mixes two topics evenly', world: { secondTopicChance: 1, secondTopicWeight: 1 } },
+  'votes-only': { description: 'co-upvotes carry the signal, the text does not', world: { textUnrelatedToTopic: true } },
+  'text-only': { description: 'the text carries the signal, votes are sparse', world: { voteRate: 0.2 } },
+  'new-readers': { description: 'mostly new readers (2-3 upvotes)', world: { newReaderShare: 0.7 } },
+};
 
 interface EvaluationOptions {
-  demo: boolean;
+  worlds: string[];
+  database: boolean;
   paperCount: number;
+  userCount: number;
   holdoutShare: number;
+}
+
+interface WorldResult {
+  name: string;
+  data: string;
+  heldOut: number;
+  users: number;
+  tuned: RankingWeights;
+  served: boolean;
+  rows: { name: string; scores: ValidationScores }[];
 }
 
 const config = loadConfig();
@@ -65,64 +63,105 @@ if (options) await evaluate(options);
 
 async function evaluate(options: EvaluationOptions): Promise<void> {
   const startedAt = performance.now();
+  const results: WorldResult[] = [];
+  if (options.database) {
+    results.push(await evaluateWorld('database', options, (scratch) => copyConfiguredDatabase(scratch, config)));
+  } else {
+    for (const name of options.worlds) {
+      const { world } = WORLDS[name]!;
+      results.push(
+        await evaluateWorld(name, options, async (scratch) => {
+          const loaded = await loadDemoData(scratch, config.trending, {
+            paperCount: options.paperCount,
+            userCount: options.userCount,
+            now: DEMO_NOW,
+            world,
+          });
+          return `${loaded.papers} papers, ${loaded.users} users, ${loaded.upvotes} upvotes`;
+        }),
+      );
+    }
+  }
+  printReport(results, options.holdoutShare, (performance.now() - startedAt) / 1000);
+}
+
+async function evaluateWorld(
+  name: string,
+  options: EvaluationOptions,
+  load: (scratch: Database) => Promise<string>,
+): Promise<WorldResult> {
   const scratch = await openScratchDatabase();
   try {
-    const data = await loadEvaluationData(scratch.db, config, options);
-    const heldOut = await holdOutLatestUpvotes(scratch.db, options.holdoutShare, config.trending);
-    const users = [...heldOut.keys()];
+    const data = await load(scratch.db);
+    // Half the users (every other id) are evaluated, the other half validate the tuner: a user whose
+    // latest upvotes were taken away would show the tuner a hole in time where the new papers are.
+    const users = await queryRows<{ id: number }>(scratch.db, sql`select id from users order by id`);
+    const evaluated = users.map((user) => user.id).filter((_, index) => index % 2 === 0);
+    const heldOut = await holdOutLatestUpvotes(scratch.db, options.holdoutShare, config.trending, evaluated);
+    // Neighbours, counts and trending keys from what is left; the tuner then splits off its own validation votes.
+    await refreshSimilarPapers(scratch.db, 'all');
+    const tuning = await tuneRankingModel(scratch.db, config.trending, { excludeUserIds: evaluated });
+    const served = tuning.beatsTrending ? tuning.weights : HAND_WEIGHTS;
+    const candidates = await scoreCandidates(scratch.db, [...heldOut.keys()]);
+    const judge = (weights: RankingWeights) => validate(candidates, heldOut, weights);
+    const rows = [
+      { name: 'trending', scores: judge(signalAlone('trending')) },
+      ...SIGNALS.filter((signal) => signal !== 'trending').map((signal) => ({ name: `${signal} alone`, scores: judge(signalAlone(signal)) })),
+      { name: 'hand defaults', scores: judge(HAND_WEIGHTS) },
+      { name: 'tuned', scores: judge(tuning.weights) },
+      { name: 'served', scores: judge(served) },
+    ];
     const heldOutCount = [...heldOut.values()].reduce((total, papers) => total + papers.size, 0);
-    const results: (RankingScores & { name: string })[] = [];
-    for (const recommender of RECOMMENDERS) {
-      if (recommender.similarity) await refreshSimilarPapers(scratch.db, 'all', recommender.similarity);
-      const recommendations = await computeRecommendations(scratch.db, users, recommender.parameters, K);
-      const rankings = new Map([...recommendations].map(([user, picks]) => [user, picks.map((pick) => pick.paperId)]));
-      results.push({ name: recommender.name, ...scoreRankings(rankings, heldOut, K) });
-    }
-    const seconds = (performance.now() - startedAt) / 1000;
-    printReport({ data, users: users.length, heldOutCount, results, seconds, holdoutShare: options.holdoutShare });
+    return { name, data, heldOut: heldOutCount, users: heldOut.size, tuned: tuning.weights, served: tuning.beatsTrending, rows };
   } finally {
     await scratch.close();
   }
 }
 
-/** Fills the scratch database and says what with. */
-async function loadEvaluationData(scratch: Database, config: AppConfig, options: EvaluationOptions): Promise<string> {
-  if (!options.demo && config.databaseUrl) {
-    const source = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 });
-    try {
-      if (!(await isDatabaseEmpty(source.db))) {
-        // One snapshot, read only: no upvote refers to a paper or user the copy missed.
-        const copied = await source.db.transaction((tx) => copyEvaluationData(tx as unknown as Database, scratch), {
-          isolationLevel: 'repeatable read',
-          accessMode: 'read only',
-        });
-        return `a copy of ${source.location}: ${copied.papers} papers, ${copied.users} users, ${copied.upvotes} upvotes`;
-      }
-    } finally {
-      await source.close();
-    }
+/** A read-only snapshot of the configured Postgres, copied into the scratch database. */
+async function copyConfiguredDatabase(scratch: Database, config: AppConfig): Promise<string> {
+  if (!config.databaseUrl) throw new Error('--database needs DATABASE_URL');
+  const source = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 });
+  try {
+    if (await isDatabaseEmpty(source.db)) throw new Error(`${source.location} has no papers`);
+    // One snapshot, read only: no upvote refers to a paper or user the copy missed.
+    const copied = await source.db.transaction((tx) => copyEvaluationData(tx as unknown as Database, scratch), {
+      isolationLevel: 'repeatable read',
+      accessMode: 'read only',
+    });
+    return `a copy of ${source.location}: ${copied.papers} papers, ${copied.users} users, ${copied.upvotes} upvotes`;
+  } finally {
+    await source.close();
   }
-  const loaded = await loadDemoData(scratch, config.trending, { paperCount: options.paperCount, now: DEMO_NOW });
-  return `demo data: ${loaded.papers} papers, ${loaded.users} users, ${loaded.upvotes} upvotes`;
 }
 
-function printReport(report: {
-  data: string;
-  users: number;
-  heldOutCount: number;
-  results: (RankingScores & { name: string })[];
-  seconds: number;
-  holdoutShare: number;
-}): void {
+function formatWeights(weights: RankingWeights): string {
+  return SIGNALS.map((signal) => `${signal} ${weights[signal]}`).join(', ');
+}
+
+function printReport(results: WorldResult[], holdoutShare: number, seconds: number): void {
+  const names = results[0]?.rows.map((row) => row.name) ?? [];
+  const cell = (scores: ValidationScores) => `${scores.hitRate.toFixed(3)} / ${scores.ndcg.toFixed(3)}`;
   const lines = [
-    `Data: ${report.data}`,
-    `Held out: the latest ${Math.round(report.holdoutShare * 100)}% (at least 1) of each user's upvotes; ${report.heldOutCount} upvotes of ${report.users} users`,
+    `Held out: the latest ${Math.round(holdoutShare * 100)}% (at least 1) of each user's upvotes. Cells: hit-rate@${K} / NDCG@${K}.`,
     '',
-    `| recommender | hit-rate@${K} | NDCG@${K} |`,
-    '| --- | ---: | ---: |',
-    ...report.results.map((result) => `| ${result.name} | ${result.hitRate.toFixed(3)} | ${result.ndcg.toFixed(3)} |`),
+    `| recommender | ${results.map((result) => result.name).join(' | ')} |`,
+    `| --- | ${results.map(() => '---:').join(' | ')} |`,
+    ...names.map((name) => `| ${name} | ${results.map((result) => cell(result.rows.find((row) => row.name === name)!.scores)).join(' | ')} |`),
+    `| tuned / trending (hit-rate) | ${results
+      .map((result) => {
+        const trending = result.rows[0]!.scores.hitRate;
+        const tuned = result.rows.find((row) => row.name === 'served')!.scores.hitRate;
+        return trending === 0 ? '-' : `${(tuned / trending).toFixed(2)}x`;
+      })
+      .join(' | ')} |`,
     '',
-    `Took ${report.seconds.toFixed(1)} s.`,
+    ...results.map(
+      (result) =>
+        `- ${result.name} (${WORLDS[result.name]?.description ?? 'configured database'}): ${result.data}; ${result.heldOut} held-out upvotes of ${result.users} users; tuned weights ${formatWeights(result.tuned)}${result.served ? '' : ' (did not beat trending on validation: the hand defaults serve)'}`,
+    ),
+    '',
+    `Took ${seconds.toFixed(1)} s.`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
@@ -131,16 +170,24 @@ function parseOptions(): EvaluationOptions | undefined {
   try {
     const { values } = parseArgs({
       options: {
-        demo: { type: 'boolean', default: false },
+        world: { type: 'string', multiple: true },
+        database: { type: 'boolean', default: false },
         papers: { type: 'string' },
+        users: { type: 'string' },
         holdout: { type: 'string' },
       },
     });
-    const paperCount = values.papers === undefined ? config.demoPapers : Number(values.papers);
+    const worlds = values.world ?? Object.keys(WORLDS);
+    for (const world of worlds) {
+      if (!Object.hasOwn(WORLDS, world)) throw new Error(`unknown world "${world}" (one of ${Object.keys(WORLDS).join(', ')})`);
+    }
+    const paperCount = values.papers === undefined ? DEFAULT_PAPERS : Number(values.papers);
     if (!Number.isInteger(paperCount) || paperCount < 1) throw new Error(`--papers must be a whole number >= 1, got "${values.papers}"`);
+    const userCount = values.users === undefined ? DEFAULT_USERS : Number(values.users);
+    if (!Number.isInteger(userCount) || userCount < 1) throw new Error(`--users must be a whole number >= 1, got "${values.users}"`);
     const holdoutShare = values.holdout === undefined ? DEFAULT_HOLDOUT_SHARE : Number(values.holdout);
     if (!(holdoutShare > 0 && holdoutShare < 1)) throw new Error(`--holdout must be a share between 0 and 1, got "${values.holdout}"`);
-    return { demo: values.demo, paperCount, holdoutShare };
+    return { worlds, database: values.database, paperCount, userCount, holdoutShare };
   } catch (error) {
     process.stderr.write(`${(error as Error).message}. ${USAGE}\n`);
     process.exitCode = 1;

@@ -6,7 +6,7 @@ import { recomputeTrendingKeys, recomputeUpvoteCounts } from '../modules/trendin
 
 /**
  * Holds out each user's latest upvotes: `share` of them (at least one),
- * from every user who keeps at least one upvote to learn from. Deletes them
+ * from every user (of `userIds`) who keeps at least one upvote to learn from. Deletes them
  * (in the scratch database) and brings upvote counts and trending keys back
  * in line, so no recommender sees them, trending included. Returns the
  * held-out papers of each user.
@@ -15,7 +15,10 @@ export async function holdOutLatestUpvotes(
   db: Database,
   share: number,
   trending: TrendingSettings,
+  /** Only these users' upvotes are held out (all users' when absent). */
+  userIds?: readonly number[],
 ): Promise<Map<number, Set<number>>> {
+  const chosen = userIds ? sql`where user_id = any(${sql.param(userIds)}::int[])` : sql``;
   const heldOut = await queryRows<{ user_id: number; paper_id: number }>(
     db,
     sql`
@@ -24,6 +27,7 @@ export async function holdOutLatestUpvotes(
           row_number() over (partition by user_id order by created_at desc, paper_id desc) as recency,
           count(*) over (partition by user_id) as upvotes
         from upvotes
+        ${chosen}
       )
       delete from upvotes u
       using ranked r

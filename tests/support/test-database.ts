@@ -63,7 +63,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     },
     async truncate() {
       await handle.db.execute(
-        sql`truncate table upvotes, paper_authors, papers, authors, organizations, users, sessions, comments, authorship_claims, digest_subscriptions, digest_deliveries, similar_papers, recommendations restart identity cascade`,
+        sql`truncate table upvotes, paper_authors, papers, authors, organizations, users, sessions, comments, authorship_claims, digest_subscriptions, digest_deliveries, similar_papers, recommendations, ranking_models restart identity cascade`,
       );
     },
   };

@@ -23,16 +23,18 @@ const VOTES_PER_USER = 500;
 
 /**
  * Fills pg_temp.similarity_votes(user_id, paper_id) with every user's latest
- * VOTES_PER_USER upvotes and pg_temp.similarity_voters(paper_id, voters) with
- * their counts per paper. Must run inside a transaction (dropped at commit).
+ * VOTES_PER_USER upvotes (of `votes`, a relation of user_id, paper_id,
+ * created_at: the upvotes table unless the tuner passes its training votes)
+ * and pg_temp.similarity_voters(paper_id, voters) with their counts per
+ * paper. Must run inside a transaction (dropped at commit).
  */
-export async function buildCoUpvoteVotes(tx: Database): Promise<void> {
+export async function buildCoUpvoteVotes(tx: Database, votes: SQL = sql`upvotes`): Promise<void> {
   await tx.execute(sql`drop table if exists pg_temp.similarity_votes, pg_temp.similarity_voters`);
   await tx.execute(sql`
     create temp table similarity_votes on commit drop as
     select user_id, paper_id from (
       select user_id, paper_id, row_number() over (partition by user_id order by created_at desc, paper_id desc) as recency
-      from upvotes
+      from ${votes} v
     ) ranked
     where recency <= ${VOTES_PER_USER}
   `);

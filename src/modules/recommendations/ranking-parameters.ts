@@ -1,7 +1,7 @@
 /**
- * The knobs of similar papers and recommendations, with their defaults in one
- * place. `npm run eval:recs` measures them offline (hit-rate@10 and NDCG@10
- * on held-out upvotes); change a default only with its figures.
+ * The knobs of similar papers, with their defaults in one place, and the
+ * list sizes. The personal ranking's weights are fitted (tuning.ts); its hand
+ * weights live in ranking.ts. `npm run eval:recs` measures both offline.
  */
 
 /** How much each signal counts in a similar-papers score. */
@@ -23,20 +23,11 @@ export interface SimilarityWeights {
  */
 export const DEFAULT_SIMILARITY_WEIGHTS: SimilarityWeights = { content: 1, coUpvote: 0.05, trending: 0.2 };
 
-export interface RecommendationParameters {
-  /** An upvote's weight in a user's profile halves every this many days (relative to their latest upvote). */
-  upvoteHalfLifeDays: number;
-  /** The share of the slots given to trending papers, spread evenly down the list (0 = none, 1 = trending only). */
-  trendingShare: number;
-}
-
-export const DEFAULT_RECOMMENDATION_PARAMETERS: RecommendationParameters = {
-  upvoteHalfLifeDays: 30,
-  trendingShare: 0.1,
-};
-
 /** Similar papers stored per paper: `Paper.similarPapers(first:)` serves up to this many. */
 export const SIMILAR_PAPERS_STORED = 30;
 
 /** Recommendations stored per user: `User.recommendedPapers(first:)` serves up to this many. */
 export const RECOMMENDATIONS_STORED = 50;
+
+/** Nearest papers stored per paper and signal (paper_neighbors): the personal ranking's candidates through each upvote. */
+export const NEIGHBORS_STORED = 30;

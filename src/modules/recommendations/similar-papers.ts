@@ -2,10 +2,10 @@ import { and, asc, eq, lt, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { idIn } from '../../db/id-list';
 import { queryRows } from '../../db/rows';
-import { paperColumns, papers, similarPapers, type PaperRow } from '../../db/schema';
+import { paperColumns, paperNeighbors, papers, similarPapers, type PaperRow } from '../../db/schema';
 import { buildCoUpvoteVotes, coUpvoteSimilaritySql } from './co-upvotes';
 import { buildContentVectors, contentSimilaritySql } from './content-vectors';
-import { DEFAULT_SIMILARITY_WEIGHTS, SIMILAR_PAPERS_STORED, type SimilarityWeights } from './ranking-parameters';
+import { DEFAULT_SIMILARITY_WEIGHTS, NEIGHBORS_STORED, SIMILAR_PAPERS_STORED, type SimilarityWeights } from './ranking-parameters';
 
 /**
  * "Similar papers": for each paper, the SIMILAR_PAPERS_STORED papers with the
@@ -56,16 +56,59 @@ export async function refreshSimilarPapers(
     const sourceIds = await existingPaperIds(tx, paperIds);
     const refresh: SimilarPapersRefresh = { papers: sourceIds.length, rows: 0 };
     if (sourceIds.length === 0) return refresh;
-    if (weights.content > 0) await buildContentVectors(tx, paperIds === 'all' ? 'all' : sourceIds);
-    if (weights.coUpvote > 0) await buildCoUpvoteVotes(tx);
+    // Both similarity signals are always built: the personal ranking reads each one's neighbours.
+    await buildContentVectors(tx, paperIds === 'all' ? 'all' : sourceIds);
+    await buildCoUpvoteVotes(tx);
     if (weights.trending > 0) await buildTrendScores(tx);
+    await tx.execute(sql`drop table if exists pg_temp.batch_similarity`);
+    await tx.execute(sql`
+      create temp table batch_similarity (paper_id int not null, signal text not null, similar_id int not null, similarity float8 not null) on commit drop
+    `);
     for (let offset = 0; offset < sourceIds.length; offset += BATCH_SIZE) {
       const batch = sourceIds.slice(offset, offset + BATCH_SIZE);
+      // Each signal's similarities are computed once a batch, for both tables.
+      await tx.execute(sql`truncate batch_similarity`);
+      await tx.execute(sql`insert into batch_similarity ${similaritiesSql(sql`${sql.param(batch)}::int[]`, ['content', 'co_upvote'])}`);
       await tx.delete(similarPapers).where(idIn(similarPapers.paperId, batch));
       refresh.rows += await insertSimilarPapers(tx, batch, weights);
+      await tx.delete(paperNeighbors).where(idIn(paperNeighbors.paperId, batch));
+      await tx.execute(sql`insert into paper_neighbors (paper_id, signal, neighbor_id, similarity) ${nearestSql(sql`batch_similarity`)}`);
     }
     return refresh;
   });
+}
+
+export type NeighborSignal = 'content' | 'co_upvote';
+
+/**
+ * (paper_id, signal, similar_id, similarity) for every paper in `batch` and
+ * each of `signals`: all its scored pairs. Needs buildContentVectors /
+ * buildCoUpvoteVotes first.
+ */
+function similaritiesSql(batch: SQL, signals: readonly NeighborSignal[]): SQL {
+  const bySignal: Record<NeighborSignal, SQL> = {
+    content: sql`select paper_id, 'content' as signal, similar_id, similarity from (${contentSimilaritySql(batch)}) content`,
+    co_upvote: sql`select paper_id, 'co_upvote' as signal, similar_id, similarity from (${coUpvoteSimilaritySql(batch)}) co_upvotes`,
+  };
+  return sql.join(signals.map((signal) => bySignal[signal]), sql` union all `);
+}
+
+/** The NEIGHBORS_STORED nearest papers of each paper in `batch` by each of `signals` on its own (see nearestSql). */
+export function neighborsSql(batch: SQL, signals: readonly NeighborSignal[]): SQL {
+  return nearestSql(sql`(${similaritiesSql(batch, signals)})`);
+}
+
+/** (paper_id, signal, neighbor_id, similarity): the NEIGHBORS_STORED most similar of each paper and signal in `similarities`. */
+function nearestSql(similarities: SQL): SQL {
+  return sql`
+    select paper_id, signal, similar_id, similarity from (
+      select paper_id, signal, similar_id, similarity,
+        row_number() over (partition by paper_id, signal order by similarity desc, similar_id desc) as position
+      from ${similarities} scored
+      where similarity > 0
+    ) ranked
+    where position <= ${NEIGHBORS_STORED}
+  `;
 }
 
 /**
@@ -94,7 +137,8 @@ async function existingPaperIds(db: Database, paperIds: readonly number[] | 'all
 
 /**
  * Scores every candidate of each paper in `batch` (papers sharing words,
- * co-upvoted papers and the top trending ones, never the paper itself),
+ * co-upvoted papers from pg_temp.batch_similarity, and the top trending
+ * ones, never the paper itself),
  * keeps the best SIMILAR_PAPERS_STORED by score, then id, both descending,
  * and writes them. A signal with weight 0 is not computed.
  */
@@ -102,10 +146,10 @@ async function insertSimilarPapers(tx: Database, batch: number[], weights: Simil
   const batchIds = sql`${sql.param(batch)}::int[]`;
   const candidates: SQL[] = [];
   if (weights.content > 0) {
-    candidates.push(sql`select paper_id, similar_id, ${weights.content}::float8 * similarity as part from (${contentSimilaritySql(batchIds)}) content`);
+    candidates.push(sql`select paper_id, similar_id, ${weights.content}::float8 * similarity as part from batch_similarity where signal = 'content'`);
   }
   if (weights.coUpvote > 0) {
-    candidates.push(sql`select paper_id, similar_id, ${weights.coUpvote}::float8 * similarity as part from (${coUpvoteSimilaritySql(batchIds)}) co_upvotes`);
+    candidates.push(sql`select paper_id, similar_id, ${weights.coUpvote}::float8 * similarity as part from batch_similarity where signal = 'co_upvote'`);
   }
   if (weights.trending > 0) {
     // The fallback: enough trending papers to fill a list without the paper itself.

@@ -1,7 +1,7 @@
 import { and, desc, notExists, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { idIn } from '../../db/id-list';
-import { paperColumns, papers, upvotes, type PaperRow } from '../../db/schema';
+import { paperColumns, papers, recommendationDismissals, upvotes, type PaperRow } from '../../db/schema';
 
 export interface TrendingPapersRequest {
   limit: number;
@@ -9,12 +9,14 @@ export interface TrendingPapersRequest {
   excludeIds?: readonly number[];
   /** Leave out what this user upvoted. */
   excludeUpvotedBy?: number;
+  /** Leave out what this user dismissed from their recommendations. */
+  excludeDismissedBy?: number;
 }
 
 /** The top trending papers, in trending order: the fallback wherever a precomputed list is missing or short. */
 export async function findTrendingPapers(db: Database, request: TrendingPapersRequest): Promise<PaperRow[]> {
   if (request.limit <= 0) return [];
-  const { excludeIds = [], excludeUpvotedBy } = request;
+  const { excludeIds = [], excludeUpvotedBy, excludeDismissedBy } = request;
   return db
     .select(paperColumns)
     .from(papers)
@@ -27,6 +29,14 @@ export async function findTrendingPapers(db: Database, request: TrendingPapersRe
                 .select({ one: sql`1` })
                 .from(upvotes)
                 .where(sql`${upvotes.userId} = ${excludeUpvotedBy} and ${upvotes.paperId} = ${papers.id}`),
+            )
+          : undefined,
+        excludeDismissedBy !== undefined
+          ? notExists(
+              db
+                .select({ one: sql`1` })
+                .from(recommendationDismissals)
+                .where(sql`${recommendationDismissals.userId} = ${excludeDismissedBy} and ${recommendationDismissals.paperId} = ${papers.id}`),
             )
           : undefined,
       ),

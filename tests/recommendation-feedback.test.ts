@@ -1,0 +1,246 @@
+// The recommendation fields join the schema before the app builds it.
+import '../src/modules/recommendations/recommendations.graphql';
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { JobQueue } from '../jobs/jobs';
+import { recommendationDismissals, recommendations } from '../src/db/schema';
+import { refreshRecommendations } from '../src/modules/recommendations/recommendations';
+import { refreshSimilarPapers } from '../src/modules/recommendations/similar-papers';
+import { castVotes, paperRecord, savePaperRecords, testConfig, userWithToken } from './support/fixtures';
+import { errorCodes } from './support/graphql-client';
+import { createTestApp } from './support/test-app';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+
+let database: TestDatabase;
+let testApp: ReturnType<typeof createTestApp>;
+let enqueued: { name: string; payload: unknown; delayMs?: number }[];
+let recordingQueue: JobQueue;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  recordingQueue = {
+    async enqueue(name, payload, options) {
+      enqueued.push({ name, payload, delayMs: options?.delayMs });
+    },
+  };
+  testApp = createTestApp(database.db, { jobs: recordingQueue });
+});
+
+beforeEach(async () => {
+  await database.truncate();
+  enqueued = [];
+});
+
+afterAll(async () => {
+  await testApp?.close();
+  await database?.close();
+});
+
+const globalId = (type: string, id: number) => Buffer.from(`${type}:${id}`).toString('base64');
+const paperIdOf = (id: string) => Number(Buffer.from(id, 'base64').toString().split(':')[1]);
+
+const TOPICS = {
+  diffusion: ['diffusion', 'denoising', 'latent', 'sampler', 'image', 'synthesis'],
+  robotics: ['robot', 'grasping', 'manipulation', 'locomotion', 'embodied', 'dexterous'],
+  reasoning: ['reasoning', 'arithmetic', 'verifier', 'chain', 'thought', 'deduction'],
+} as const;
+
+/** Six papers per topic sharing the topic's words and keyword. */
+async function topicPapers(): Promise<Record<keyof typeof TOPICS, number[]>> {
+  const records = Object.values(TOPICS).flatMap((words) =>
+    Array.from({ length: 6 }, (_, index) =>
+      paperRecord({
+        title: `${words[index]} ${words[(index + 1) % words.length]} study`,
+        abstract: `We study ${words.join(' ')} with ${words[index]} experiments.`,
+        keywords: [words[0]],
+      }),
+    ),
+  );
+  const { paperIds } = await savePaperRecords(database.db, records);
+  return { diffusion: paperIds.slice(0, 6), robotics: paperIds.slice(6, 12), reasoning: paperIds.slice(12, 18) };
+}
+
+const FEED = `query($first: Int) {
+  viewer {
+    recommendations(first: $first) {
+      totalCount
+      edges { node { paper { id } score reasons { kind text keyword paper { id } } } }
+    }
+    recommendedPapers(first: $first) { id }
+  }
+}`;
+
+interface FeedItem {
+  paper: { id: string };
+  score: number;
+  reasons: { kind: string; text: string; keyword: string | null; paper: { id: string } | null }[];
+}
+
+async function readFeed(token: string, first = 50) {
+  const response = await testApp.request(FEED, { first }, token);
+  expect(response.errors).toBeUndefined();
+  const viewer = response.data!.viewer;
+  const items: FeedItem[] = viewer.recommendations.edges.map((edge: { node: FeedItem }) => edge.node);
+  return { items, ids: items.map((item) => paperIdOf(item.paper.id)), papers: viewer.recommendedPapers.map((paper: { id: string }) => paperIdOf(paper.id)) as number[] };
+}
+
+const at = (hour: number) => new Date(Date.UTC(2025, 10, 12, hour));
+
+describe('viewer.recommendations', () => {
+  it('gives each paper its score and reasons from the signals that ranked it, in the order of recommendedPapers', async () => {
+    const topics = await topicPapers();
+    const { user, token } = await userWithToken(database.db, 'ada');
+    await castVotes(database.db, [
+      { username: 'ada', paperId: topics.robotics[0]!, at: at(9) },
+      { username: 'ada', paperId: topics.robotics[1]!, at: at(10) },
+      // Others who read robotics also upvote robotics[2].
+      { username: 'grace', paperId: topics.robotics[0]!, at: at(9) },
+      { username: 'grace', paperId: topics.robotics[2]!, at: at(9) },
+    ]);
+    await refreshSimilarPapers(database.db, 'all');
+    await refreshRecommendations(database.db, user.id);
+    const { items, ids, papers } = await readFeed(token);
+    expect(papers).toEqual(ids);
+    expect(ids).not.toContain(topics.robotics[0]);
+    expect(ids).not.toContain(topics.robotics[1]);
+    // The other robotics papers lead, each "like" one of ada's upvotes.
+    expect(new Set(ids.slice(0, 4))).toEqual(new Set(topics.robotics.slice(2)));
+    for (const item of items.slice(0, 4)) {
+      const like = item.reasons.find((reason) => reason.kind === 'SIMILAR_TO_UPVOTED');
+      expect(like, JSON.stringify(item)).toBeDefined();
+      expect([topics.robotics[0], topics.robotics[1]]).toContain(paperIdOf(like!.paper!.id));
+      expect(like!.text).toMatch(/^like (robot|grasping)/);
+    }
+    const scores = items.map((item) => item.score);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    for (const item of items) expect(item.reasons.length).toBeGreaterThan(0);
+  });
+
+  it('never shows one reader what another upvoted or dismissed', async () => {
+    const topics = await topicPapers();
+    const { user: ada, token: adaToken } = await userWithToken(database.db, 'ada');
+    const { user: grace, token: graceToken } = await userWithToken(database.db, 'grace');
+    await castVotes(database.db, [
+      { username: 'ada', paperId: topics.robotics[0]!, at: at(9) },
+      { username: 'grace', paperId: topics.robotics[1]!, at: at(9) },
+      { username: 'grace', paperId: topics.diffusion[0]!, at: at(10) },
+      { username: 'grace', paperId: topics.reasoning[0]!, at: at(11) },
+    ]);
+    const dismiss = `mutation($id: ID!) { dismissRecommendation(paperId: $id) { id } }`;
+    expect((await testApp.request(dismiss, { id: globalId('Paper', topics.robotics[2]!) }, graceToken)).errors).toBeUndefined();
+    await refreshSimilarPapers(database.db, 'all');
+    await refreshRecommendations(database.db, ada.id);
+    await refreshRecommendations(database.db, grace.id);
+    const { items } = await readFeed(adaToken);
+    const reasons = items.flatMap((item) => item.reasons);
+    expect(reasons.some((reason) => reason.paper)).toBe(true);
+    for (const reason of reasons) {
+      // Only ada's upvote is named, and only her keyword.
+      if (reason.paper) expect(paperIdOf(reason.paper.id)).toBe(topics.robotics[0]);
+      if (reason.keyword) expect(reason.keyword).toBe('robot');
+      for (const title of ['grasping manipulation', 'diffusion denoising', 'reasoning arithmetic', 'manipulation locomotion']) {
+        expect(reason.text.toLowerCase()).not.toContain(title);
+      }
+    }
+    // And grace's own reasons name only her upvotes.
+    for (const item of (await readFeed(graceToken)).items) {
+      for (const reason of item.reasons) {
+        if (reason.paper) expect([topics.robotics[1], topics.diffusion[0], topics.reasoning[0]]).toContain(paperIdOf(reason.paper.id));
+      }
+    }
+  });
+});
+
+describe('dismissRecommendation', () => {
+  const DISMISS = `mutation($id: ID!) { dismissRecommendation(paperId: $id) { id } }`;
+  const UNDO = `mutation($id: ID!) { undoDismissRecommendation(paperId: $id) { id } }`;
+
+  it('removes the paper from the feed at once, idempotently, ranks papers like it lower at the next refresh, and undoes', async () => {
+    const topics = await topicPapers();
+    const { user, token } = await userWithToken(database.db, 'ada');
+    await castVotes(database.db, [
+      { username: 'ada', paperId: topics.robotics[0]!, at: at(9) },
+      { username: 'ada', paperId: topics.diffusion[0]!, at: at(10) },
+    ]);
+    await refreshSimilarPapers(database.db, 'all');
+    await refreshRecommendations(database.db, user.id);
+    const before = (await readFeed(token)).ids;
+    const target = topics.robotics[2]!;
+    expect(before).toContain(target);
+
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const response = await testApp.request(DISMISS, { id: globalId('Paper', target) }, token);
+      expect(response.errors).toBeUndefined();
+      expect(response.data!.dismissRecommendation.id).toBe(globalId('Paper', target));
+    }
+    expect(await database.db.select().from(recommendationDismissals)).toHaveLength(1);
+    const stored = await database.db
+      .select()
+      .from(recommendations)
+      .where(and(eq(recommendations.userId, user.id), eq(recommendations.paperId, target)));
+    expect(stored).toEqual([]);
+    expect((await readFeed(token)).ids).not.toContain(target);
+    expect(enqueued.map((job) => job.name)).toContain('refresh-recommendations');
+
+    // At the refresh: never again, and the robotics papers (like the dismissed one) fall behind the diffusion ones.
+    const rankOf = (ids: number[], paperIds: number[]) => paperIds.map((id) => ids.indexOf(id)).filter((index) => index >= 0);
+    const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+    const robotsBefore = mean(rankOf(before, topics.robotics.slice(3)));
+    await refreshRecommendations(database.db, user.id);
+    const after = (await readFeed(token)).ids;
+    expect(after).not.toContain(target);
+    expect(mean(rankOf(after, topics.robotics.slice(3)))).toBeGreaterThan(robotsBefore);
+
+    for (let attempt = 0; attempt < 2; attempt++) {
+      expect((await testApp.request(UNDO, { id: globalId('Paper', target) }, token)).errors).toBeUndefined();
+    }
+    expect(await database.db.select().from(recommendationDismissals)).toEqual([]);
+    await refreshRecommendations(database.db, user.id);
+    expect((await readFeed(token)).ids).toContain(target);
+  });
+
+  it('needs a signed-in reader and a known paper, and writes nothing otherwise', async () => {
+    const [paperId] = (await savePaperRecords(database.db, [paperRecord()])).paperIds;
+    const { token } = await userWithToken(database.db, 'ada');
+    for (const mutation of [DISMISS, UNDO]) {
+      expect(errorCodes(await testApp.request(mutation, { id: globalId('Paper', paperId!) }))).toEqual(['UNAUTHENTICATED']);
+      expect(errorCodes(await testApp.request(mutation, { id: globalId('Paper', 999_999) }, token))).toEqual(['NOT_FOUND']);
+    }
+    expect(await database.db.select().from(recommendationDismissals)).toEqual([]);
+    expect(enqueued).toEqual([]);
+  });
+});
+
+describe('cold start', () => {
+  it("refreshes a new reader's feed right after each of their first upvotes, and an established reader's after the burst delay", async () => {
+    const delayedApp = createTestApp(database.db, {
+      jobs: recordingQueue,
+      config: { ...testConfig, recommendations: { ...testConfig.recommendations, refreshDelayMs: 30_000 } },
+    });
+    const topics = await topicPapers();
+    const { user, token } = await userWithToken(database.db, 'newcomer');
+    const upvote = `mutation($id: ID!) { upvotePaper(paperId: $id) { upvotes } }`;
+    expect((await delayedApp.request(upvote, { id: globalId('Paper', topics.reasoning[0]!) }, token)).errors).toBeUndefined();
+    expect(enqueued).toEqual([{ name: 'refresh-recommendations', payload: { userId: user.id }, delayMs: undefined }]);
+
+    await castVotes(database.db, topics.diffusion.slice(0, 3).map((paperId) => ({ username: 'newcomer', paperId, at: at(9) })));
+    enqueued = [];
+    expect((await delayedApp.request(upvote, { id: globalId('Paper', topics.reasoning[1]!) }, token)).errors).toBeUndefined();
+    expect(enqueued).toEqual([{ name: 'refresh-recommendations', payload: { userId: user.id }, delayMs: 30_000 }]);
+    await delayedApp.close();
+  });
+
+  it('gives a reader with one upvote a feed shaped by it as soon as the refresh it sets off has run', async () => {
+    const liveApp = createTestApp(database.db);
+    const topics = await topicPapers();
+    await refreshSimilarPapers(database.db, 'all');
+    const { token } = await userWithToken(database.db, 'newcomer');
+    const upvote = `mutation($id: ID!) { upvotePaper(paperId: $id) { upvotes } }`;
+    expect((await liveApp.request(upvote, { id: globalId('Paper', topics.reasoning[0]!) }, token)).errors).toBeUndefined();
+    await liveApp.idle();
+    const response = await liveApp.request(`{ viewer { recommendedPapers(first: 5) { id } } }`, undefined, token);
+    const ids = response.data!.viewer.recommendedPapers.map((paper: { id: string }) => paperIdOf(paper.id));
+    expect(new Set(ids)).toEqual(new Set(topics.reasoning.slice(1)));
+    await liveApp.close();
+  });
+});
