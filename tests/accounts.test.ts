@@ -170,6 +170,8 @@ describe('email verification', () => {
     const page = await testApp.app.fetch(new Request(link));
     expect(page.status).toBe(200);
     expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    // A browser submits the form only if the page's policy lets it post to this origin.
+    expect(page.headers.get('content-security-policy')).toContain("form-action 'self'");
     expect(await page.text()).toMatch(/<form method="post" action="\/verify-email\?token=/);
     expect(errorCodes(await byEmail())).toEqual(['UNAUTHENTICATED']);
 

@@ -44,8 +44,9 @@ export function graphiqlPage(options: GraphiQLOptions): GraphiQLPage {
 
 /**
  * Security headers on every answer of the app: no MIME sniffing, no framing,
- * no Referer leaving with a link, and a Content-Security-Policy: GraphiQL's
- * for its page (the only HTML the app serves), none may load for the rest.
+ * no Referer leaving with a link, and a Content-Security-Policy: a page that
+ * sets its own keeps it (the email verification page posts a form), other
+ * HTML gets GraphiQL's, and nothing may load for the rest.
  */
 export function securityHeaders(graphiql: GraphiQLPage): Plugin {
   return {
@@ -53,6 +54,7 @@ export function securityHeaders(graphiql: GraphiQLPage): Plugin {
       response.headers.set('x-content-type-options', 'nosniff');
       response.headers.set('x-frame-options', 'DENY');
       response.headers.set('referrer-policy', 'no-referrer');
+      if (response.headers.has('content-security-policy')) return;
       const isHtml = response.headers.get('content-type')?.startsWith('text/html') ?? false;
       response.headers.set('content-security-policy', isHtml ? graphiql.contentSecurityPolicy : NOTHING_MAY_LOAD);
     },
