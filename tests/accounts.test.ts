@@ -247,6 +247,12 @@ describe('the password rule', () => {
     }
     expect((await testApp.request(LOG_IN, { login: 'ada', password: 'correct horse \uFFFD battery' })).errors).toBeUndefined();
   });
+
+  it('still signs in an account whose password the old rule took and the new one would refuse (4 emoji: 8 UTF-16 units)', async () => {
+    const password = '\u{1F600}\u{1F601}\u{1F602}\u{1F603}';
+    await database.db.insert(users).values({ username: 'old', email: 'old@example.org', passwordHash: await hashPassword(password, testConfig.passwordHashCost) });
+    expect((await testApp.request(LOG_IN, { login: 'old', password })).data!.logIn.user.username).toBe('old');
+  });
 });
 
 describe('logIn and logOut', () => {

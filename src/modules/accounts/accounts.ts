@@ -5,7 +5,7 @@ import type { Database } from '../../db/client';
 import { users, type UserRow } from '../../db/schema';
 import { AppError, badUserInput } from '../../errors';
 import type { RateLimiter, RateLimiters } from '../../rate-limit';
-import { hashCost, hashPassword, passwordProblem, verifyPassword } from './passwords';
+import { hashCost, hashPassword, mayMatchStoredPassword, passwordProblem, verifyPassword } from './passwords';
 import { createSession } from './sessions';
 
 const USERNAME = /^[A-Za-z0-9_-]{3,30}$/;
@@ -90,8 +90,8 @@ export async function verifyCredentials(
   input: { usernameOrEmail: string; password: string },
 ): Promise<UserRow | undefined> {
   const identifier = input.usernameOrEmail.trim().toLowerCase();
-  // A password the rule refuses was never hashed, so it matches nothing.
-  if (passwordProblem(input.password) || identifier.length > 254) return undefined;
+  // A password that could not have been hashed matches nothing.
+  if (!mayMatchStoredPassword(input.password) || identifier.length > 254) return undefined;
   const [user] = await db
     .select()
     .from(users)

@@ -34,6 +34,16 @@ export function passwordProblem(password: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Whether a password given to sign in could match a stored hash: well-formed
+ * Unicode, and not so long that hashing it is work for nothing. The length
+ * floor is for new passwords only: accounts made before this rule may hold a
+ * shorter one (counted in UTF-16 units then), and must still sign in.
+ */
+export function mayMatchStoredPassword(password: string): boolean {
+  return !LONE_SURROGATE.test(password) && password.length <= 4 * PASSWORD_LENGTH.max;
+}
+
 function derive(password: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {
   // Never hash what the rule refuses: a lone surrogate would collapse into U+FFFD.
   if (LONE_SURROGATE.test(password)) return Promise.reject(new Error('refusing to hash a password that is not valid Unicode'));
