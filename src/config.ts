@@ -58,6 +58,8 @@ const environmentSchema = z.object({
   SIGN_IN_FAILURES_PER_LOGIN_AND_ADDRESS: z.coerce.number().int().min(1).default(10),
   /** Failed passwords for one login name from all addresses per hour; past it, addresses that failed twice for it are refused. */
   SIGN_IN_FAILURES_PER_LOGIN_PER_HOUR: z.coerce.number().int().min(1).default(100),
+  /** Account mails (verification link or "address taken" notice) one address may be sent per hour by signUp. */
+  ACCOUNT_MAILS_PER_ADDRESS_PER_HOUR: z.coerce.number().int().min(1).default(3),
   /** Where links in emails and feeds point: the site's public address. */
   PUBLIC_URL: z.string().url().default('http://localhost:4000'),
   /** The arXiv API (Atom) that submitPaper looks papers up in. */
@@ -150,6 +152,7 @@ export interface AppConfig {
   authRateLimitPerMinute: number;
   signInFailuresPerLoginAndAddress: number;
   signInFailuresPerLoginPerHour: number;
+  accountMailsPerAddressPerHour: number;
   publicUrl: string;
   arxiv: { apiUrl: string; timeoutMs: number };
   submissions: { maxAgeDays: number; perUserPerDay: number };
@@ -214,6 +217,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     authRateLimitPerMinute: env.AUTH_RATE_LIMIT_PER_MINUTE,
     signInFailuresPerLoginAndAddress: env.SIGN_IN_FAILURES_PER_LOGIN_AND_ADDRESS,
     signInFailuresPerLoginPerHour: env.SIGN_IN_FAILURES_PER_LOGIN_PER_HOUR,
+    accountMailsPerAddressPerHour: env.ACCOUNT_MAILS_PER_ADDRESS_PER_HOUR,
     publicUrl: env.PUBLIC_URL.replace(/\/+$/, ''),
     arxiv: { apiUrl: env.ARXIV_API_URL, timeoutMs: env.ARXIV_TIMEOUT_MS },
     submissions: { maxAgeDays: env.SUBMISSION_MAX_AGE_DAYS, perUserPerDay: env.SUBMISSIONS_PER_USER_PER_DAY },

@@ -179,6 +179,11 @@ export function createRateLimiters(config: AppConfig, redis?: Redis) {
       { name: 'sign-in-failures-during-attack', points: 1, durationSeconds: 3600, action: 'failed sign-ins for this name' },
       redis,
     ),
+    /** Mails signUp sends one address (a verification link or an "address taken" notice), so it cannot flood an inbox. */
+    accountMails: createRateLimiter(
+      { name: 'account-mails', points: config.accountMailsPerAddressPerHour, durationSeconds: 3600, action: 'account mails to this address' },
+      redis,
+    ),
   };
 }
 

@@ -248,6 +248,18 @@ describe('the password rule', () => {
     expect((await testApp.request(LOG_IN, { login: 'ada', password: 'correct horse \uFFFD battery' })).errors).toBeUndefined();
   });
 
+  it('mails one address at most ACCOUNT_MAILS_PER_ADDRESS_PER_HOUR times, answering signUp alike past it', async () => {
+    const limited = createTestApp(database.db, { clock: () => now, config: { ...testConfig, dataDir, accountMailsPerAddressPerHour: 2 } });
+    const answers = [];
+    for (const username of ['flood1', 'flood2', 'flood3', 'flood4']) {
+      answers.push(await limited.request(SIGN_UP, { username, email: 'victim@example.org', password: 'correct horse battery' }));
+    }
+    await limited.idle();
+    expect(answers.map((answer) => [answer.errors, typeof answer.data?.signUp.token])).toEqual(Array(4).fill([undefined, 'string']));
+    expect(await mailTo('victim@example.org')).toHaveLength(2);
+    await limited.close();
+  });
+
   it('still signs in an account whose password the old rule took and the new one would refuse (4 emoji: 8 UTF-16 units)', async () => {
     const password = '\u{1F600}\u{1F601}\u{1F602}\u{1F603}';
     await database.db.insert(users).values({ username: 'old', email: 'old@example.org', passwordHash: await hashPassword(password, testConfig.passwordHashCost) });

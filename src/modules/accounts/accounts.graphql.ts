@@ -58,7 +58,13 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, context) => {
       await context.limiters.auth.consume(`address:${context.clientAddress}`);
       const result = await signUp(context.db, context.config, args, context.now);
-      enqueueInBackground(context.jobs, context.logger, 'send-email-verification', { userId: result.user.id });
+      // Past the address's allowance no mail goes out, and the answer stays the same: it must not tell whether the address has an account.
+      const mayMail = await context.limiters.accountMails.consume(`email:${args.email.trim().toLowerCase()}`).then(
+        () => true,
+        () => false,
+      );
+      if (mayMail) enqueueInBackground(context.jobs, context.logger, 'send-email-verification', { userId: result.user.id });
+      else context.logger.info({ userId: result.user.id }, 'account mail not sent: the address had its allowance this hour');
       return result;
     },
   }),
