@@ -7,6 +7,7 @@ import { loadConfig } from './config';
 import { openDatabase } from './db/client';
 import { isDatabaseEmpty, loadDemoData } from './demo/load-demo-data';
 import { createLogger } from './logger';
+import { lacksPaperNeighbors } from './modules/recommendations/similar-papers';
 import { connectRateLimitRedis, createRateLimiters } from './rate-limit';
 
 /**
@@ -34,6 +35,8 @@ await database.migrate(async (db) => {
 const redis = config.redisUrl ? connectRateLimitRedis({ ...config, redisUrl: config.redisUrl }, logger) : undefined;
 const publicDataChanges = createPublicDataChanges(config, logger);
 const jobs = await startJobs({ config, db: database.db, logger, runWorker: !apiOnly, publicDataChanges });
+// Papers stored before paper_neighbors existed get their neighbours now, not at the next scheduled refresh.
+if (await lacksPaperNeighbors(database.db)) await jobs.queue.enqueue('refresh-all-similar-papers', {});
 const limiters = createRateLimiters(config, redis);
 const app = createApp({
   db: database.db,

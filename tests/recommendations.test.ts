@@ -11,7 +11,7 @@ import { hitAtK, ndcgAtK, scoreRankings } from '../src/eval/metrics';
 import { createLogger } from '../src/logger';
 import { RECOMMENDATIONS_STORED, SIMILAR_PAPERS_STORED } from '../src/modules/recommendations/ranking-parameters';
 import { readRecommendations, refreshRecommendations } from '../src/modules/recommendations/recommendations';
-import { refreshSimilarPapers } from '../src/modules/recommendations/similar-papers';
+import { lacksPaperNeighbors, refreshSimilarPapers } from '../src/modules/recommendations/similar-papers';
 import { castVotes, paperRecord, redisTestConfig, savePaperRecords, testConfig, userWithToken } from './support/fixtures';
 import { errorCodes } from './support/graphql-client';
 import { createTestApp } from './support/test-app';
@@ -90,6 +90,13 @@ async function trendingIds(limit: number, except: number[] = []): Promise<number
 }
 
 describe('similar papers', () => {
+  it('tells a database whose papers have no stored neighbours (one filled before they existed) from one that has them', async () => {
+    await topicPapers();
+    expect(await lacksPaperNeighbors(database.db)).toBe(true);
+    await refreshSimilarPapers(database.db, 'all');
+    expect(await lacksPaperNeighbors(database.db)).toBe(false);
+  });
+
   it('never lists the paper itself, ranks its topic first, and recomputes to the same rows in the documented order', async () => {
     const topics = await topicPapers();
     expect(await refreshSimilarPapers(database.db, 'all')).toEqual({ papers: 15, rows: 15 * 14 });

@@ -35,6 +35,19 @@ export interface SimilarPapersRefresh {
 }
 
 /**
+ * Whether papers that could have neighbours have none stored: a database
+ * filled before paper_neighbors existed, whose personal feeds would lack
+ * their content and co-upvote signals until the next full refresh.
+ */
+export async function lacksPaperNeighbors(db: Database): Promise<boolean> {
+  const [row] = await queryRows<{ lacks: boolean }>(
+    db,
+    sql`select (select count(*) from (select 1 from papers limit 2) as two) = 2 and not exists (select 1 from paper_neighbors) as lacks`,
+  );
+  return row!.lacks;
+}
+
+/**
  * Recomputes and stores the similar papers of `paperIds` (those that exist),
  * or of every paper, replacing their rows in one transaction. Scoring is
  * set-based: one statement per batch of papers, after the vectors and votes
