@@ -46,12 +46,6 @@ export async function listUpvotedPapers(db: Database, userId: number, request: P
   return toPage(upvotedPapersOrder, request, fetched);
 }
 
-/** Whether the user has at most `limit` upvotes; reads no more than limit + 1 of their rows. */
-export async function hasAtMostUpvotes(db: Database, userId: number, limit: number): Promise<boolean> {
-  const rows = await db.select({ one: sql`1` }).from(upvotes).where(eq(upvotes.userId, userId)).limit(limit + 1);
-  return rows.length <= limit;
-}
-
 export async function countUpvotesOfUser(db: Database, userId: number): Promise<number> {
   const [row] = await db.select({ total: count() }).from(upvotes).where(eq(upvotes.userId, userId));
   return row?.total ?? 0;
