@@ -45,7 +45,7 @@ export const papers = pgTable(
     commentBaseline: integer('comment_baseline').notNull().default(0),
     /** commentBaseline plus the rows in comments. */
     commentCount: integer('comment_count').notNull().default(0),
-    /** The forward-decay key K of DESIGN.md: ordering by it is the trending order at any time. */
+    /** The forward-decay trending key K (README, Trending): ordering by it is the trending order at any time. */
     trendingKey: doublePrecision('trending_key').notNull(),
     /** Title (A), keywords (B), abstract (C) and author names (D); kept by modules/search/search-documents.ts. */
     searchVector: tsvector('search_vector').notNull().default(sql`''::tsvector`),

@@ -79,7 +79,7 @@ export function keyWithVoteSql(settings: TrendingSettings, voteTime: SQL): SQL {
   return sql`(greatest(${decayed}, ${vote}) + ln(1 + exp(greatest(-abs(${decayed} - ${vote}), ${sql.raw(String(EXP_FLOOR))}::float8))) + ${age})`;
 }
 
-/** The parts of K of DESIGN.md as SQL over a paper `p` and an upvote `u`. */
+/** The parts of the trending key K (README, Trending) as SQL over a paper `p` and an upvote `u`. */
 function keyTerms(settings: TrendingSettings) {
   const { lambda, mu } = decayRates(settings);
   const start = hoursSql(sql`coalesce(p.submitted_at, p.published_at)`);

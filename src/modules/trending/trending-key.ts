@@ -1,7 +1,7 @@
 import type { TrendingSettings } from '../../config';
 
 /**
- * The forward-decay trending key of DESIGN.md:
+ * The forward-decay trending key (README, Trending):
  *
  *   K = ln( alpha*e^(lambda*s) + sum_v w_v*e^(lambda*t_v) ) + mu*s
  *
