@@ -6,7 +6,7 @@ import type { JobQueue } from '../jobs/jobs';
 import { recommendationDismissals, recommendations } from '../src/db/schema';
 import { refreshRecommendations } from '../src/modules/recommendations/recommendations';
 import { refreshSimilarPapers } from '../src/modules/recommendations/similar-papers';
-import { castVotes, paperRecord, savePaperRecords, testConfig, userWithToken } from './support/fixtures';
+import { castVotes, paperRecord, savePaperRecords, saveTopicPapers, testConfig, userWithToken } from './support/fixtures';
 import { errorCodes } from './support/graphql-client';
 import { createTestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
@@ -39,26 +39,7 @@ afterAll(async () => {
 const globalId = (type: string, id: number) => Buffer.from(`${type}:${id}`).toString('base64');
 const paperIdOf = (id: string) => Number(Buffer.from(id, 'base64').toString().split(':')[1]);
 
-const TOPICS = {
-  diffusion: ['diffusion', 'denoising', 'latent', 'sampler', 'image', 'synthesis'],
-  robotics: ['robot', 'grasping', 'manipulation', 'locomotion', 'embodied', 'dexterous'],
-  reasoning: ['reasoning', 'arithmetic', 'verifier', 'chain', 'thought', 'deduction'],
-} as const;
-
-/** Six papers per topic sharing the topic's words and keyword. */
-async function topicPapers(): Promise<Record<keyof typeof TOPICS, number[]>> {
-  const records = Object.values(TOPICS).flatMap((words) =>
-    Array.from({ length: 6 }, (_, index) =>
-      paperRecord({
-        title: `${words[index]} ${words[(index + 1) % words.length]} study`,
-        abstract: `We study ${words.join(' ')} with ${words[index]} experiments.`,
-        keywords: [words[0]],
-      }),
-    ),
-  );
-  const { paperIds } = await savePaperRecords(database.db, records);
-  return { diffusion: paperIds.slice(0, 6), robotics: paperIds.slice(6, 12), reasoning: paperIds.slice(12, 18) };
-}
+const topicPapers = () => saveTopicPapers(database.db, 6);
 
 const FEED = `query($first: Int) {
   viewer {

@@ -12,7 +12,7 @@ import { createLogger } from '../src/logger';
 import { RECOMMENDATIONS_STORED, SIMILAR_PAPERS_STORED } from '../src/modules/recommendations/ranking-parameters';
 import { readRecommendations, refreshRecommendations } from '../src/modules/recommendations/recommendations';
 import { lacksPaperNeighbors, refreshSimilarPapers } from '../src/modules/recommendations/similar-papers';
-import { castVotes, paperRecord, redisTestConfig, savePaperRecords, testConfig, userWithToken } from './support/fixtures';
+import { castVotes, paperRecord, redisTestConfig, savePaperRecords, saveTopicPapers, testConfig, userWithToken } from './support/fixtures';
 import { errorCodes } from './support/graphql-client';
 import { createTestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
@@ -51,30 +51,7 @@ afterAll(async () => {
   await database?.close();
 });
 
-const TOPICS = {
-  diffusion: ['diffusion', 'denoising', 'latent', 'sampler', 'image', 'synthesis'],
-  robotics: ['robot', 'grasping', 'manipulation', 'locomotion', 'embodied', 'dexterous'],
-  reasoning: ['reasoning', 'arithmetic', 'verifier', 'chain', 'thought', 'deduction'],
-} as const;
-
-/**
- * Five papers per topic, each written from its topic's words (a different
- * pair in the title), so papers of a topic share words and the others none.
- * Returns their ids by topic, in saving order.
- */
-async function topicPapers(): Promise<Record<keyof typeof TOPICS, number[]>> {
-  const records = Object.values(TOPICS).flatMap((words) =>
-    Array.from({ length: 5 }, (_, index) =>
-      paperRecord({
-        title: `${words[index]} ${words[(index + 1) % words.length]} study`,
-        abstract: `We study ${words.join(' ')} with ${words[index]} experiments.`,
-        keywords: [words[0]],
-      }),
-    ),
-  );
-  const { paperIds } = await savePaperRecords(database.db, records);
-  return { diffusion: paperIds.slice(0, 5), robotics: paperIds.slice(5, 10), reasoning: paperIds.slice(10, 15) };
-}
+const topicPapers = () => saveTopicPapers(database.db, 5);
 
 async function storedSimilar(paperId?: number) {
   return database.db

@@ -60,6 +60,35 @@ export async function savePaperRecords(db: Database, records: PaperRecord[]) {
   return savePapers(db, trending, records);
 }
 
+const TOPICS = {
+  diffusion: ['diffusion', 'denoising', 'latent', 'sampler', 'image', 'synthesis'],
+  robotics: ['robot', 'grasping', 'manipulation', 'locomotion', 'embodied', 'dexterous'],
+  reasoning: ['reasoning', 'arithmetic', 'verifier', 'chain', 'thought', 'deduction'],
+} as const;
+
+/**
+ * `perTopic` (at most 6) papers per topic, each written from its topic's words
+ * (a different pair in the title) with the topic's keyword, so papers of a
+ * topic share words and the others none. Returns their ids by topic, in saving order.
+ */
+export async function saveTopicPapers(db: Database, perTopic: number): Promise<Record<keyof typeof TOPICS, number[]>> {
+  const records = Object.values(TOPICS).flatMap((words) =>
+    Array.from({ length: perTopic }, (_, index) =>
+      paperRecord({
+        title: `${words[index]} ${words[(index + 1) % words.length]} study`,
+        abstract: `We study ${words.join(' ')} with ${words[index]} experiments.`,
+        keywords: [words[0]],
+      }),
+    ),
+  );
+  const { paperIds } = await savePaperRecords(db, records);
+  return {
+    diffusion: paperIds.slice(0, perTopic),
+    robotics: paperIds.slice(perTopic, 2 * perTopic),
+    reasoning: paperIds.slice(2 * perTopic, 3 * perTopic),
+  };
+}
+
 /**
  * Stores upvotes as rows and brings counts and trending keys up to date, as
  * the vote path will; creates the voters by username as needed.
