@@ -1,4 +1,4 @@
-import { boolean, doublePrecision, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { boolean, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { timestampMs } from './columns';
 import { papers } from './papers';
 import { users } from './users';
@@ -59,7 +59,11 @@ export const paperNeighbors = pgTable(
       .references(() => papers.id, { onDelete: 'cascade' }),
     similarity: doublePrecision('similarity').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.paperId, t.signal, t.neighborId] })],
+  (t) => [
+    primaryKey({ columns: [t.paperId, t.signal, t.neighborId] }),
+    // Read both ways: a new paper's own list names the older papers it is near (ranking.ts).
+    index('paper_neighbors_reverse_idx').on(t.neighborId, t.signal, t.similarity.desc()),
+  ],
 );
 
 /**

@@ -49,10 +49,14 @@ const PROFILE_SIZE = 100;
 const UPVOTE_HALF_LIFE_DAYS = 30;
 /** A dismissed paper's weight in the profile: as much as the latest upvote, against. */
 const DISMISSAL_WEIGHT = -1;
+/** Papers whose own list names an upvoted paper, per signal: the nearest of them (a popular paper is on thousands of lists). */
+const REVERSE_NEIGHBORS = 30;
 /** The reader's keywords that propose candidates (all their keywords score them). */
 const KEYWORDS_PER_READER = 5;
-/** Candidates each of those keywords proposes: its most upvoted papers. */
+/** Candidates each of those keywords proposes: its most upvoted papers among the POPULAR_POOL most upvoted. */
 const PAPERS_PER_KEYWORD = 30;
+/** Bounds the keyword proposals' scan: a keyword on thousands of papers would otherwise sort them all per reader. */
+const POPULAR_POOL = 500;
 /** Candidates proposed by trending and by freshness each. */
 const GLOBAL_CANDIDATES = 50;
 const FRESHNESS_HALF_LIFE_DAYS = 3;
@@ -127,14 +131,31 @@ export async function scoreCandidates(
         union all
         select user_id, paper_id, ${DISMISSAL_WEIGHT}::float8 from dismissed
       ),
+      edges as (
+        -- Both directions: a paper's stored list names its nearest, and a newer paper's list names older ones near it.
+        select user_id, source_id, weight, signal, paper_id, max(similarity) as similarity from (
+          select p.user_id, p.paper_id as source_id, p.weight, n.signal, n.neighbor_id as paper_id, n.similarity
+          from profile p join ${neighbors} n on n.paper_id = p.paper_id
+          union all
+          select p.user_id, p.paper_id, p.weight, listing.signal, listing.paper_id, listing.similarity
+          from profile p
+          cross join (values ('content'), ('co_upvote')) as s(signal)
+          cross join lateral (
+            select n.signal, n.paper_id, n.similarity from ${neighbors} n
+            where n.neighbor_id = p.paper_id and n.signal = s.signal
+            order by n.similarity desc limit ${REVERSE_NEIGHBORS}
+          ) listing
+        ) both_ways
+        group by user_id, source_id, weight, signal, paper_id
+      ),
       nearby as (
-        select p.user_id, n.neighbor_id as paper_id,
-          coalesce(sum(p.weight * n.similarity) filter (where n.signal = 'co_upvote'), 0) as co_upvote,
-          coalesce(sum(p.weight * n.similarity) filter (where n.signal = 'content'), 0) as content,
-          (array_agg(p.paper_id order by p.weight * n.similarity desc, p.paper_id desc) filter (where n.signal = 'co_upvote' and p.weight > 0))[1] as like_by_co_upvote,
-          (array_agg(p.paper_id order by p.weight * n.similarity desc, p.paper_id desc) filter (where n.signal = 'content' and p.weight > 0))[1] as like_by_content
-        from profile p join ${neighbors} n on n.paper_id = p.paper_id
-        group by p.user_id, n.neighbor_id
+        select user_id, paper_id,
+          coalesce(sum(weight * similarity) filter (where signal = 'co_upvote'), 0) as co_upvote,
+          coalesce(sum(weight * similarity) filter (where signal = 'content'), 0) as content,
+          (array_agg(source_id order by weight * similarity desc, source_id desc) filter (where signal = 'co_upvote' and weight > 0))[1] as like_by_co_upvote,
+          (array_agg(source_id order by weight * similarity desc, source_id desc) filter (where signal = 'content' and weight > 0))[1] as like_by_content
+        from edges
+        group by user_id, paper_id
       ),
       keyword_shares as (
         select p.user_id, k.keyword, count(*)::float8 / max(totals.upvotes) as share
@@ -151,14 +172,18 @@ export async function scoreCandidates(
           from keyword_shares
         ) ranked where position <= ${KEYWORDS_PER_READER}
       ),
+      most_upvoted as materialized (
+        select s.paper_id, s.votes, paper.keywords from ${paperStats} s join papers paper on paper.id = s.paper_id
+        order by s.votes desc, s.paper_id desc limit ${POPULAR_POOL}
+      ),
       candidates as (
         select user_id, paper_id from nearby
         union
         select t.user_id, popular.paper_id from top_keywords t
         cross join lateral (
-          select s.paper_id from papers paper join ${paperStats} s on s.paper_id = paper.id
-          where paper.keywords @> array[t.keyword]
-          order by s.votes desc, s.paper_id desc limit ${PAPERS_PER_KEYWORD}
+          select p.paper_id from most_upvoted p
+          where t.keyword = any(p.keywords)
+          order by p.votes desc, p.paper_id desc limit ${PAPERS_PER_KEYWORD}
         ) popular
         union
         select r.user_id, top.paper_id from readers r
@@ -183,7 +208,11 @@ export async function scoreCandidates(
       globals as (
         select (select max(trend_key) from ${paperStats} s) as top_key,
           ln(2 + coalesce((select max(votes) from ${paperStats} s), 0)) as top_popularity,
-          (select max(coalesce(submitted_at, published_at)) from papers) as newest
+          -- Two index reads rather than a scan of every paper for max(coalesce(submitted_at, published_at)).
+          greatest(
+            (select max(submitted_at) from papers),
+            (select published_at from papers order by published_at desc, id desc limit 1)
+          ) as newest
       ),
       affinity as (
         select k.user_id, k.paper_id, sum(ks.share) as affinity,

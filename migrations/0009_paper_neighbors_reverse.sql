@@ -1,0 +1,1 @@
+CREATE INDEX "paper_neighbors_reverse_idx" ON "paper_neighbors" USING btree ("neighbor_id","signal","similarity" DESC NULLS LAST);
