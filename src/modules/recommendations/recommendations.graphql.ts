@@ -10,7 +10,7 @@ import { requireViewer } from '../accounts/accounts.graphql';
 import { dismissRecommendation, undoDismissRecommendation } from './dismissals';
 import type { RecommendationReason } from './ranking';
 import { RECOMMENDATIONS_STORED, SIMILAR_PAPERS_STORED } from './ranking-parameters';
-import { readRecommendations, type RecommendationItem } from './recommendations';
+import { isNewReaderFeedBehind, readRecommendations, refreshRecommendations, type RecommendationItem } from './recommendations';
 import { similarPapersLoader } from './similar-papers-loader';
 import { findServedModel } from './tuning';
 
@@ -47,6 +47,8 @@ async function readOwnFeed(user: { id: number }, first: number, context: Context
   if (context.viewer?.user.id !== user.id) {
     throw new AppError('FORBIDDEN', 'Recommendations are private: only their user, signed in, may read them.');
   }
+  // Cold start: a new reader's first upvotes shape their feed on the next read, computed now (tens of ms).
+  if (await isNewReaderFeedBehind(context.db, user.id)) await refreshRecommendations(context.db, user.id, context.now);
   const [{ items, computedAt, modelId }, served] = await Promise.all([
     readRecommendations(context.db, user.id, first),
     findServedModel(context.db),

@@ -40,6 +40,8 @@ export async function refreshRecommendations(db: Database, userId: number, compu
     const tx = transaction as unknown as Database;
     const [user] = await queryRows<{ id: number }>(tx, sql`select id from users where id = ${userId} for no key update`);
     if (!user) return 0;
+    // One reader's candidates are a few hundred rows: starting parallel workers costs more than it saves.
+    await tx.execute(sql`set local max_parallel_workers_per_gather = 0`);
     const model = await findServedModel(tx);
     const picks = (await computeRecommendations(tx, [userId], model.weights)).get(userId) ?? [];
     await tx.delete(recommendations).where(eq(recommendations.userId, userId));
@@ -58,6 +60,31 @@ export async function refreshRecommendations(db: Database, userId: number, compu
     }
     return picks.length;
   });
+}
+
+/** A reader with at most this many upvotes is new: their feed is recomputed when read after an upvote (cold start). */
+export const NEW_READER_UPVOTES = 3;
+
+/**
+ * Whether the user is a new reader (1..NEW_READER_UPVOTES upvotes) who
+ * upvoted since their feed was computed: their first votes should shape the
+ * feed at once, not after the burst delay. Reads at most
+ * NEW_READER_UPVOTES + 1 of their upvotes, by index.
+ */
+export async function isNewReaderFeedBehind(db: Database, userId: number): Promise<boolean> {
+  const [row] = await queryRows<{ behind: boolean }>(
+    db,
+    sql`
+      with latest as (
+        select created_at from upvotes where user_id = ${userId} order by created_at desc limit ${NEW_READER_UPVOTES + 1}
+      )
+      select (select count(*) from latest) between 1 and ${NEW_READER_UPVOTES}
+        and (select max(created_at) from latest)
+          >= coalesce((select computed_at from recommendations where user_id = ${userId} and rank = 0), '-infinity'::timestamptz)
+        as behind
+    `,
+  );
+  return row?.behind ?? false;
 }
 
 export interface RecommendationItem {
