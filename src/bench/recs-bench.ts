@@ -5,15 +5,17 @@ import { openDatabase } from '../db/client';
 import { queryRows } from '../db/rows';
 import { refreshRecommendations } from '../modules/recommendations/recommendations';
 import { refreshSimilarPapers } from '../modules/recommendations/similar-papers';
-import { tuneRankingModel } from '../modules/recommendations/tuning';
+import { findValidationReaders, tuneRankingModel } from '../modules/recommendations/tuning';
 import { addUpvote } from '../modules/upvotes/upvotes';
 import { loadBenchDataset } from './bulk-load';
 
 /**
- * `DATABASE_URL=postgres://... npx tsx src/bench/recs-bench.ts [--reuse | --refresh-only]`:
+ * `DATABASE_URL=postgres://... npx tsx src/bench/recs-bench.ts [--reuse] [--skip-neighbours] [--refresh-only]`:
  * the personal ranking at the bench scale. Loads 100,000 papers, 20,000
  * users and 2,000,000 upvotes into its own database "recs_bench" (kept with
- * --reuse), then times the tune-recommendations fit and, for READERS readers,
+ * --reuse), then times the full similar-papers refresh (every paper's
+ * neighbours, as the scheduled job computes them; skipped with
+ * --skip-neighbours), the tune-recommendations fit and, for READERS readers,
  * one upvote followed by the refresh of their feed.
  */
 const DATABASE = 'recs_bench';
@@ -21,6 +23,7 @@ const READERS = 20;
 const serverUrl = process.env.DATABASE_URL;
 if (!serverUrl) throw new Error('needs DATABASE_URL (a Postgres server)');
 const reuse = process.argv.includes('--reuse') || process.argv.includes('--refresh-only');
+const skipNeighbours = process.argv.includes('--skip-neighbours');
 /** Only the per-reader refresh, on a database a run before loaded and prepared. */
 const refreshOnly = process.argv.includes('--refresh-only');
 const benchUrl = Object.assign(new URL(serverUrl), { pathname: `/${DATABASE}` }).toString();
@@ -42,20 +45,23 @@ try {
     const loaded = await loadBenchDataset(db, config.trending, { papers: 100_000, users: 20_000, upvotes: 2_000_000 });
     log(`loaded ${loaded.upvoteRows} upvotes in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   }
-  // The readers: a spread of users by id; their upvoted papers' neighbours are computed, as the scheduled refresh would.
+  // The readers: a spread of users by id.
   const readers = await queryRows<{ id: number; upvotes: number }>(
     db,
     sql`select u.id, (select count(*)::int from upvotes v where v.user_id = u.id) as upvotes from users u order by hashtext(u.id::text) limit ${READERS}`,
   );
-  const sources = await queryRows<{ paper_id: number }>(
-    db,
-    sql`select distinct paper_id from upvotes where user_id = any(${sql.param(readers.map((reader) => reader.id))}::int[])`,
-  );
   if (!refreshOnly) {
     let started = performance.now();
-    await refreshSimilarPapers(db, sources.map((row) => row.paper_id));
-    log(`neighbours of the readers' ${sources.length} upvoted papers in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-
+    if (!skipNeighbours) {
+      // What the scheduled similar-papers refresh would have stored for the papers the tuner and the readers read.
+      const validating = await findValidationReaders(db);
+      const sources = await queryRows<{ paper_id: number }>(
+        db,
+        sql`select distinct paper_id from upvotes where user_id = any(${sql.param([...validating, ...readers.map((reader) => reader.id)])}::int[])`,
+      );
+      const refreshed = await refreshSimilarPapers(db, sources.map((row) => row.paper_id));
+      log(`similar papers and neighbours of the ${refreshed.papers} papers upvoted by ${validating.length} validating and ${readers.length} timed readers in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    }
     started = performance.now();
     const tuned = await tuneRankingModel(db, config.trending);
     const { weights, validation, ...figures } = tuned;

@@ -32,7 +32,12 @@ export interface DemoWorld {
   voteRate: number;
   /** The share of readers who are new: two or three upvotes. */
   newReaderShare: number;
+  /** Over how many UTC days the papers are featured (300 papers over 60 days: about 5 a day). */
+  days: number;
 }
+
+/** The demo world's span of featured days. */
+export const DEMO_DAYS = 60;
 
 export const DEMO_WORLD: DemoWorld = {
   appealSpread: 1.1,
@@ -41,6 +46,7 @@ export const DEMO_WORLD: DemoWorld = {
   textUnrelatedToTopic: false,
   voteRate: 1,
   newReaderShare: 0,
+  days: DEMO_DAYS,
 };
 
 /** A reader's fewest upvotes. */
@@ -71,7 +77,6 @@ export interface DemoDataset {
   upvotes: DemoUpvote[];
 }
 
-export const DEMO_DAYS = 60;
 const DEFAULT_USER_COUNT = 150;
 const DEFAULT_SEED = 20_231_112;
 const HOUR_MS = 3_600_000;
@@ -97,7 +102,7 @@ export function generateDemoDataset(options: DemoDatasetOptions): DemoDataset {
   const users = createUsers(random, userCount);
   const authorsByTopic = createAuthorPool(random, paperCount);
   const takenArxivIds = new Set<string>();
-  const papers = scheduleSubmissions(random, paperCount, now).map((submittedAt) =>
+  const papers = scheduleSubmissions(random, paperCount, now, world.days).map((submittedAt) =>
     createPaper(random, submittedAt, users, authorsByTopic, takenArxivIds, world),
   );
   return { papers, users, upvotes: castUpvotes(random, papers, users, now, world) };
@@ -144,13 +149,13 @@ function createAuthorPool(random: SeededRandom, paperCount: number): string[][] 
 }
 
 /**
- * Featured times over the last DEMO_DAYS UTC days, today's only up to `now`:
- * fewer on weekends, with 300 papers a few to about ten a day.
+ * Featured times over the last `dayCount` UTC days, today's only up to `now`:
+ * fewer on weekends (in the demo world, 300 papers: a few to about ten a day).
  */
-function scheduleSubmissions(random: SeededRandom, paperCount: number, now: Date): Date[] {
+function scheduleSubmissions(random: SeededRandom, paperCount: number, now: Date, dayCount: number): Date[] {
   const nowMs = now.getTime();
-  const firstDay = Math.floor(nowMs / DAY_MS) * DAY_MS - (DEMO_DAYS - 1) * DAY_MS;
-  const days = Array.from({ length: DEMO_DAYS }, (_, index) => {
+  const firstDay = Math.floor(nowMs / DAY_MS) * DAY_MS - (dayCount - 1) * DAY_MS;
+  const days = Array.from({ length: dayCount }, (_, index) => {
     const start = firstDay + index * DAY_MS;
     const length = Math.min(DAY_MS, nowMs - start);
     const dayOfWeek = new Date(start).getUTCDay();

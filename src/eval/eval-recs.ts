@@ -8,7 +8,7 @@ import { isDatabaseEmpty, loadDemoData } from '../demo/load-demo-data';
 import { HAND_WEIGHTS, SIGNALS, scoreCandidates, signalAlone, type RankingWeights } from '../modules/recommendations/ranking';
 import { refreshSimilarPapers } from '../modules/recommendations/similar-papers';
 import { tuneRankingModel, validate, type ValidationScores } from '../modules/recommendations/tuning';
-import { holdOutLatestUpvotes } from './holdout';
+import { holdOutLatestUpvotes, type HoldoutSize } from './holdout';
 import { copyEvaluationData, openScratchDatabase } from './scratch-database';
 
 /**
@@ -23,7 +23,8 @@ import { copyEvaluationData, openScratchDatabase } from './scratch-database';
  */
 const USAGE = 'Usage: npm run eval:recs -- [--world NAME]... [--database] [--papers N] [--users N] [--holdout SHARE]';
 const K = 10;
-const DEFAULT_HOLDOUT_SHARE = 0.2;
+/** Leave one out: each reader's latest upvote, the one a feed should have shown next. */
+const DEFAULT_HOLDOUT: HoldoutSize = { latest: 1 };
 const DEFAULT_PAPERS = 300;
 const DEFAULT_USERS = 150;
 /** The generated worlds' "now": fixed, so the figures are the same on every run. */
@@ -37,6 +38,9 @@ export const WORLDS: Record<string, { description: string; world: Partial<DemoWo
   'votes-only': { description: 'co-upvotes carry the signal, the text does not', world: { textUnrelatedToTopic: true } },
   'text-only': { description: 'the text carries the signal, votes are sparse', world: { voteRate: 0.2 } },
   'new-readers': { description: 'mostly new readers (2-3 upvotes)', world: { newReaderShare: 0.7 } },
+  // Hugging Face features some 30-60 papers a day; the demo world 5, so there the newest papers alone find half of the next upvotes.
+  dense: { description: '30 papers a day, as on Hugging Face (300 over 10 days)', world: { days: 10 } },
+  'dense-votes-only': { description: '30 papers a day, co-upvotes carry the signal', world: { days: 10, textUnrelatedToTopic: true } },
 };
 
 interface EvaluationOptions {
@@ -44,7 +48,7 @@ interface EvaluationOptions {
   database: boolean;
   paperCount: number;
   userCount: number;
-  holdoutShare: number;
+  holdout: HoldoutSize;
 }
 
 interface WorldResult {
@@ -82,7 +86,7 @@ async function evaluate(options: EvaluationOptions): Promise<void> {
       );
     }
   }
-  printReport(results, options.holdoutShare, (performance.now() - startedAt) / 1000);
+  printReport(results, options.holdout, (performance.now() - startedAt) / 1000);
 }
 
 async function evaluateWorld(
@@ -97,7 +101,7 @@ async function evaluateWorld(
     // latest upvotes were taken away would show the tuner a hole in time where the new papers are.
     const users = await queryRows<{ id: number }>(scratch.db, sql`select id from users order by id`);
     const evaluated = users.map((user) => user.id).filter((_, index) => index % 2 === 0);
-    const heldOut = await holdOutLatestUpvotes(scratch.db, options.holdoutShare, config.trending, evaluated);
+    const heldOut = await holdOutLatestUpvotes(scratch.db, options.holdout, config.trending, evaluated);
     // Neighbours, counts and trending keys from what is left; the tuner then splits off its own validation votes.
     await refreshSimilarPapers(scratch.db, 'all');
     const tuning = await tuneRankingModel(scratch.db, config.trending, { excludeUserIds: evaluated });
@@ -139,11 +143,11 @@ function formatWeights(weights: RankingWeights): string {
   return SIGNALS.map((signal) => `${signal} ${weights[signal]}`).join(', ');
 }
 
-function printReport(results: WorldResult[], holdoutShare: number, seconds: number): void {
+function printReport(results: WorldResult[], holdout: HoldoutSize, seconds: number): void {
   const names = results[0]?.rows.map((row) => row.name) ?? [];
   const cell = (scores: ValidationScores) => `${scores.hitRate.toFixed(3)} / ${scores.ndcg.toFixed(3)}`;
   const lines = [
-    `Held out: the latest ${Math.round(holdoutShare * 100)}% (at least 1) of each user's upvotes. Cells: hit-rate@${K} / NDCG@${K}.`,
+    `Held out: ${'latest' in holdout ? `the latest ${holdout.latest} upvote(s)` : `the latest ${Math.round(holdout.share * 100)}% (at least 1) of the upvotes`} of each evaluated user. Cells: hit-rate@${K} / NDCG@${K}.`,
     '',
     `| recommender | ${results.map((result) => result.name).join(' | ')} |`,
     `| --- | ${results.map(() => '---:').join(' | ')} |`,
@@ -166,6 +170,15 @@ function printReport(results: WorldResult[], holdoutShare: number, seconds: numb
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/** --holdout N (the latest N upvotes) or a share between 0 and 1. */
+function parseHoldout(value: string | undefined): HoldoutSize {
+  if (value === undefined) return DEFAULT_HOLDOUT;
+  const number = Number(value);
+  if (Number.isInteger(number) && number >= 1) return { latest: number };
+  if (number > 0 && number < 1) return { share: number };
+  throw new Error(`--holdout must be a whole number of upvotes >= 1 or a share between 0 and 1, got "${value}"`);
+}
+
 function parseOptions(): EvaluationOptions | undefined {
   try {
     const { values } = parseArgs({
@@ -185,9 +198,7 @@ function parseOptions(): EvaluationOptions | undefined {
     if (!Number.isInteger(paperCount) || paperCount < 1) throw new Error(`--papers must be a whole number >= 1, got "${values.papers}"`);
     const userCount = values.users === undefined ? DEFAULT_USERS : Number(values.users);
     if (!Number.isInteger(userCount) || userCount < 1) throw new Error(`--users must be a whole number >= 1, got "${values.users}"`);
-    const holdoutShare = values.holdout === undefined ? DEFAULT_HOLDOUT_SHARE : Number(values.holdout);
-    if (!(holdoutShare > 0 && holdoutShare < 1)) throw new Error(`--holdout must be a share between 0 and 1, got "${values.holdout}"`);
-    return { worlds, database: values.database, paperCount, userCount, holdoutShare };
+    return { worlds, database: values.database, paperCount, userCount, holdout: parseHoldout(values.holdout) };
   } catch (error) {
     process.stderr.write(`${(error as Error).message}. ${USAGE}\n`);
     process.exitCode = 1;

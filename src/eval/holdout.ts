@@ -4,8 +4,11 @@ import type { Database } from '../db/client';
 import { queryRows } from '../db/rows';
 import { recomputeTrendingKeys, recomputeUpvoteCounts } from '../modules/trending/recompute';
 
+/** How many of a user's latest upvotes are held out: a fixed number, or a share (at least one). */
+export type HoldoutSize = { latest: number } | { share: number };
+
 /**
- * Holds out each user's latest upvotes: `share` of them (at least one),
+ * Holds out each user's latest upvotes (`size`),
  * from every user (of `userIds`) who keeps at least one upvote to learn from. Deletes them
  * (in the scratch database) and brings upvote counts and trending keys back
  * in line, so no recommender sees them, trending included. Returns the
@@ -13,11 +16,12 @@ import { recomputeTrendingKeys, recomputeUpvoteCounts } from '../modules/trendin
  */
 export async function holdOutLatestUpvotes(
   db: Database,
-  share: number,
+  size: HoldoutSize,
   trending: TrendingSettings,
   /** Only these users' upvotes are held out (all users' when absent). */
   userIds?: readonly number[],
 ): Promise<Map<number, Set<number>>> {
+  const held = 'latest' in size ? sql`${size.latest}` : sql`greatest(1, round(r.upvotes * ${size.share}::float8))`;
   const chosen = userIds ? sql`where user_id = any(${sql.param(userIds)}::int[])` : sql``;
   const heldOut = await queryRows<{ user_id: number; paper_id: number }>(
     db,
@@ -33,7 +37,7 @@ export async function holdOutLatestUpvotes(
       using ranked r
       where u.user_id = r.user_id and u.paper_id = r.paper_id
         and r.upvotes >= 2
-        and r.recency <= least(r.upvotes - 1, greatest(1, round(r.upvotes * ${share}::float8)))
+        and r.recency <= least(r.upvotes - 1, ${held})
       returning u.user_id, u.paper_id
     `,
   );

@@ -12,7 +12,7 @@ import type { Database } from '../../db/client';
  * 1 and outrank every paper with real evidence (it also measured better in
  * `npm run eval:recs`).
  */
-const CO_UPVOTE_SHRINKAGE = 5;
+export const CO_UPVOTE_SHRINKAGE = 5;
 
 /**
  * Only each user's latest upvotes pair up: someone who upvoted thousands of

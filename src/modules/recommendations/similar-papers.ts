@@ -106,11 +106,6 @@ function similaritiesSql(batch: SQL, signals: readonly NeighborSignal[]): SQL {
   return sql.join(signals.map((signal) => bySignal[signal]), sql` union all `);
 }
 
-/** The NEIGHBORS_STORED nearest papers of each paper in `batch` by each of `signals` on its own (see nearestSql). */
-export function neighborsSql(batch: SQL, signals: readonly NeighborSignal[]): SQL {
-  return nearestSql(sql`(${similaritiesSql(batch, signals)})`);
-}
-
 /** (paper_id, signal, neighbor_id, similarity): the NEIGHBORS_STORED most similar of each paper and signal in `similarities`. */
 function nearestSql(similarities: SQL): SQL {
   return sql`

@@ -1,11 +1,11 @@
-import { desc, eq, and, isNull, sql } from 'drizzle-orm';
+import { desc, eq, and, isNull, sql, type SQL } from 'drizzle-orm';
 import type { TrendingSettings } from '../../config';
 import type { Database } from '../../db/client';
 import { queryRows } from '../../db/rows';
 import { rankingModels } from '../../db/schema';
 import { scoreRankings } from '../../eval/metrics';
 import { TRENDING_EPOCH_HOURS, decayRates } from '../trending/trending-key';
-import { buildCoUpvoteVotes } from './co-upvotes';
+import { CO_UPVOTE_SHRINKAGE } from './co-upvotes';
 import {
   HAND_WEIGHTS,
   SIGNALS,
@@ -16,11 +16,10 @@ import {
   type RankingSources,
   type RankingWeights,
 } from './ranking';
-import { neighborsSql } from './similar-papers';
 
 /**
  * Fits the personal ranking's weights to the site's own votes. Each active
- * reader's latest upvotes are held out as validation; the signals are computed
+ * reader's latest upvote is held out as validation; the signals are computed
  * from the other votes only (co-upvote neighbours, upvote counts and trending
  * keys without the held-out votes), every candidate model ranks 10 papers per
  * reader, and the weights with the best hit-rate@10 + NDCG@10 are stored in
@@ -35,15 +34,12 @@ import { neighborsSql } from './similar-papers';
 export const VALIDATION_K = 10;
 /** A reader needs this many upvotes to validate (and keep the rest to learn from). */
 const MIN_UPVOTES_TO_VALIDATE = 3;
-/** The share of a validating reader's latest upvotes held out (at least one). */
-const VALIDATION_SHARE = 0.2;
 /** Below this many validation readers, nothing is fitted and the hand weights stay. */
 export const MIN_VALIDATION_USERS = 20;
 /** At most this many readers (a fixed pseudo-random sample) validate: tuning time stays bounded on a large site. */
-const MAX_VALIDATION_USERS = 2_000;
+export const MAX_VALIDATION_USERS = 500;
 const WEIGHT_GRID = [0, 0.03, 0.1, 0.3, 1, 3] as const;
 const SEARCH_ROUNDS = 3;
-const SOURCE_BATCH_SIZE = 500;
 
 export interface ValidationScores {
   hitRate: number;
@@ -161,8 +157,30 @@ export function validate(
 }
 
 /**
+ * The validating readers of `ranked` (user_id, recency, upvotes per reader):
+ * those with MIN_UPVOTES_TO_VALIDATE or more, at most `maxUsers` of them, a
+ * sample fixed by a hash of their ids.
+ */
+function validationSampleSql(ranked: SQL, maxUsers: number): SQL {
+  return sql`
+    select user_id from ${ranked} as ranked where recency = 1 and upvotes >= ${MIN_UPVOTES_TO_VALIDATE}
+    order by hashtext(user_id::text), user_id
+    limit ${maxUsers}
+  `;
+}
+
+/** The readers the tuner would validate on (the bench computes their papers' neighbours first). */
+export async function findValidationReaders(db: Database, maxUsers = MAX_VALIDATION_USERS): Promise<number[]> {
+  const rows = await queryRows<{ user_id: number }>(
+    db,
+    validationSampleSql(sql`(select user_id, count(*) as upvotes, 1 as recency from upvotes group by user_id)`, maxUsers),
+  );
+  return rows.map((row) => row.user_id);
+}
+
+/**
  * pg_temp.tuning_validation(user_id, paper_id, created_at): the latest
- * VALIDATION_SHARE (at least one) of the upvotes of every reader with
+ * upvote (leave one out: the paper a feed should have shown next) of every reader with
  * MIN_UPVOTES_TO_VALIDATE or more, for at most `maxUsers` readers (a sample
  * fixed by a hash of their ids).
  */
@@ -177,13 +195,9 @@ async function holdOutValidationVotes(tx: Database, maxUsers: number, excludeUse
       from upvotes
       where not user_id = any(${sql.param(excludeUserIds)}::int[])
     ),
-    sample as (
-      select user_id from ranked where recency = 1 and upvotes >= ${MIN_UPVOTES_TO_VALIDATE}
-      order by hashtext(user_id::text), user_id
-      limit ${maxUsers}
-    )
+    sample as (${validationSampleSql(sql`ranked`, maxUsers)})
     select r.user_id, r.paper_id, r.created_at from ranked r join sample using (user_id)
-    where r.recency <= greatest(1, round(r.upvotes * ${VALIDATION_SHARE}::float8))
+    where r.recency = 1
   `);
   await tx.execute(sql`alter table tuning_validation add primary key (user_id, paper_id)`);
   await tx.execute(sql`create index on tuning_validation (paper_id)`);
@@ -197,20 +211,23 @@ async function holdOutValidationVotes(tx: Database, maxUsers: number, excludeUse
 /**
  * The signals' sources without the validation votes: the other upvotes;
  * upvote counts and trending keys with the held-out votes taken back out
- * (K' = K + ln(1 - sum over them of e^(lambda*t + mu*s - K))); co-upvote
- * neighbours recomputed from the other upvotes for every paper the
- * validation readers upvoted. Content neighbours do not depend on votes:
- * the stored ones.
+ * (K' = K + ln(1 - sum over them of e^(lambda*t + mu*s - K))); the stored
+ * co-upvote neighbours with the held-out votes' own co-occurrences taken out
+ * of each similarity (recomputing them from the training votes took the
+ * tuner past 18 minutes at 2,000,000 upvotes). Content neighbours do not
+ * depend on votes: the stored ones.
  */
 async function buildTrainingSources(tx: Database, trending: TrendingSettings): Promise<RankingSources> {
   const votes = sql`(select u.user_id, u.paper_id, u.created_at from upvotes u
     where not exists (select 1 from tuning_validation h where h.user_id = u.user_id and h.paper_id = u.paper_id))`;
   const { lambda, mu } = decayRates(trending);
   const hours = (time: string) => sql.raw(`(date_part('epoch', ${time}) / 3600.0 - ${TRENDING_EPOCH_HOURS})`);
-  await tx.execute(sql`drop table if exists pg_temp.tuning_stats, pg_temp.tuning_neighbors`);
+  await tx.execute(sql`drop table if exists pg_temp.tuning_stats, pg_temp.tuning_co_held, pg_temp.tuning_neighbors`);
+  // voters: the vote rows (no imported baseline) without the held-out ones; held: how many were held out.
   await tx.execute(sql`
     create temp table tuning_stats on commit drop as
     select p.id as paper_id, p.upvote_count - coalesce(h.held, 0) as votes,
+      greatest(p.upvote_count - p.upvote_baseline, 0) - coalesce(h.held, 0) as voters, coalesce(h.held, 0) as held,
       case when h.held is null then p.trending_key
         else p.trending_key + ln(greatest(1 - h.share, 1e-12)) end as trend_key
     from papers p
@@ -225,20 +242,40 @@ async function buildTrainingSources(tx: Database, trending: TrendingSettings): P
   await tx.execute(sql`create index on tuning_stats (votes desc, paper_id desc)`);
   await tx.execute(sql`analyze tuning_stats`);
 
-  await buildCoUpvoteVotes(tx, votes);
+  // (a, b, co): how many held-out votes pair a with b (a reader held out one and upvoted the other), both ways.
   await tx.execute(sql`
-    create temp table tuning_neighbors (paper_id int not null, signal text not null, neighbor_id int not null, similarity float8 not null) on commit drop
+    create temp table tuning_co_held on commit drop as
+    select a, b, count(*)::float8 as co from (
+      select h.paper_id as a, v.paper_id as b from tuning_validation h
+      join upvotes v on v.user_id = h.user_id and v.paper_id <> h.paper_id
+      union all
+      select v.paper_id, h.paper_id from tuning_validation h
+      join upvotes v on v.user_id = h.user_id and v.paper_id <> h.paper_id
+      where not exists (select 1 from tuning_validation o where o.user_id = v.user_id and o.paper_id = v.paper_id)
+    ) pairs
+    group by a, b
   `);
-  const sources = await queryRows<{ paper_id: number }>(
-    tx,
-    sql`select distinct v.paper_id from ${votes} v join tuning_validation h on h.user_id = v.user_id order by v.paper_id`,
-  );
-  const ids = sources.map((row) => row.paper_id);
-  for (let offset = 0; offset < ids.length; offset += SOURCE_BATCH_SIZE) {
-    const batch = sql`${sql.param(ids.slice(offset, offset + SOURCE_BATCH_SIZE))}::int[]`;
-    await tx.execute(sql`insert into tuning_neighbors ${neighborsSql(batch, ['co_upvote'])}`);
-  }
+  await tx.execute(sql`alter table tuning_co_held add primary key (a, b)`);
+  await tx.execute(sql`analyze tuning_co_held`);
+  // similarity = co / (sqrt(voters a * voters b) + shrinkage): co recovered from the stored value, less the held-out pairs.
+  await tx.execute(sql`
+    create temp table tuning_neighbors on commit drop as
+    select paper_id, signal, neighbor_id, similarity from (
+      select n.paper_id, n.signal, n.neighbor_id,
+        case when c.co is null and a.held = 0 and b.held = 0 then n.similarity
+          else (n.similarity * (sqrt((a.voters + a.held) * (b.voters + b.held)) + ${CO_UPVOTE_SHRINKAGE}::float8) - coalesce(c.co, 0))
+            / (sqrt(greatest(a.voters, 0) * greatest(b.voters, 0)) + ${CO_UPVOTE_SHRINKAGE}::float8)
+        end as similarity
+      from paper_neighbors n
+      join tuning_stats a on a.paper_id = n.paper_id
+      join tuning_stats b on b.paper_id = n.neighbor_id
+      left join tuning_co_held c on c.a = n.paper_id and c.b = n.neighbor_id
+      where n.signal = 'co_upvote'
+    ) corrected
+    where similarity > 1e-9
+  `);
   await tx.execute(sql`create index on tuning_neighbors (paper_id)`);
+  await tx.execute(sql`create index on tuning_neighbors (neighbor_id, signal, similarity desc)`);
   await tx.execute(sql`analyze tuning_neighbors`);
   return {
     votes,
