@@ -3,7 +3,7 @@ import { PothosValidationError } from '@pothos/core';
 import type { Redis } from 'ioredis';
 import { GraphQLError, visit, type DocumentNode } from 'graphql';
 import { createYoga, maskError as maskUnexpectedError, type Plugin, type YogaLogger } from 'graphql-yoga';
-import type { JobCounts, JobQueue } from '../jobs/jobs';
+import type { JobCounts, JobQueue } from './job-queue';
 import type { PublicDataChanges } from './cache/public-data-changes';
 import type { AppConfig } from './config';
 import type { Database } from './db/client';

@@ -1,4 +1,4 @@
-import type { JobQueue } from '../../jobs/jobs';
+import type { JobQueue } from '../job-queue';
 import type { AppConfig } from '../config';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { JobCounts } from '../../jobs/jobs';
+import type { JobCounts } from '../job-queue';
 
 export interface MetricsDependencies {
   /** Jobs by state; read on each scrape. */

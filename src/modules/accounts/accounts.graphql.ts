@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { enqueueInBackground } from '../../../jobs/jobs';
+import { enqueueInBackground } from '../../job-queue';
 import { users } from '../../db/schema';
 import { builder } from '../../graphql/builder';
 import type { Context } from '../../graphql/context';

@@ -1,4 +1,4 @@
-import { enqueueInBackground } from '../../../jobs/jobs';
+import { enqueueInBackground } from '../../job-queue';
 import type { AuthorshipClaimRow } from '../../db/schema';
 import { AppError } from '../../errors';
 import { builder } from '../../graphql/builder';

@@ -1,4 +1,4 @@
-import { enqueueInBackground } from '../../../jobs/jobs';
+import { enqueueInBackground } from '../../job-queue';
 import { builder } from '../../graphql/builder';
 import { confirmSubscription, parseSubscriberEmail, requestSubscription, unsubscribe } from './subscriptions';
 

@@ -1,5 +1,5 @@
 import { resolveArrayConnection } from '@pothos/plugin-relay';
-import { enqueueInBackground } from '../../../jobs/jobs';
+import { enqueueInBackground } from '../../job-queue';
 import type { PaperRow } from '../../db/schema';
 import { AppError, badUserInput } from '../../errors';
 import { builder } from '../../graphql/builder';

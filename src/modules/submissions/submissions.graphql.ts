@@ -1,4 +1,4 @@
-import { enqueueInBackground } from '../../../jobs/jobs';
+import { enqueueInBackground } from '../../job-queue';
 import { builder } from '../../graphql/builder';
 import { PaperRef } from '../../graphql/node-refs';
 import { requireViewer } from '../accounts/accounts.graphql';

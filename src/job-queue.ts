@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import type { Logger } from './logger';
+import { editionOf } from './modules/digest/editions';
+import { RedisUnavailableError } from './redis';
+
+/**
+ * Every job this system runs, with the schema its payload must satisfy.
+ * Producers and processors share these names; payloads are validated again
+ * by the processor, since a queue can hold anything.
+ */
+export const jobPayloadSchemas = {
+  /** Recompute every trending key and upvote count from the vote rows; repair and report drift. */
+  'reconcile-trending': z.object({}).strict(),
+  /** Recompute one paper's trending key and upvote count from its vote rows (after a vote whose update may need checking). */
+  'refresh-paper-trending': z.object({ paperId: z.number().int().positive() }).strict(),
+  /** Recompute one paper's similar papers (when it arrives; deduplicated per paper). */
+  'refresh-similar-papers': z.object({ paperId: z.number().int().positive() }).strict(),
+  /** Recompute every paper's similar papers (scheduled: votes and new papers change them all). */
+  'refresh-all-similar-papers': z.object({}).strict(),
+  /** Refit the personal ranking's weights on held-out votes and store the model (scheduled, and by `npm run tune:recs`). */
+  'tune-recommendations': z.object({}).strict(),
+  /** Recompute one user's recommendations (after their upvotes, or when theirs are missing or old; deduplicated per user). */
+  'refresh-recommendations': z.object({ userId: z.number().int().positive() }).strict(),
+  /** Mail a new confirmation link to a pending digest subscription (after subscribeToDigest; deduplicated per subscription). */
+  'send-digest-confirmation': z.object({ subscriptionId: z.number().int().positive() }).strict(),
+  /** Mail a new account's pending address its verification link, or its existing owner a notice (after signUp). */
+  'send-email-verification': z.object({ userId: z.number().int().positive() }).strict(),
+  /** Send a digest edition to the subscribers who have not had it (scheduled): the one named by `period`, else the one due now. */
+  'send-digests': z
+    .object({ frequency: z.enum(['DAILY', 'WEEKLY']), period: z.string().optional() })
+    .strict()
+    .refine(({ frequency, period }) => period === undefined || editionOf(frequency, period) !== undefined, {
+      message: 'period must name an edition: a weekday as YYYY-MM-DD for DAILY, an ISO week as YYYY-Www for WEEKLY',
+      path: ['period'],
+    }),
+} as const;
+
+export type JobName = keyof typeof jobPayloadSchemas;
+export type JobPayload<Name extends JobName> = z.infer<(typeof jobPayloadSchemas)[Name]>;
+
+export interface EnqueueOptions {
+  /** Jobs with the same id that are still waiting are not added again. */
+  deduplicationId?: string;
+  /** Run no sooner than this: with a deduplicationId, one run then covers every request made meanwhile. */
+  delayMs?: number;
+}
+
+/**
+ * How the API side hands work to the workers (ctx.jobs): the port that jobs/
+ * implements, BullMQ with REDIS_URL and in-process timers without. Code in
+ * src/ enqueues through it and never imports jobs/.
+ */
+export interface JobQueue {
+  enqueue<Name extends JobName>(name: Name, payload: JobPayload<Name>, options?: EnqueueOptions): Promise<void>;
+}
+
+/** How many jobs are in each state (waiting, active, ...), for metrics. */
+export type JobCounts = Record<string, number>;
+
+/**
+ * Hands a job over without making the caller wait for or depend on the queue:
+ * Postgres already holds the truth, and the scheduled reconcile repairs what
+ * a lost job would have done. A failure is logged.
+ */
+export function enqueueInBackground<Name extends JobName>(
+  queue: JobQueue,
+  logger: Logger,
+  name: Name,
+  payload: JobPayload<Name>,
+  options?: EnqueueOptions,
+): void {
+  queue.enqueue(name, payload, options).catch((error: unknown) => {
+    // During a Redis outage every request would log one: the outage is logged once, by the queue's connection.
+    const level = error instanceof RedisUnavailableError ? 'debug' : 'error';
+    logger[level]({ err: error, job: name, payload }, 'could not enqueue a job; the scheduled reconcile will catch up');
+  });
+}
