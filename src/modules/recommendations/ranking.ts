@@ -13,10 +13,15 @@ import { queryRows } from '../../db/rows';
  * - readers: "popular with readers like this one": the share of the reader's
  *   upvotes carrying the candidate's keywords, times the candidate's
  *   popularity (log upvotes relative to the most upvoted paper);
+ * - coReaders: "upvoted by readers who upvote what you upvote": the reader's
+ *   nearest readers (shared upvotes over the root of their upvotes), and the
+ *   sum of their similarities over those who lately upvoted the candidate.
+ *   It reaches a new paper as soon as a few like-minded readers upvote it,
+ *   before it has the votes to be anyone's co-upvote neighbour;
  * - trending: the trending score relative to the top paper's;
  * - freshness: halves every FRESHNESS_HALF_LIFE_DAYS before the newest paper.
  *
- * coUpvote, content and readers are divided by the reader's best candidate's
+ * coUpvote, content, readers and coReaders are divided by the reader's best candidate's
  * value, so a weight means the same for every reader. A paper's score is
  * log-linear: sum over signals of weight * ln(FLOOR + value) - ln(FLOOR),
  * i.e. the product of (1 + value/FLOOR)^weight. A product rewards papers
@@ -26,7 +31,7 @@ import { queryRows } from '../../db/rows';
  * (tuning.ts).
  */
 
-export const SIGNALS = ['coUpvote', 'content', 'readers', 'trending', 'freshness'] as const;
+export const SIGNALS = ['coUpvote', 'content', 'readers', 'coReaders', 'trending', 'freshness'] as const;
 export type Signal = (typeof SIGNALS)[number];
 export type RankingWeights = Record<Signal, number>;
 
@@ -36,11 +41,11 @@ export type RankingWeights = Record<Signal, number>;
  * among a few candidates with `npm run eval:recs` (on its held-out votes, so
  * its figures there flatter it): above trending on every world.
  */
-export const HAND_WEIGHTS: RankingWeights = { coUpvote: 0.3, content: 1, readers: 0.3, trending: 1, freshness: 0.1 };
+export const HAND_WEIGHTS: RankingWeights = { coUpvote: 0.3, content: 1, readers: 0.3, coReaders: 0.3, trending: 1, freshness: 0.1 };
 
 /** Each signal alone: the baselines the tuner and the evaluation report. */
 export function signalAlone(signal: Signal): RankingWeights {
-  return { coUpvote: 0, content: 0, readers: 0, trending: 0, freshness: 0, [signal]: 1 };
+  return { coUpvote: 0, content: 0, readers: 0, coReaders: 0, trending: 0, freshness: 0, [signal]: 1 };
 }
 
 /** How many of a reader's latest upvotes make their profile. */
@@ -51,6 +56,14 @@ const UPVOTE_HALF_LIFE_DAYS = 30;
 const DISMISSAL_WEIGHT = -1;
 /** Papers whose own list names an upvoted paper, per signal: the nearest of them (a popular paper is on thousands of lists). */
 const REVERSE_NEIGHBORS = 30;
+/** Each upvoted paper's latest voters that are compared with the reader (a popular paper has thousands). */
+const VOTERS_PER_PAPER = 50;
+/** Readers with the most shared upvotes, before dividing by the root of their upvotes. */
+const PEER_POOL = 100;
+/** The nearest readers whose upvotes propose and score candidates. */
+const PEERS = 30;
+/** Each of those readers' latest upvotes. */
+const PEER_UPVOTES = 50;
 /** The reader's keywords that propose candidates (all their keywords score them). */
 const KEYWORDS_PER_READER = 5;
 /** Candidates each of those keywords proposes: its most upvoted papers among the POPULAR_POOL most upvoted. */
@@ -93,6 +106,7 @@ type CandidateRow = {
   co_upvote: number;
   content: number;
   readers: number;
+  co_readers: number;
   trending: number;
   freshness: number;
   like_by_co_upvote: number | null;
@@ -130,6 +144,40 @@ export async function scoreCandidates(
         from recent where recency <= ${PROFILE_SIZE}
         union all
         select user_id, paper_id, ${DISMISSAL_WEIGHT}::float8 from dismissed
+      ),
+      peer_votes as (
+        select p.user_id, voter.user_id as peer_id, p.weight
+        from profile p
+        cross join lateral (
+          select v.user_id from ${votes} v
+          where v.paper_id = p.paper_id and v.user_id <> p.user_id
+          order by v.created_at desc, v.user_id desc limit ${VOTERS_PER_PAPER}
+        ) voter
+        where p.weight > 0
+      ),
+      shared as (
+        select user_id, peer_id, shared from (
+          select user_id, peer_id, sum(weight) as shared,
+            row_number() over (partition by user_id order by sum(weight) desc, peer_id) as position
+          from peer_votes group by user_id, peer_id
+        ) ranked where position <= ${PEER_POOL}
+      ),
+      peers as (
+        select user_id, peer_id, similarity from (
+          select s.user_id, s.peer_id, s.shared / sqrt(greatest(c.upvotes, 1)) as similarity,
+            row_number() over (partition by s.user_id order by s.shared / sqrt(greatest(c.upvotes, 1)) desc, s.peer_id) as position
+          from shared s
+          cross join lateral (select count(*)::float8 as upvotes from ${votes} v where v.user_id = s.peer_id) c
+        ) ranked where position <= ${PEERS}
+      ),
+      co_read as (
+        select pr.user_id, pv.paper_id, sum(pr.similarity) as co_readers
+        from peers pr
+        cross join lateral (
+          select v.paper_id from ${votes} v where v.user_id = pr.peer_id
+          order by v.created_at desc, v.paper_id desc limit ${PEER_UPVOTES}
+        ) pv
+        group by pr.user_id, pv.paper_id
       ),
       edges as (
         -- Both directions: a paper's stored list names its nearest, and a newer paper's list names older ones near it.
@@ -179,6 +227,8 @@ export async function scoreCandidates(
       candidates as (
         select user_id, paper_id from nearby
         union
+        select user_id, paper_id from co_read
+        union
         select t.user_id, popular.paper_id from top_keywords t
         cross join lateral (
           select p.paper_id from most_upvoted p
@@ -227,6 +277,7 @@ export async function scoreCandidates(
         select k.user_id, k.paper_id,
           coalesce(sim.co_upvote, 0) as co_upvote, coalesce(sim.content, 0) as content,
           coalesce(a.affinity, 0) * ln(1 + greatest(s.votes, 0)) / g.top_popularity as readers,
+          coalesce(cr.co_readers, 0) as co_readers,
           exp(greatest(s.trend_key - g.top_key, -700)) as trending,
           exp(-ln(2) * greatest(extract(epoch from (g.newest - coalesce(paper.submitted_at, paper.published_at)))::float8, 0)
               / ${FRESHNESS_HALF_LIFE_DAYS * 86_400}::float8) as freshness,
@@ -237,11 +288,13 @@ export async function scoreCandidates(
         join ${paperStats} s on s.paper_id = k.paper_id
         left join nearby sim on sim.user_id = k.user_id and sim.paper_id = k.paper_id
         left join affinity a on a.user_id = k.user_id and a.paper_id = k.paper_id
+        left join co_read cr on cr.user_id = k.user_id and cr.paper_id = k.paper_id
       )
       select user_id, paper_id,
         co_upvote / greatest(max(co_upvote) over reader, 1e-12) as co_upvote,
         content / greatest(max(content) over reader, 1e-12) as content,
         readers / greatest(max(readers) over reader, 1e-12) as readers,
+        co_readers / greatest(max(co_readers) over reader, 1e-12) as co_readers,
         trending, freshness, like_by_co_upvote, like_by_content, keyword
       from featured
       window reader as (partition by user_id)
@@ -256,6 +309,7 @@ export async function scoreCandidates(
         coUpvote: row.co_upvote,
         content: row.content,
         readers: row.readers,
+        coReaders: row.co_readers,
         trending: row.trending,
         freshness: row.freshness,
       },
@@ -270,6 +324,7 @@ export async function scoreCandidates(
 export type RecommendationReason =
   | { kind: 'SIMILAR_TO_UPVOTED'; paperId: number }
   | { kind: 'POPULAR_WITH_SIMILAR_READERS'; keyword: string }
+  | { kind: 'UPVOTED_BY_SIMILAR_READERS' }
   | { kind: 'TRENDING' }
   | { kind: 'NEW' };
 
@@ -281,7 +336,7 @@ export interface RankedPaper {
 
 /** A signal is given as a reason when it adds at least this share of what the largest one adds. */
 const REASON_SHARE = 0.25;
-const PERSONAL_SIGNALS: ReadonlySet<Signal> = new Set(['coUpvote', 'content', 'readers']);
+const PERSONAL_SIGNALS: ReadonlySet<Signal> = new Set(['coUpvote', 'content', 'readers', 'coReaders']);
 
 /** The candidates' weighted scores, best first (ties: more trending, then newer id), the first `limit`. */
 export function rankCandidates(candidates: readonly Candidate[], weights: RankingWeights, limit: number): Candidate[] {
@@ -354,6 +409,8 @@ function reasonOf(signal: Signal, candidate: Candidate): RecommendationReason | 
       return candidate.likeByContent === null ? null : { kind: 'SIMILAR_TO_UPVOTED', paperId: candidate.likeByContent };
     case 'readers':
       return candidate.keyword === null ? null : { kind: 'POPULAR_WITH_SIMILAR_READERS', keyword: candidate.keyword };
+    case 'coReaders':
+      return { kind: 'UPVOTED_BY_SIMILAR_READERS' };
     case 'trending':
       return { kind: 'TRENDING' };
     case 'freshness':

@@ -92,6 +92,7 @@ const RecommendationReasonKind = builder.enumType('RecommendationReasonKind', {
   values: {
     SIMILAR_TO_UPVOTED: { description: 'Like a paper the viewer upvoted (similar words, or upvoted by the same readers).' },
     POPULAR_WITH_SIMILAR_READERS: { description: "Popular with readers who upvote papers with one of the viewer's keywords." },
+    UPVOTED_BY_SIMILAR_READERS: { description: 'Upvoted lately by readers who upvoted the same papers as the viewer (no reader is named).' },
     TRENDING: { description: 'Trending now.' },
     NEW: { description: 'Featured recently.' },
   } as const,
@@ -102,7 +103,8 @@ const RecommendationReasonRef = builder.objectRef<RecommendationReason>('Recomme
   fields: (t) => ({
     kind: t.field({ type: RecommendationReasonKind, description: 'The signal.', resolve: (reason) => reason.kind }),
     text: t.string({
-      description: 'For people: "like <title>", "popular with readers who upvote <keyword>", "trending" or "new".',
+      description:
+        'For people: "like <title>", "popular with readers who upvote <keyword>", "upvoted by readers who upvote what you upvote", "trending" or "new".',
       resolve: async (reason, _args, context) => {
         switch (reason.kind) {
           case 'SIMILAR_TO_UPVOTED': {
@@ -111,6 +113,8 @@ const RecommendationReasonRef = builder.objectRef<RecommendationReason>('Recomme
           }
           case 'POPULAR_WITH_SIMILAR_READERS':
             return `popular with readers who upvote ${reason.keyword}`;
+          case 'UPVOTED_BY_SIMILAR_READERS':
+            return 'upvoted by readers who upvote what you upvote';
           case 'TRENDING':
             return 'trending';
           case 'NEW':

@@ -299,7 +299,9 @@ export async function findServedModel(db: Database): Promise<ServedModel> {
     .where(and(eq(rankingModels.beatsTrending, true), isNull(rankingModels.retiredAt)))
     .orderBy(desc(rankingModels.id))
     .limit(1);
-  return model ? { id: model.id, weights: { ...HAND_WEIGHTS, ...(model.weights as Partial<RankingWeights>) } } : { id: null, weights: HAND_WEIGHTS };
+  // A signal added after the model was fitted weighs 0 in it: the model serves as it was validated.
+  const unfitted = Object.fromEntries(SIGNALS.map((signal) => [signal, 0])) as RankingWeights;
+  return model ? { id: model.id, weights: { ...unfitted, ...(model.weights as Partial<RankingWeights>) } } : { id: null, weights: HAND_WEIGHTS };
 }
 
 /**
