@@ -12,7 +12,6 @@ import { AppError, badUserInput } from './errors';
 import { feedsPlugin } from './feeds/feeds-plugin';
 import type { Context } from './graphql/context';
 import { compiledExecution } from './graphql/execution';
-import { createLoaders } from './graphql/loaders';
 import { clientAddressOf } from './http/client-address';
 import { cors } from './http/cors';
 import { graphiqlPage, securityHeaders } from './http/security-headers';
@@ -112,7 +111,7 @@ export function createApp({
         jobs,
         limiters,
         clientAddress: clientAddressOf(req, config.http.trustedProxyHops),
-        loaders: createLoaders(db, viewer?.user.id ?? null),
+        loaders: new Map(),
       };
     },
     graphqlEndpoint: '/graphql',

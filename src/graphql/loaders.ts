@@ -1,39 +1,52 @@
 import DataLoader from 'dataloader';
-import type { Database } from '../db/client';
 import { countPapersOfAuthors } from '../modules/authors/authors.queries';
-import { createCommentLoaders } from '../modules/comments/comments.loaders';
 import { countPapersOfOrganizations } from '../modules/organizations/organizations.queries';
 import { findAuthorsOfPapers, type PaperAuthorView } from '../modules/papers/papers.queries';
 import { findUpvotedPaperIds } from '../modules/upvotes/upvotes.queries';
+import type { Context } from './context';
 
 /**
- * Batched loads of relations that are not objects by id (those are Pothos
- * loadable nodes). A new set per request: nothing is cached across requests.
+ * The request's DataLoaders by key, each made on first use, so nothing is
+ * cached across requests. For relations that are not objects by id (those
+ * are Pothos loadable nodes, src/graphql/node-refs.ts).
  */
-export function createLoaders(db: Database, viewerId: number | null) {
-  return {
-    /** Whether the viewer upvoted a paper; false for everything when anonymous. */
-    viewerUpvoted: new DataLoader<number, boolean>(async (paperIds) => {
-      if (viewerId === null) return paperIds.map(() => false);
-      const upvoted = await findUpvotedPaperIds(db, viewerId, paperIds);
-      return paperIds.map((paperId) => upvoted.has(paperId));
-    }),
-    /** The authors of a paper in order; shared by Paper.authors and Paper.authorCount. */
-    authorsOfPaper: new DataLoader<number, PaperAuthorView[]>(async (paperIds) => {
-      const byPaper = new Map<number, PaperAuthorView[]>(paperIds.map((paperId) => [paperId, []]));
-      for (const row of await findAuthorsOfPapers(db, paperIds)) byPaper.get(row.paperId)?.push(row);
-      return paperIds.map((paperId) => byPaper.get(paperId)!);
-    }),
-    paperCountOfAuthor: new DataLoader<number, number>(async (authorIds) => {
-      const counts = await countPapersOfAuthors(db, authorIds);
-      return authorIds.map((id) => counts.get(id) ?? 0);
-    }),
-    paperCountOfOrganization: new DataLoader<number, number>(async (organizationIds) => {
-      const counts = await countPapersOfOrganizations(db, organizationIds);
-      return organizationIds.map((id) => counts.get(id) ?? 0);
-    }),
-    ...createCommentLoaders(db),
-  };
+export type Loaders = Map<string, DataLoader<any, any, any>>;
+
+/** The request's loader under `key`, made by `create` the first time it is asked for. */
+export function loader<K, V, C = K>(context: Context, key: string, create: () => DataLoader<K, V, C>): DataLoader<K, V, C> {
+  let found: DataLoader<K, V, C> | undefined = context.loaders.get(key);
+  if (!found) {
+    found = create();
+    context.loaders.set(key, found);
+  }
+  return found;
 }
 
-export type Loaders = ReturnType<typeof createLoaders>;
+/** Whether the viewer upvoted a paper; false for everything when anonymous. */
+export const viewerUpvotedLoader = (context: Context) =>
+  loader(context, 'viewerUpvoted', () => new DataLoader<number, boolean>(async (paperIds) => {
+    const viewerId = context.viewer?.user.id;
+    if (viewerId === undefined) return paperIds.map(() => false);
+    const upvoted = await findUpvotedPaperIds(context.db, viewerId, paperIds);
+    return paperIds.map((paperId) => upvoted.has(paperId));
+  }));
+
+/** The authors of a paper in order; shared by Paper.authors and Paper.authorCount. */
+export const authorsOfPaperLoader = (context: Context) =>
+  loader(context, 'authorsOfPaper', () => new DataLoader<number, PaperAuthorView[]>(async (paperIds) => {
+    const byPaper = new Map<number, PaperAuthorView[]>(paperIds.map((paperId) => [paperId, []]));
+    for (const row of await findAuthorsOfPapers(context.db, paperIds)) byPaper.get(row.paperId)?.push(row);
+    return paperIds.map((paperId) => byPaper.get(paperId)!);
+  }));
+
+export const paperCountOfAuthorLoader = (context: Context) =>
+  loader(context, 'paperCountOfAuthor', () => new DataLoader<number, number>(async (authorIds) => {
+    const counts = await countPapersOfAuthors(context.db, authorIds);
+    return authorIds.map((id) => counts.get(id) ?? 0);
+  }));
+
+export const paperCountOfOrganizationLoader = (context: Context) =>
+  loader(context, 'paperCountOfOrganization', () => new DataLoader<number, number>(async (organizationIds) => {
+    const counts = await countPapersOfOrganizations(context.db, organizationIds);
+    return organizationIds.map((id) => counts.get(id) ?? 0);
+  }));

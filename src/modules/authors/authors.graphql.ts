@@ -1,4 +1,5 @@
 import { builder } from '../../graphql/builder';
+import { paperCountOfAuthorLoader } from '../../graphql/loaders';
 import { AuthorRef, UserRef } from '../../graphql/node-refs';
 import { paperListField } from '../papers/papers.graphql';
 
@@ -14,7 +15,7 @@ AuthorRef.implement({
     }),
     paperCount: t.int({
       description: 'How many papers list this author on their page.',
-      resolve: (author, _args, context) => context.loaders.paperCountOfAuthor.load(author.id),
+      resolve: (author, _args, context) => paperCountOfAuthorLoader(context).load(author.id),
     }),
     papers: paperListField(t, {
       description: "The author's papers (those they did not hide).",

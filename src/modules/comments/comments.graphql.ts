@@ -5,6 +5,7 @@ import { CommentRef, PaperRef, UserRef } from '../../graphql/node-refs';
 import { requireViewer } from '../accounts/accounts.graphql';
 import { MAX_COMMENT_LENGTH, normalizeCommentBody } from './comment-body';
 import { addComment } from './comments';
+import { commentCountLoader, commentPageLoader } from './comments.loaders';
 import type { CommentThread } from './comments.queries';
 
 const CommentConnection = builder.connectionObject(
@@ -14,8 +15,8 @@ const CommentConnection = builder.connectionObject(
 
 /** A page of a thread through the per-request loaders, so sibling threads share one statement. */
 async function commentConnection(context: Context, thread: CommentThread, id: number, args: ConnectionArgs) {
-  const page = await context.loaders.commentPage.load({ thread, id, request: pageRequestFrom(args) });
-  return toConnection(page, () => context.loaders.commentCount.load({ thread, id }));
+  const page = await commentPageLoader(context).load({ thread, id, request: pageRequestFrom(args) });
+  return toConnection(page, () => commentCountLoader(context).load({ thread, id }));
 }
 
 CommentRef.implement({

@@ -1,4 +1,5 @@
 import { builder } from '../../graphql/builder';
+import { paperCountOfOrganizationLoader } from '../../graphql/loaders';
 import { OrganizationRef } from '../../graphql/node-refs';
 import { paperListField } from '../papers/papers.graphql';
 import { findOrganizationByName } from './organizations.queries';
@@ -11,7 +12,7 @@ OrganizationRef.implement({
     avatarUrl: t.exposeString('avatarUrl', { nullable: true, description: 'URL of its logo.' }),
     paperCount: t.int({
       description: 'How many papers it published.',
-      resolve: (organization, _args, context) => context.loaders.paperCountOfOrganization.load(organization.id),
+      resolve: (organization, _args, context) => paperCountOfOrganizationLoader(context).load(organization.id),
     }),
     papers: paperListField(t, {
       description: 'Its papers.',

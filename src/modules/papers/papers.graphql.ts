@@ -2,6 +2,7 @@ import type { ArgBuilder } from '@pothos/core';
 import { builder } from '../../graphql/builder';
 import { pageRequestFrom, toConnection, type ConnectionArgs } from '../../graphql/connection';
 import type { Context } from '../../graphql/context';
+import { authorsOfPaperLoader, viewerUpvotedLoader } from '../../graphql/loaders';
 import { AuthorRef, OrganizationRef, PaperRef, UserRef } from '../../graphql/node-refs';
 import { trendingScore } from '../trending/trending-key';
 import { normalizeArxivId } from './arxiv-id';
@@ -91,11 +92,11 @@ PaperRef.implement({
     authors: t.field({
       type: [PaperAuthor],
       description: "The authors in the paper's order.",
-      resolve: (paper, _args, context) => context.loaders.authorsOfPaper.load(paper.id),
+      resolve: (paper, _args, context) => authorsOfPaperLoader(context).load(paper.id),
     }),
     authorCount: t.int({
       description: 'How many authors the paper has ("8 authors").',
-      resolve: async (paper, _args, context) => (await context.loaders.authorsOfPaper.load(paper.id)).length,
+      resolve: async (paper, _args, context) => (await authorsOfPaperLoader(context).load(paper.id)).length,
     }),
     publishedAt: t.expose('publishedAt', { type: 'DateTime', description: 'arXiv publication time.' }),
     submittedAt: t.expose('submittedAt', {
@@ -124,7 +125,7 @@ PaperRef.implement({
     upvotes: t.exposeInt('upvoteCount', { description: 'Exact number of upvotes.' }),
     viewerHasUpvoted: t.boolean({
       description: 'Whether the signed-in viewer upvoted it; false when anonymous.',
-      resolve: (paper, _args, context) => context.loaders.viewerUpvoted.load(paper.id),
+      resolve: (paper, _args, context) => viewerUpvotedLoader(context).load(paper.id),
     }),
     trendingScore: t.float({
       description: 'Current time-decayed score: each upvote halves every vote half-life, the paper every age half-life.',

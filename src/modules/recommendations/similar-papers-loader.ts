@@ -1,29 +1,15 @@
 import DataLoader from 'dataloader';
 import type { PaperRow } from '../../db/schema';
 import type { Context } from '../../graphql/context';
+import { loader } from '../../graphql/loaders';
 import { findSimilarPapers } from './similar-papers';
 import { findTrendingPapers } from './trending-papers';
 
-/**
- * Per request and per `first`: the loader that batches the similarPapers of
- * a whole page into one query. Kept beside the request's context (and
- * collected with it) rather than in the shared loaders.
- */
-const loadersByContext = new WeakMap<Context, Map<number, DataLoader<number, PaperRow[]>>>();
-
-export function similarPapersLoader(context: Context, first: number): DataLoader<number, PaperRow[]> {
-  let byFirst = loadersByContext.get(context);
-  if (!byFirst) {
-    byFirst = new Map();
-    loadersByContext.set(context, byFirst);
-  }
-  let loader = byFirst.get(first);
-  if (!loader) {
-    loader = new DataLoader((paperIds) => loadSimilarPapers(context, paperIds, first));
-    byFirst.set(first, loader);
-  }
-  return loader;
-}
+/** Per request and per `first`: batches the similarPapers of a whole page into one query. */
+export const similarPapersLoader = (context: Context, first: number) =>
+  loader(context, `similarPapers:${first}`, () =>
+    new DataLoader<number, PaperRow[]>((paperIds) => loadSimilarPapers(context, paperIds, first)),
+  );
 
 /**
  * The stored similar papers of each paper; a paper whose list is missing (not

@@ -2,6 +2,7 @@ import { enqueueInBackground } from '../../job-queue';
 import { builder } from '../../graphql/builder';
 import { pageRequestFrom, toConnection } from '../../graphql/connection';
 import type { Context } from '../../graphql/context';
+import { viewerUpvotedLoader } from '../../graphql/loaders';
 import { PaperRef, UserRef } from '../../graphql/node-refs';
 import { requireViewer } from '../accounts/accounts.graphql';
 import { PaperConnection } from '../papers/papers.graphql';
@@ -50,7 +51,7 @@ async function vote(context: Context, paperId: number, action: VoteAction, upvot
     at: context.now,
   });
   // clear() first: prime() keeps a value already loaded earlier in this request.
-  context.loaders.viewerUpvoted.clear(paper.id).prime(paper.id, upvoted);
+  viewerUpvotedLoader(context).clear(paper.id).prime(paper.id, upvoted);
   if (changed) {
     // The voter's personal feed follows their upvotes: one refresh per user and burst of votes, shortly after its
     // first. Also for a new reader: a refresh costs seconds at 100,000 papers, and one per fresh voter's click
