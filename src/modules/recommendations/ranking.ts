@@ -64,6 +64,8 @@ const PEER_POOL = 100;
 const PEERS = 30;
 /** Each of those readers' latest upvotes. */
 const PEER_UPVOTES = 50;
+/** Of what they upvoted, the candidates proposed (all of it is scored): the most co-read. */
+const CO_READ_CANDIDATES = 100;
 /** The reader's keywords that propose candidates (all their keywords score them). */
 const KEYWORDS_PER_READER = 5;
 /** Candidates each of those keywords proposes: its most upvoted papers among the POPULAR_POOL most upvoted. */
@@ -227,7 +229,9 @@ export async function scoreCandidates(
       candidates as (
         select user_id, paper_id from nearby
         union
-        select user_id, paper_id from co_read
+        select user_id, paper_id from (
+          select user_id, paper_id, row_number() over (partition by user_id order by co_readers desc, paper_id desc) as position from co_read
+        ) proposed where position <= ${CO_READ_CANDIDATES}
         union
         select t.user_id, popular.paper_id from top_keywords t
         cross join lateral (
@@ -268,7 +272,7 @@ export async function scoreCandidates(
         select k.user_id, k.paper_id, sum(ks.share) as affinity,
           (array_agg(ks.keyword order by ks.share desc, ks.keyword))[1] as keyword
         from kept k
-        join papers paper on paper.id = k.paper_id
+        cross join lateral (select keywords from papers where id = k.paper_id limit 1) paper
         cross join lateral unnest(paper.keywords) as pk(keyword)
         join keyword_shares ks on ks.user_id = k.user_id and ks.keyword = pk.keyword
         group by k.user_id, k.paper_id
@@ -284,8 +288,9 @@ export async function scoreCandidates(
           sim.like_by_co_upvote, sim.like_by_content, a.keyword
         from kept k
         cross join globals g
-        join papers paper on paper.id = k.paper_id
-        join ${paperStats} s on s.paper_id = k.paper_id
+        -- Lateral with limit (not flattened into a join): one index read per candidate, never a hash of every paper.
+        cross join lateral (select submitted_at, published_at from papers where id = k.paper_id limit 1) paper
+        cross join lateral (select votes, trend_key from ${paperStats} s where s.paper_id = k.paper_id limit 1) s
         left join nearby sim on sim.user_id = k.user_id and sim.paper_id = k.paper_id
         left join affinity a on a.user_id = k.user_id and a.paper_id = k.paper_id
         left join co_read cr on cr.user_id = k.user_id and cr.paper_id = k.paper_id
