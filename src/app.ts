@@ -14,7 +14,8 @@ import type { Context } from './graphql/context';
 import { compiledExecution } from './graphql/execution';
 import { clientAddressOf } from './http/client-address';
 import { cors } from './http/cors';
-import { graphiqlPage, securityHeaders } from './http/security-headers';
+import { graphiqlAssets, graphiqlPage } from './http/graphiql';
+import { securityHeaders } from './http/security-headers';
 import { announceMutations, responseCache } from './graphql/response-cache';
 import { requestLimits } from './graphql/limits';
 import { limitMutations } from './graphql/mutation-limit';
@@ -156,6 +157,7 @@ export function createApp({
       limitMutations,
       ...responseCache(config.responseCache, publicDataChanges),
       announceMutations(publicDataChanges),
+      graphiqlAssets(),
       feedsPlugin({ db, config, logger, clock }),
       oneClickUnsubscribePlugin({ db, logger, clock }),
       verifyEmailPagePlugin({ db, logger }),

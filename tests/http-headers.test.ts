@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppConfig } from '../src/config';
 import { testConfig } from './support/fixtures';
@@ -100,28 +99,14 @@ describe('security headers', () => {
     }
   });
 
-  it("give GraphiQL's page a CSP that allows exactly its inline scripts and its bundle's host", async () => {
+  it("give GraphiQL's page a CSP that lets it load only from the API itself", async () => {
     const answer = await appWith('*').fetch(new Request('http://test/graphql', { headers: { accept: 'text/html' } }));
-    const html = await answer.text();
-    expect(html).toContain('GraphiQL');
+    expect(await answer.text()).toContain('GraphiQL');
     expectSecurityHeaders(answer, 'graphiql');
-    const policy = Object.fromEntries(
-      answer.headers
-        .get('content-security-policy')!
-        .split(';')
-        .map((directive) => directive.trim().split(/\s+/))
-        .map(([name, ...sources]) => [name!, sources]),
+    expect(answer.headers.get('content-security-policy')).toBe(
+      "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; font-src data:; img-src 'self' data:; " +
+        "connect-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     );
-    expect(policy['default-src']).toEqual(["'none'"]);
-    const inline = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map(
-      ([, script]) => `'sha256-${createHash('sha256').update(script!).digest('base64')}'`,
-    );
-    const bundles = [...html.matchAll(/<script src=([^\s>]+)>/g)].map(([, url]) => new URL(url!).origin);
-    expect(inline.length).toBeGreaterThan(0);
-    expect(bundles).toEqual(['https://unpkg.com']);
-    expect(policy['script-src']).toEqual([...inline, 'https://unpkg.com']);
-    expect(policy['connect-src']).toEqual(["'self'", 'https://unpkg.com']);
-    expect(policy['worker-src']).toEqual(['blob:']);
   });
 });
 
