@@ -1,10 +1,10 @@
+import type DataLoader from 'dataloader';
 import type { JobQueue } from '../job-queue';
 import type { AppConfig } from '../config';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
 import type { Viewer } from '../modules/accounts/sessions';
 import type { RateLimiters } from '../rate-limit';
-import type { Loaders } from './loaders';
 
 /** What every resolver gets: the database and services are injected, never imported. */
 export interface Context {
@@ -21,4 +21,21 @@ export interface Context {
   limiters: RateLimiters;
   /** The client's network address, for per-address limits. */
   clientAddress: string;
+}
+
+/**
+ * The request's DataLoaders by key, each made on first use, so nothing is
+ * cached across requests. For relations that are not objects by id (those
+ * are Pothos loadable nodes, src/graphql/node-refs.ts).
+ */
+export type Loaders = Map<string, DataLoader<any, any, any>>;
+
+/** The request's loader under `key`, made by `create` the first time it is asked for. */
+export function loader<K, V, C = K>(context: Context, key: string, create: () => DataLoader<K, V, C>): DataLoader<K, V, C> {
+  let found: DataLoader<K, V, C> | undefined = context.loaders.get(key);
+  if (!found) {
+    found = create();
+    context.loaders.set(key, found);
+  }
+  return found;
 }

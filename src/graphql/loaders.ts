@@ -3,24 +3,7 @@ import { countPapersOfAuthors } from '../modules/authors/authors.queries';
 import { countPapersOfOrganizations } from '../modules/organizations/organizations.queries';
 import { findAuthorsOfPapers, type PaperAuthorView } from '../modules/papers/papers.queries';
 import { findUpvotedPaperIds } from '../modules/upvotes/upvotes.queries';
-import type { Context } from './context';
-
-/**
- * The request's DataLoaders by key, each made on first use, so nothing is
- * cached across requests. For relations that are not objects by id (those
- * are Pothos loadable nodes, src/graphql/node-refs.ts).
- */
-export type Loaders = Map<string, DataLoader<any, any, any>>;
-
-/** The request's loader under `key`, made by `create` the first time it is asked for. */
-export function loader<K, V, C = K>(context: Context, key: string, create: () => DataLoader<K, V, C>): DataLoader<K, V, C> {
-  let found: DataLoader<K, V, C> | undefined = context.loaders.get(key);
-  if (!found) {
-    found = create();
-    context.loaders.set(key, found);
-  }
-  return found;
-}
+import { loader, type Context } from './context';
 
 /** Whether the viewer upvoted a paper; false for everything when anonymous. */
 export const viewerUpvotedLoader = (context: Context) =>

@@ -1,8 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Page, PageRequest } from '../../db/keyset';
 import type { CommentRow } from '../../db/schema';
-import type { Context } from '../../graphql/context';
-import { loader } from '../../graphql/loaders';
+import { loader, type Context } from '../../graphql/context';
 import { countCommentsOfThreads, listCommentPages, type CommentThread } from './comments.queries';
 
 /** A thread: the top-level comments of the paper `id`, or the replies to the comment `id`. */

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { PaperRow } from '../../db/schema';
 import type { Context } from '../../graphql/context';
-import { loader } from '../../graphql/loaders';
+import { loader } from '../../graphql/context';
 import { findSimilarPapers } from './similar-papers';
 import { findTrendingPapers } from './trending-papers';
 
