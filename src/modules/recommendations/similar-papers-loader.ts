@@ -1,7 +1,6 @@
 import DataLoader from 'dataloader';
 import type { PaperRow } from '../../db/schema';
-import type { Context } from '../../graphql/context';
-import { loader } from '../../graphql/context';
+import { loader, type Context } from '../../graphql/context';
 import { findSimilarPapers } from './similar-papers';
 import { findTrendingPapers } from './trending-papers';
 
