@@ -9,8 +9,9 @@ import { loadDemoData } from '../src/demo/load-demo-data';
 import { createLogger } from '../src/logger';
 import { HAND_WEIGHTS, signalAlone } from '../src/modules/recommendations/ranking';
 import { refreshRecommendations } from '../src/modules/recommendations/recommendations';
+import { refreshSimilarPapers } from '../src/modules/recommendations/similar-papers';
 import { findServedModel, rollBackRankingModel, tuneRankingModel } from '../src/modules/recommendations/tuning';
-import { testConfig, trending, userWithToken } from './support/fixtures';
+import { castVotes, paperRecord, savePaperRecords, testConfig, trending, userWithToken } from './support/fixtures';
 import { createTestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
@@ -46,6 +47,27 @@ async function loadWorld() {
 const storedModels = () => database.db.select().from(rankingModels).orderBy(asc(rankingModels.id));
 
 describe('tune-recommendations', () => {
+  it("validates without the held-out votes: a paper tied to a reader's others only by that reader's own vote is not their neighbour", async () => {
+    // 25 readers, each alone on three papers of their own, the latest held out; 30 papers a crowd upvotes trend above them.
+    const { paperIds: popular } = await savePaperRecords(database.db, Array.from({ length: 30 }, () => paperRecord()));
+    const { paperIds: own } = await savePaperRecords(database.db, Array.from({ length: 75 }, () => paperRecord()));
+    const votes = popular.flatMap((paperId, index) =>
+      Array.from({ length: 3 + (index % 5) }, (_, voter) => ({ username: `crowd${voter}`, paperId, at: new Date('2025-11-12T09:00:00Z') })),
+    );
+    for (let reader = 0; reader < 25; reader++) {
+      own.slice(reader * 3, reader * 3 + 3).forEach((paperId, order) => {
+        votes.push({ username: `reader${reader}`, paperId, at: new Date(Date.UTC(2025, 10, 12, 10 + order)) });
+      });
+    }
+    await castVotes(database.db, votes);
+    // Stored with every vote: each reader's latest paper is the co-upvote neighbour of their other two.
+    await refreshSimilarPapers(database.db, 'all');
+    const result = await tuneRankingModel(database.db, trending);
+    expect(result.validationUsers).toBeGreaterThanOrEqual(25);
+    // Seen through their own vote, coUpvote alone would rank it first for every reader (hit-rate 1).
+    expect(result.validation!.signals.coUpvote!.hitRate).toBe(0);
+  });
+
   it('stores nothing with too little data, and the hand weights serve', async () => {
     const result = await tuneRankingModel(database.db, trending);
     expect(result).toMatchObject({ modelId: null, weights: HAND_WEIGHTS, validation: null, beatsTrending: false, validationUsers: 0 });
