@@ -33,6 +33,7 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
+// From src/db/ here, and from dist/bin/ in the bundles of `npm run build`: both two levels below the root.
 const migrationsFolder = fileURLToPath(new URL('../../migrations', import.meta.url));
 
 /** Arbitrary, fixed: the key of the advisory lock that serializes migrations across processes. */
