@@ -116,8 +116,7 @@ export async function submitPaper(
   const known = await assertSubmittable(db, config, arxivId, submitter.id, now);
   const fetched = known ? null : await lookUpOnArxiv(config, logger, arxivId);
 
-  return db.transaction(async (transaction) => {
-    const tx = transaction as unknown as Database;
+  return db.transaction(async (tx) => {
     // Submitter first, then paper, in every transaction: one submission per paper and per submitter at a time, no deadlock.
     await tx.execute(sql`select pg_advisory_xact_lock(${SUBMITTER_LOCK}::int, ${submitter.id}::int)`);
     await tx.execute(sql`select pg_advisory_xact_lock(${ARXIV_ID_LOCK}::int, hashtext(${arxivId}))`);
