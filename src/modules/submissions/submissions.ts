@@ -1,5 +1,6 @@
 import { and, asc, count, eq, gte, lt, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { DAY_MS, midnightOf } from '../../calendar';
 import type { AppConfig } from '../../config';
 import type { Database } from '../../db/client';
 import { organizations, paperAuthors, paperColumns, papers, type PaperRow } from '../../db/schema';
@@ -42,8 +43,6 @@ export const SUBMISSION_LIMITS = {
   url: 2000,
   organization: 100,
 } as const;
-
-const DAY_MS = 86_400_000;
 
 /** What a client is told to wait after a failed arXiv lookup when arXiv sent no Retry-After. */
 const ARXIV_RETRY_AFTER_SECONDS = 30;
@@ -151,7 +150,7 @@ async function assertSubmittable(db: Database, config: AppConfig, arxivId: strin
       field: 'arxivId',
     });
   }
-  const dayStart = Math.floor(now.getTime() / DAY_MS) * DAY_MS;
+  const dayStart = midnightOf(now.getTime());
   const [row] = await db
     .select({ submitted: count() })
     .from(papers)
