@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import { Queue, Worker, type DefaultJobOptions, type Job, type RepeatOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { AppConfig } from '../src/config';
 import { createLogger, type Logger } from '../src/logger';
-import { RedisUnavailableError, reportRedisOutages } from '../src/redis';
+import { connectRedis, RedisUnavailableError, reportRedisOutages } from '../src/redis';
 import { withDeadline } from './deadline';
 import { jobPayloadSchemas, type JobCounts, type JobDependencies, type JobQueue } from './jobs';
 import { runJob } from './registry';
@@ -28,12 +28,6 @@ const jobOptions: DefaultJobOptions = {
   removeOnComplete: { age: 24 * 3600, count: 1_000 },
   removeOnFail: { age: 7 * 24 * 3600, count: 1_000 },
 };
-
-export function createRedisConnection(redisUrl: string, role: RedisRole): Redis {
-  return role === 'producer'
-    ? new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: 'papers-producer' })
-    : new Redis(redisUrl, { maxRetriesPerRequest: null, connectionName: 'papers-worker' });
-}
 
 /**
  * The jobs queue on `connection`. A producer's queue neither waits for the
@@ -71,7 +65,7 @@ export function createBullJobQueue(
   { redisUrl, redisPrefix }: JobsRedis,
   { logger = createLogger('silent') }: BullJobQueueOptions = {},
 ): BullJobQueue {
-  const connection = createRedisConnection(redisUrl, 'producer');
+  const connection = connectRedis({ redisUrl, redisPrefix }, 'jobs-producer');
   const queue = createJobsQueue(connection, { role: 'producer', prefix: redisPrefix });
   reportRedisOutages(connection, logger, {
     role: 'jobs-producer',
@@ -139,7 +133,7 @@ export async function startBullWorker({
   const { logger } = dependencies;
   const { redisUrl, redisPrefix: prefix } = dependencies.config;
   if (!redisUrl) throw new Error('The BullMQ worker needs REDIS_URL');
-  const connection = createRedisConnection(redisUrl, 'worker');
+  const connection = connectRedis({ redisUrl, redisPrefix: prefix }, 'jobs-worker');
   const queue = createJobsQueue(connection, { role: 'worker', prefix });
   const worker = new Worker(
     JOBS_QUEUE_NAME,

@@ -1,6 +1,41 @@
 import { badUserInput } from './errors';
 
 const isoDate = /^(\d{4})-(\d{2})-(\d{2})$/;
+const isoWeek = /^(\d{4})-W(\d{2})$/;
+
+export const HOUR_MS = 3_600_000;
+/** A UTC day: every date and week here is UTC, so no day is 23 or 25 hours. */
+export const DAY_MS = 24 * HOUR_MS;
+export const WEEK_MS = 7 * DAY_MS;
+
+/** Midnight UTC starting the day of `time` (epoch milliseconds). */
+export const midnightOf = (time: number): number => Math.floor(time / DAY_MS) * DAY_MS;
+
+/** 0 for Sunday to 6 for Saturday, in UTC. */
+export const weekdayOf = (time: number): number => new Date(time).getUTCDay();
+
+/** The ISO week of a moment, as "YYYY-Www": the week's Thursday decides its year. */
+export function isoWeekOf(time: number): string {
+  const midnight = midnightOf(time);
+  const thursday = midnight + (3 - ((weekdayOf(midnight) + 6) % 7)) * DAY_MS;
+  const year = new Date(thursday).getUTCFullYear();
+  const week = 1 + Math.floor((thursday - utcMidnight(year, 1, 1)) / WEEK_MS);
+  return `${String(year).padStart(4, '0')}-W${String(week).padStart(2, '0')}`;
+}
+
+/**
+ * Midnight UTC starting the Monday of an ISO week given as "YYYY-Www" (weeks
+ * start on Monday; week 1 holds January 4th), or undefined for anything else,
+ * including week 0, week 54 and a week 53 the year lacks.
+ */
+export function isoWeekMonday(week: string): number | undefined {
+  const fields = isoWeek.exec(week)?.slice(1, 3).map(Number);
+  if (!fields) return undefined;
+  const january4 = utcMidnight(fields[0]!, 1, 4);
+  const monday = january4 - ((weekdayOf(january4) + 6) % 7) * DAY_MS + (fields[1]! - 1) * WEEK_MS;
+  // A week the year lacks names another week once computed.
+  return isoWeekOf(monday) === week ? monday : undefined;
+}
 
 /** Whether the fields name a real calendar moment (no 30 February, no 24:00). */
 export function isRealMoment(year: number, month: number, day: number, hour = 0, minute = 0, second = 0): boolean {
@@ -14,6 +49,18 @@ export function isRealMoment(year: number, month: number, day: number, hour = 0,
     time.getUTCMinutes() === minute &&
     time.getUTCSeconds() === second
   );
+}
+
+/** Midnight UTC starting a real date given as YYYY-MM-DD, or undefined for anything else. */
+export function dateMidnight(date: string): number | undefined {
+  const fields = isoDate.exec(date)?.slice(1, 4).map(Number);
+  if (!fields || !isRealMoment(fields[0]!, fields[1]!, fields[2]!)) return undefined;
+  return utcMidnight(fields[0]!, fields[1]!, fields[2]!);
+}
+
+/** Like Date.UTC, but years 0 to 99 stay as written (Date.UTC reads 50 as 1950). */
+function utcMidnight(year: number, month: number, day: number): number {
+  return new Date(0).setUTCFullYear(year, month - 1, day);
 }
 
 /** The years the database and the feeds' windows can hold. */

@@ -1,9 +1,9 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppConfig } from './config';
 import { AppError } from './errors';
 import type { Logger } from './logger';
-import { reportRedisOutages } from './redis';
+import { connectRedis, reportRedisOutages, type RedisTarget } from './redis';
 
 /**
  * Takes `points` (one by default) of `key`'s allowance or fails with
@@ -23,21 +23,9 @@ export interface RateLimit {
   action: string;
 }
 
-/**
- * The connection the rate limits (and /ready) use. It fails fast rather than
- * queue commands, since a limit check must not wait for Redis, and every key
- * it writes starts with `<REDIS_PREFIX>:` (ioredis adds it).
- */
-export function connectRateLimitRedis(
-  { redisUrl, redisPrefix }: { redisUrl: string } & Pick<AppConfig, 'redisPrefix'>,
-  logger: Logger,
-): Redis {
-  const redis = new Redis(redisUrl, {
-    keyPrefix: `${redisPrefix}:`,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectionName: 'rate-limits',
-  });
+/** The connection the rate limits (and /ready) use; see connectRedis for its options. */
+export function connectRateLimitRedis(target: RedisTarget, logger: Logger): Redis {
+  const redis = connectRedis(target, 'rate-limits');
   reportRedisOutages(redis, logger, {
     role: 'rate-limits',
     meanwhile: "each process limits on its own, from the counts Redis last gave it",

@@ -1,6 +1,39 @@
 import type { EventEmitter } from 'node:events';
-import type { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from './logger';
+
+/** What a connection is for; it decides the connection's options below and names it in logs and CLIENT LIST. */
+export type RedisPurpose = 'jobs-producer' | 'jobs-worker' | 'rate-limits' | 'cache-announcements' | 'cache-invalidation';
+
+/** Where a deployment's Redis data is: the server, and REDIS_PREFIX, which starts its every key and channel. */
+export interface RedisTarget {
+  redisUrl: string;
+  redisPrefix: string;
+}
+
+/**
+ * The options of each purpose. The prefix: only the rate-limit connection has
+ * ioredis add it (keyPrefix) to every key; BullMQ refuses keyPrefix and takes
+ * REDIS_PREFIX as its own prefix option instead, and pub/sub channels are not
+ * keys, so public-data-changes names its channel with the prefix itself.
+ */
+const optionsByPurpose: Record<RedisPurpose, (redisPrefix: string) => RedisOptions> = {
+  // Enqueueing must not hold up a request: no offline queue, one retry, then fail (the reconcile catches up).
+  'jobs-producer': () => ({ enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
+  // BullMQ's worker blocks on Redis and must wait out any outage: it requires maxRetriesPerRequest null.
+  'jobs-worker': () => ({ maxRetriesPerRequest: null }),
+  // A limit check must not wait for Redis (the limiter falls back to memory), nor /ready's PING.
+  'rate-limits': (redisPrefix) => ({ keyPrefix: `${redisPrefix}:`, enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
+  // An announcement may wait out one reconnection; one lost beyond leaves a cached page until its TTL ends.
+  'cache-announcements': () => ({ maxRetriesPerRequest: 1 }),
+  // ioredis's defaults: its one command, SUBSCRIBE, is sent again after every reconnection.
+  'cache-invalidation': () => ({}),
+};
+
+/** The one way to open a Redis connection: named `<REDIS_PREFIX>:<purpose>`, with that purpose's options. */
+export function connectRedis({ redisUrl, redisPrefix }: RedisTarget, purpose: RedisPurpose): Redis {
+  return new Redis(redisUrl, { ...optionsByPurpose[purpose](redisPrefix), connectionName: `${redisPrefix}:${purpose}` });
+}
 
 /** A command refused at once because its connection is down: the outage was already logged, once. */
 export class RedisUnavailableError extends Error {
@@ -8,8 +41,8 @@ export class RedisUnavailableError extends Error {
 }
 
 export interface RedisOutageReport {
-  /** Which connection this is, in its log lines: "rate-limits", "jobs-producer"... */
-  role: string;
+  /** Which connection this is, in its log lines. */
+  role: RedisPurpose;
   /** What the process does while it is down, for the operator reading the warning. */
   meanwhile: string;
   /** Where its errors are emitted: the connection itself, or what re-emits them (BullMQ's queue and worker). */

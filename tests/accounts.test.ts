@@ -7,6 +7,7 @@ import path from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DAY_MS } from '../src/calendar';
 import { sessions, users } from '../src/db/schema';
 import { outboxDirectory } from '../src/mail/mailer';
 import { hashPassword } from '../src/modules/accounts/passwords';
@@ -315,9 +316,9 @@ describe('logIn and logOut', () => {
 describe('bearer tokens', () => {
   it('an expired token fails; a fresh one works', async () => {
     const { token } = (await signUp('ada', 'ada@example.org')).data!.signUp;
-    now = new Date(now.getTime() + (testConfig.sessionTtlDays - 1) * 86_400_000);
+    now = new Date(now.getTime() + (testConfig.sessionTtlDays - 1) * DAY_MS);
     expect((await asViewer(`Bearer ${token}`, '{ viewer { username } }')).data).toEqual({ viewer: { username: 'ada' } });
-    now = new Date(now.getTime() + 2 * 86_400_000);
+    now = new Date(now.getTime() + 2 * DAY_MS);
     expect(errorCodes(await asViewer(`Bearer ${token}`, '{ viewer { username } }'))).toEqual(['UNAUTHENTICATED']);
   });
 

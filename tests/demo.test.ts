@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DAY_MS } from '../src/calendar';
 import { queryRows } from '../src/db/rows';
 import { DEMO_DAYS, generateDemoDataset } from '../src/demo/demo-dataset';
 import { isDatabaseEmpty, loadDemoData } from '../src/demo/load-demo-data';
@@ -12,7 +13,6 @@ import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 const settings = { voteHalfLifeHours: 24, ageHalfLifeHours: 168, prior: 1 };
 const now = new Date('2025-11-12T15:30:00Z');
-const DAY_MS = 86_400_000;
 const firstDemoDay = Date.UTC(2025, 10, 12) - (DEMO_DAYS - 1) * DAY_MS;
 
 let database: TestDatabase;

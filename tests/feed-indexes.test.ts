@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../src/db/client';
 import { encodeCursor, type PageRequest } from '../src/db/keyset';
 import { queryRows } from '../src/db/rows';
 import { papers } from '../src/db/schema';
@@ -34,8 +33,7 @@ async function planOf(criteria: PaperCriteria, order: PaperOrder, withCursor: bo
     size: 50,
     cursor: withCursor ? encodeCursor(paperOrders[order], anyPaper!) : null,
   };
-  return database.db.transaction(async (tx) => {
-    const db = tx as unknown as Database;
+  return database.db.transaction(async (db) => {
     await db.execute(sql`set local enable_seqscan = off`);
     const rows = await queryRows<{ 'QUERY PLAN': string }>(db, sql`explain ${selectPaperPage(db, criteria, order, request)}`);
     return rows.map((row) => row['QUERY PLAN']).join('\n');

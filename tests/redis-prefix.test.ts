@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { connectRedis, type RedisPurpose } from '../src/redis';
 import { testRedisUrl } from './support/fixtures';
 import { postGraphQL, startServer, type ServerProcess } from './support/server-process';
 import { dropDatabase, recreateDatabase, urlFor } from './support/test-database';
@@ -87,4 +89,24 @@ describe('REDIS_PREFIX', () => {
     }
   }, 120_000);
 
+  it('names each connection after its deployment and purpose; only the rate-limit one adds the prefix to keys', async () => {
+    const prefix = `${run}-connections`;
+    const purposes: RedisPurpose[] = ['jobs-producer', 'jobs-worker', 'rate-limits', 'cache-announcements', 'cache-invalidation'];
+    const connections = purposes.map((purpose) => connectRedis({ redisUrl: testRedisUrl, redisPrefix: prefix }, purpose));
+    try {
+      await Promise.all(connections.map((connection) => (connection.status === 'ready' ? undefined : once(connection, 'ready'))));
+      const clients = (await redis.client('LIST')) as string;
+      const names = [...clients.matchAll(/ name=(\S+)/g)].map((match) => match[1]).filter((name) => name!.startsWith(`${prefix}:`));
+      expect(names.sort()).toEqual(purposes.map((purpose) => `${prefix}:${purpose}`).sort());
+
+      const [producer, , rateLimits] = connections;
+      await rateLimits!.set('probe', '1');
+      expect(await redis.get(`${prefix}:probe`)).toBe('1');
+      // BullMQ refuses an ioredis keyPrefix: it is given REDIS_PREFIX as its own prefix.
+      await producer!.set(`${prefix}:as-written`, '1');
+      expect(await redis.get(`${prefix}:as-written`)).toBe('1');
+    } finally {
+      for (const connection of connections) connection.disconnect();
+    }
+  });
 });

@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../src/db/client';
 import { queryRows } from '../src/db/rows';
 import { searchPageQuery, TITLE_TYPO_TOLERANCE_BELOW } from '../src/modules/search/search.queries';
 import { paperRecord, savePaperRecords } from './support/fixtures';
@@ -119,8 +118,7 @@ describe('searchPapers candidates', () => {
 describe('the search statement', () => {
   /** Its plan with sequential scans priced out: a scan left in it is a condition no index can serve. */
   async function planOf(q: string): Promise<string> {
-    return database.db.transaction(async (tx) => {
-      const db = tx as unknown as Database;
+    return database.db.transaction(async (db) => {
       await db.execute(sql`set local enable_seqscan = off`);
       const statement = searchPageQuery(db, q, { direction: 'forward', size: 20, cursor: null });
       const rows = await queryRows<{ 'QUERY PLAN': string }>(db, sql`explain ${statement}`);

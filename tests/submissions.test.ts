@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createBullJobQueue, createJobsQueue, type BullJobQueue } from '../jobs/bullmq';
+import { DAY_MS } from '../src/calendar';
 import { loadConfig, type AppConfig } from '../src/config';
 import { authors, organizations, paperAuthors, papers } from '../src/db/schema';
 import { paperRecord, savePaperRecords, userWithToken } from './support/fixtures';
@@ -404,7 +405,7 @@ describe('submitPaper', () => {
     );
     expect(await rowCounts()).toEqual(nothingWritten);
 
-    const maxAgeMs = 14 * 86_400_000;
+    const maxAgeMs = 14 * DAY_MS;
     behaviours['2511.04000'] = arxivEntry('2511.04000', new Date(NOW.getTime() - maxAgeMs - 1000).toISOString());
     const tooOld = await submit(completeInput('2511.04000', { publishedAt: '2025-11-11T00:00:00Z' }), token);
     expect(errorCodes(tooOld)).toEqual(['BAD_USER_INPUT']);

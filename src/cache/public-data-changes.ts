@@ -1,7 +1,7 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { AppConfig } from '../config';
 import type { Logger } from '../logger';
-import { reportRedisOutages } from '../redis';
+import { connectRedis, reportRedisOutages } from '../redis';
 
 /** The Redis channel on which every process of a deployment announces that public data changed. */
 const channelOf = (redisPrefix: string) => `${redisPrefix}:public-data-changed`;
@@ -35,9 +35,9 @@ export function createPublicDataChanges(
       close: async () => {},
     };
   }
-  // An announcement waits for at most one reconnection: one lost while Redis is down leaves a cached page until its TTL ends.
+  const target = { redisUrl, redisPrefix };
   const channel = channelOf(redisPrefix);
-  const publisher = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  const publisher = connectRedis(target, 'cache-announcements');
   reportRedisOutages(publisher, logger, {
     role: 'cache-announcements',
     meanwhile: "changes are not announced to the other processes; their cached answers end with the TTL",
@@ -54,7 +54,7 @@ export function createPublicDataChanges(
     subscribe(listener) {
       listeners.push(listener);
       if (subscriber) return;
-      subscriber = new Redis(redisUrl);
+      subscriber = connectRedis(target, 'cache-invalidation');
       reportRedisOutages(subscriber, logger, {
         role: 'cache-invalidation',
         meanwhile: "changes announced elsewhere are not heard; cached answers end with the TTL, and all of them once it is back",

@@ -2,8 +2,8 @@ import { mkdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { sql, type Logger as DrizzleLogger } from 'drizzle-orm';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { sql, type ExtractTablesWithRelations, type Logger as DrizzleLogger } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { fileURLToPath } from 'node:url';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -16,6 +16,13 @@ import * as schema from './schema';
 
 /** The database as the domain code sees it: a Drizzle handle or a transaction of one, whichever driver is behind it. */
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+/**
+ * What `db.transaction(work)` hands to `work`. It is a Database too, so code
+ * taking a Database runs inside it as is; a parameter typed Transaction says
+ * the function relies on running inside one (locks, all-or-nothing writes).
+ */
+export type Transaction = PgTransaction<PgQueryResultHKT, typeof schema, ExtractTablesWithRelations<typeof schema>>;
 
 export type DatabaseKind = 'postgres' | 'pglite';
 
@@ -67,7 +74,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
       ...outageSettings(options.connectTimeoutSeconds),
     });
     return {
-      db: drizzlePostgres(preparingStatements(client), { schema, logger }) as unknown as Database,
+      db: drizzlePostgres(preparingStatements(client), { schema, logger }),
       kind: 'postgres',
       location: describePostgresUrl(url),
       async migrate(afterMigrations) {
@@ -77,7 +84,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
         try {
           await lockDb.execute(lockSql);
           await migratePostgres(lockDb, { migrationsFolder });
-          await afterMigrations?.(lockDb as unknown as Database);
+          await afterMigrations?.(lockDb);
           await lockDb.execute(unlockSql);
         } finally {
           await lockClient.end({ timeout: 5 });
@@ -94,7 +101,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   const client = new PGlite(directory, { extensions: { pg_trgm } });
   const db = drizzlePglite(client, { schema, logger });
   return {
-    db: db as unknown as Database,
+    db,
     kind: 'pglite',
     location: directory,
     async migrate(afterMigrations) {
@@ -102,7 +109,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
       await db.execute(lockSql);
       try {
         await migratePglite(db, { migrationsFolder });
-        await afterMigrations?.(db as unknown as Database);
+        await afterMigrations?.(db);
       } finally {
         await db.execute(unlockSql);
       }

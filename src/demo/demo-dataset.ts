@@ -1,3 +1,4 @@
+import { DAY_MS, HOUR_MS, midnightOf, weekdayOf } from '../calendar';
 import type { PaperRecord } from '../modules/papers/save-papers';
 import { FIRST_NAMES, LAST_NAMES, ORGANIZATIONS, type DemoOrganization } from './names';
 import { composePaperText } from './paper-text';
@@ -79,8 +80,6 @@ export interface DemoDataset {
 
 const DEFAULT_USER_COUNT = 150;
 const DEFAULT_SEED = 20_231_112;
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
 
 const TOPIC_WEIGHTS = TOPICS.map((topic) => topic.weight);
 const TOPIC_INDEX = new Map(TOPICS.map((topic, index) => [topic.name, index]));
@@ -154,11 +153,11 @@ function createAuthorPool(random: SeededRandom, paperCount: number): string[][] 
  */
 function scheduleSubmissions(random: SeededRandom, paperCount: number, now: Date, dayCount: number): Date[] {
   const nowMs = now.getTime();
-  const firstDay = Math.floor(nowMs / DAY_MS) * DAY_MS - (dayCount - 1) * DAY_MS;
+  const firstDay = midnightOf(nowMs) - (dayCount - 1) * DAY_MS;
   const days = Array.from({ length: dayCount }, (_, index) => {
     const start = firstDay + index * DAY_MS;
     const length = Math.min(DAY_MS, nowMs - start);
-    const dayOfWeek = new Date(start).getUTCDay();
+    const dayOfWeek = weekdayOf(start);
     const weekendFactor = dayOfWeek === 0 || dayOfWeek === 6 ? 0.5 : 1;
     return { start, length, weight: (length / DAY_MS) * weekendFactor * (0.6 + 1.8 * random.next()) };
   });

@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { TrendingSettings } from '../config';
-import type { Database } from '../db/client';
+import type { Database, Transaction } from '../db/client';
 import { queryRows } from '../db/rows';
 import { papers, upvotes, users } from '../db/schema';
 import { savePapers } from '../modules/papers/save-papers';
@@ -32,10 +32,10 @@ export async function isDatabaseEmpty(db: Database): Promise<boolean> {
  */
 export async function loadDemoData(db: Database, settings: TrendingSettings, options: DemoDatasetOptions): Promise<DemoLoadResult> {
   const dataset = generateDemoDataset(options);
-  return db.transaction((tx) => writeDataset(tx as unknown as Database, settings, dataset));
+  return db.transaction((tx) => writeDataset(tx, settings, dataset));
 }
 
-async function writeDataset(db: Database, settings: TrendingSettings, dataset: DemoDataset): Promise<DemoLoadResult> {
+async function writeDataset(db: Transaction, settings: TrendingSettings, dataset: DemoDataset): Promise<DemoLoadResult> {
   // Every user up front, submitters included: savePapers then finds the submitters and this count is exact.
   const createdUsers = await insertUsers(db, dataset);
   const saved = await savePapers(db, settings, dataset.papers);

@@ -129,7 +129,7 @@ async function copyConfiguredDatabase(scratch: Database, config: AppConfig): Pro
   try {
     if (await isDatabaseEmpty(source.db)) throw new Error(`${source.location} has no papers`);
     // One snapshot, read only: no upvote refers to a paper or user the copy missed.
-    const copied = await source.db.transaction((tx) => copyEvaluationData(tx as unknown as Database, scratch), {
+    const copied = await source.db.transaction((tx) => copyEvaluationData(tx, scratch), {
       isolationLevel: 'repeatable read',
       accessMode: 'read only',
     });

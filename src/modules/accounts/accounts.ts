@@ -74,7 +74,7 @@ export async function signUp(
       .returning();
     // Someone took the name since the check above.
     if (!user) throw usernameTaken();
-    const token = await createSession(tx as unknown as Database, user.id, now, config.sessionTtlDays);
+    const token = await createSession(tx, user.id, now, config.sessionTtlDays);
     return { token, user };
   });
 }

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { DAY_MS } from '../../calendar';
 import type { Database } from '../../db/client';
 import { preparedPerDatabase } from '../../db/prepared-queries';
 import { sessions, userProfileColumns, users, type UserProfile } from '../../db/schema';
@@ -21,7 +22,7 @@ export async function createSession(db: Database, userId: number, now: Date, ttl
     userId,
     tokenHash: hashToken(token),
     createdAt: now,
-    expiresAt: new Date(now.getTime() + ttlDays * 86_400_000),
+    expiresAt: new Date(now.getTime() + ttlDays * DAY_MS),
   });
   return token;
 }

@@ -18,8 +18,7 @@ export interface NewClaim {
  * author was verified.
  */
 export function claimAuthorship(db: Database, claim: NewClaim): Promise<AuthorshipClaimRow> {
-  return db.transaction(async (transaction) => {
-    const tx = transaction as unknown as Database;
+  return db.transaction(async (tx) => {
     const [author] = await tx.select({ userId: authors.userId }).from(authors).where(eq(authors.id, claim.authorId)).for('share');
     if (!author) throw new AppError('NOT_FOUND', 'No author has this ID.');
     if (author.userId === claim.userId) throw new AppError('CONFLICT', 'You are already verified as this author.');
@@ -60,8 +59,7 @@ export interface Decision {
  * deadlock.
  */
 export function decideClaim(db: Database, settings: TrendingSettings, decision: Decision): Promise<AuthorshipClaimRow> {
-  return db.transaction(async (transaction) => {
-    const tx = transaction as unknown as Database;
+  return db.transaction(async (tx) => {
     const [author] = await tx
       .select({ id: authors.id, userId: authors.userId })
       .from(authors)

@@ -20,8 +20,7 @@ export interface NewComment {
  * rolls both back.
  */
 export function addComment(db: Database, comment: NewComment): Promise<CommentRow> {
-  return db.transaction(async (transaction) => {
-    const tx = transaction as unknown as Database;
+  return db.transaction(async (tx) => {
     const [paper] = await tx
       .update(papers)
       .set({ commentCount: sql`${papers.commentCount} + 1`, updatedAt: comment.at })

@@ -1,3 +1,4 @@
+import { DAY_MS } from '../../calendar';
 import type { MailMessage } from '../../mail/mailer';
 import type { DigestEdition, DigestFrequency } from './editions';
 
@@ -57,7 +58,7 @@ function editionTitle(edition: DigestEdition): string {
 /** "featured on 2025-11-11" or "featured from 2025-11-14 to 2025-11-16" (UTC days, inclusive). */
 function coveredDays(edition: DigestEdition): string {
   const first = edition.from.toISOString().slice(0, 10);
-  const last = new Date(edition.until.getTime() - 86_400_000).toISOString().slice(0, 10);
+  const last = new Date(edition.until.getTime() - DAY_MS).toISOString().slice(0, 10);
   return first === last ? `featured on ${first}` : `featured from ${first} to ${last}`;
 }
 

@@ -1,4 +1,4 @@
-import { isRealMoment } from '../../calendar';
+import { dateMidnight, DAY_MS, HOUR_MS, isoWeekMonday, isoWeekOf, midnightOf, WEEK_MS, weekdayOf } from '../../calendar';
 
 export type DigestFrequency = 'DAILY' | 'WEEKLY';
 
@@ -17,46 +17,18 @@ export interface DigestEdition {
   until: Date;
 }
 
-const DAY_MS = 86_400_000;
 const SUNDAY = 0;
 const MONDAY = 1;
 const SATURDAY = 6;
 
-const midnightOf = (time: number) => Math.floor(time / DAY_MS) * DAY_MS;
 const isoDate = (time: number) => new Date(time).toISOString().slice(0, 10);
-const weekdayOf = (time: number) => new Date(time).getUTCDay();
-
-/** The ISO week of a moment, as "YYYY-Www": the week's Thursday decides its year. */
-export function isoWeekOf(time: number): string {
-  const midnight = midnightOf(time);
-  const thursday = midnight + (3 - ((weekdayOf(midnight) + 6) % 7)) * DAY_MS;
-  const year = new Date(thursday).getUTCFullYear();
-  const week = 1 + Math.floor((thursday - Date.UTC(year, 0, 1)) / (7 * DAY_MS));
-  return `${year}-W${String(week).padStart(2, '0')}`;
-}
-
-/** Midnight UTC starting the Monday of ISO week `week` of `year` (week 1 holds January 4th). */
-function mondayOfIsoWeek(year: number, week: number): number {
-  const january4 = Date.UTC(year, 0, 4);
-  return january4 - ((weekdayOf(january4) + 6) % 7) * DAY_MS + (week - 1) * 7 * DAY_MS;
-}
 
 /** Midnight UTC starting a weekday given as YYYY-MM-DD; undefined for anything else. */
 function weekdayMidnight(period: string): number | undefined {
-  const fields = /^(\d{4})-(\d{2})-(\d{2})$/.exec(period)?.slice(1).map(Number);
-  if (!fields || !isRealMoment(fields[0]!, fields[1]!, fields[2]!)) return undefined;
-  const midnight = Date.UTC(fields[0]!, fields[1]! - 1, fields[2]!);
+  const midnight = dateMidnight(period);
+  if (midnight === undefined) return undefined;
   const weekday = weekdayOf(midnight);
   return weekday === SATURDAY || weekday === SUNDAY ? undefined : midnight;
-}
-
-/** Midnight UTC starting an ISO week given as YYYY-Www; undefined for a week that does not exist. */
-function weekMonday(period: string): number | undefined {
-  const fields = /^(\d{4})-W(\d{2})$/.exec(period)?.slice(1).map(Number);
-  if (!fields) return undefined;
-  const monday = mondayOfIsoWeek(fields[0]!, fields[1]!);
-  // Week 0, week 54 or a week 53 the year lacks name another week once computed.
-  return isoWeekOf(monday) === period ? monday : undefined;
 }
 
 /** The edition named `period`, or undefined when `period` names none of that frequency. */
@@ -67,9 +39,9 @@ export function editionOf(frequency: DigestFrequency, period: string): DigestEdi
     const previousWeekday = weekdayOf(until) === MONDAY ? 3 : 1;
     return { frequency, period, from: new Date(until - previousWeekday * DAY_MS), until: new Date(until) };
   }
-  const from = weekMonday(period);
+  const from = isoWeekMonday(period);
   if (from === undefined) return undefined;
-  return { frequency, period, from: new Date(from), until: new Date(from + 7 * DAY_MS) };
+  return { frequency, period, from: new Date(from), until: new Date(from + WEEK_MS) };
 }
 
 /**
@@ -80,10 +52,10 @@ export function editionOf(frequency: DigestFrequency, period: string): DigestEdi
  */
 export function dueEdition(frequency: DigestFrequency, now: Date, hourUtc: number): DigestEdition {
   const today = midnightOf(now.getTime());
-  let sendingDay = today + hourUtc * 3_600_000 <= now.getTime() ? today : today - DAY_MS;
+  let sendingDay = today + hourUtc * HOUR_MS <= now.getTime() ? today : today - DAY_MS;
   const isSendingDay = (day: number) =>
     frequency === 'WEEKLY' ? weekdayOf(day) === MONDAY : weekdayOf(day) !== SATURDAY && weekdayOf(day) !== SUNDAY;
   while (!isSendingDay(sendingDay)) sendingDay -= DAY_MS;
-  const period = frequency === 'DAILY' ? isoDate(sendingDay) : isoWeekOf(sendingDay - 7 * DAY_MS);
+  const period = frequency === 'DAILY' ? isoDate(sendingDay) : isoWeekOf(sendingDay - WEEK_MS);
   return editionOf(frequency, period)!;
 }

@@ -1,13 +1,11 @@
 import { badUserInput } from '../../errors';
-import { YEARS } from '../../calendar';
+import { DAY_MS, isoWeekMonday, WEEK_MS, YEARS } from '../../calendar';
 
 /** A half-open UTC interval [from, until) of Daily Papers submission times. */
 export interface DailyWindow {
   from: Date;
   until: Date;
 }
-
-const DAY_MS = 86_400_000;
 
 /**
  * The window of dailyPapers: exactly one of a UTC day (already validated by
@@ -30,26 +28,14 @@ export function dailyWindow(selector: { date?: string | null; week?: string | nu
 }
 
 function isoWeekWindow(week: string): DailyWindow {
-  const match = /^(\d{4})-W(\d{2})$/.exec(week);
-  const year = Number(match?.[1]);
-  const number = Number(match?.[2]);
-  if (!match || year < YEARS.first || year > YEARS.last || number < 1 || number > isoWeeksInYear(year)) {
+  const year = Number(week.slice(0, 4));
+  const monday = isoWeekMonday(week);
+  if (monday === undefined || year < YEARS.first || year > YEARS.last) {
     throw badUserInput(
       `"${week}" is not an ISO week: expected YYYY-Www, e.g. "2025-W46", with a week that exists in that year (${YEARS.first} to ${YEARS.last}).`,
     );
   }
-  // Week 1 is the week holding January 4th; weeks start on Monday.
-  const january4 = Date.UTC(year, 0, 4);
-  const mondayOfWeek1 = january4 - ((new Date(january4).getUTCDay() + 6) % 7) * DAY_MS;
-  const from = new Date(mondayOfWeek1 + (number - 1) * 7 * DAY_MS);
-  return { from, until: new Date(from.getTime() + 7 * DAY_MS) };
-}
-
-/** 53 when the year starts on a Thursday, or is a leap year starting on a Wednesday. */
-function isoWeeksInYear(year: number): number {
-  const weekdayOfJanuary1 = new Date(Date.UTC(year, 0, 1)).getUTCDay();
-  const isLeap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  return weekdayOfJanuary1 === 4 || (isLeap && weekdayOfJanuary1 === 3) ? 53 : 52;
+  return { from: new Date(monday), until: new Date(monday + WEEK_MS) };
 }
 
 function monthWindow(month: string): DailyWindow {

@@ -1,6 +1,6 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import type { TrendingSettings } from '../../config';
-import type { Database } from '../../db/client';
+import type { Database, Transaction } from '../../db/client';
 import { authors, organizations, paperAuthors, papers, users } from '../../db/schema';
 import { refreshSearchDocuments } from '../search/search-documents';
 import { recomputeTrendingKeys } from '../trending/recompute';
@@ -53,7 +53,7 @@ export async function savePapers(
   const result: SaveResult = { written: 0, unchanged: 0, paperIds: [] };
   for (let offset = 0; offset < records.length; offset += BATCH_SIZE) {
     const batch = records.slice(offset, offset + BATCH_SIZE);
-    const saved = await db.transaction((tx) => saveBatch(tx as unknown as Database, settings, batch));
+    const saved = await db.transaction((tx) => saveBatch(tx, settings, batch));
     result.written += saved.written;
     result.unchanged += saved.unchanged;
     result.paperIds.push(...saved.paperIds);
@@ -61,7 +61,7 @@ export async function savePapers(
   return result;
 }
 
-async function saveBatch(db: Database, settings: TrendingSettings, records: readonly PaperRecord[]): Promise<SaveResult> {
+async function saveBatch(db: Transaction, settings: TrendingSettings, records: readonly PaperRecord[]): Promise<SaveResult> {
   const organizationIds = await saveOrganizations(db, records);
   const userIds = await saveSubmitters(db, records);
   const authorIds = await saveAuthors(db, records);

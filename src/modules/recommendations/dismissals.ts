@@ -9,8 +9,7 @@ import { paperColumns, papers, recommendationDismissals, recommendations, type P
  * return the paper, or null for an unknown paper (nothing written).
  */
 export async function dismissRecommendation(db: Database, userId: number, paperId: number): Promise<PaperRow | null> {
-  return db.transaction(async (transaction) => {
-    const tx = transaction as unknown as Database;
+  return db.transaction(async (tx) => {
     const [paper] = await tx.select(paperColumns).from(papers).where(eq(papers.id, paperId));
     if (!paper) return null;
     await tx.insert(recommendationDismissals).values({ userId, paperId }).onConflictDoNothing();

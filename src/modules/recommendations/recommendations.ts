@@ -36,8 +36,7 @@ export async function computeRecommendations(
  * user row stays locked meanwhile, so two refreshes of one user take turns.
  */
 export async function refreshRecommendations(db: Database, userId: number, computedAt: Date = new Date()): Promise<number> {
-  return db.transaction(async (transaction) => {
-    const tx = transaction as unknown as Database;
+  return db.transaction(async (tx) => {
     const [user] = await queryRows<{ id: number }>(tx, sql`select id from users where id = ${userId} for no key update`);
     if (!user) return 0;
     // One reader's candidates are a few hundred rows: starting parallel workers costs more than it saves.

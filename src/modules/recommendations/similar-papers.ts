@@ -61,8 +61,7 @@ export async function refreshSimilarPapers(
   if (!(weights.content > 0 || weights.coUpvote > 0 || weights.trending > 0)) {
     throw new RangeError('At least one similarity weight must be positive.');
   }
-  return db.transaction(async (transaction) => {
-    const tx = transaction as unknown as Database;
+  return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${REFRESH_LOCK_KEY})`);
     // The scoring hashes and sorts millions of rows on a large corpus: in memory rather than in temporary files.
     await tx.execute(sql`set local work_mem = '${sql.raw(WORK_MEMORY)}'`);

@@ -73,8 +73,7 @@ export interface TuningOptions {
 
 /** Fits and stores a ranking model; see the module comment. */
 export async function tuneRankingModel(db: Database, trending: TrendingSettings, options: TuningOptions = {}): Promise<TuningResult> {
-  const fit = await db.transaction(async (transaction) => {
-    const tx = transaction as unknown as Database;
+  const fit = await db.transaction(async (tx) => {
     await tx.execute(sql`set local work_mem = '64MB'`);
     const heldOut = await holdOutValidationVotes(tx, options.maxUsers ?? MAX_VALIDATION_USERS, options.excludeUserIds ?? []);
     const [{ votes: trainingVotes } = { votes: 0 }] = await queryRows<{ votes: number }>(

@@ -1,5 +1,6 @@
 import { and, asc, count, eq, gte, lt, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { DAY_MS, midnightOf } from '../../calendar';
 import type { AppConfig } from '../../config';
 import type { Database } from '../../db/client';
 import { organizations, paperAuthors, paperColumns, papers, type PaperRow } from '../../db/schema';
@@ -42,8 +43,6 @@ export const SUBMISSION_LIMITS = {
   url: 2000,
   organization: 100,
 } as const;
-
-const DAY_MS = 86_400_000;
 
 /** What a client is told to wait after a failed arXiv lookup when arXiv sent no Retry-After. */
 const ARXIV_RETRY_AFTER_SECONDS = 30;
@@ -116,8 +115,7 @@ export async function submitPaper(
   const known = await assertSubmittable(db, config, arxivId, submitter.id, now);
   const fetched = known ? null : await lookUpOnArxiv(config, logger, arxivId);
 
-  return db.transaction(async (transaction) => {
-    const tx = transaction as unknown as Database;
+  return db.transaction(async (tx) => {
     // Submitter first, then paper, in every transaction: one submission per paper and per submitter at a time, no deadlock.
     await tx.execute(sql`select pg_advisory_xact_lock(${SUBMITTER_LOCK}::int, ${submitter.id}::int)`);
     await tx.execute(sql`select pg_advisory_xact_lock(${ARXIV_ID_LOCK}::int, hashtext(${arxivId}))`);
@@ -152,7 +150,7 @@ async function assertSubmittable(db: Database, config: AppConfig, arxivId: strin
       field: 'arxivId',
     });
   }
-  const dayStart = Math.floor(now.getTime() / DAY_MS) * DAY_MS;
+  const dayStart = midnightOf(now.getTime());
   const [row] = await db
     .select({ submitted: count() })
     .from(papers)

@@ -275,8 +275,7 @@ export async function recomputeTrending(
   if (paperIds) return recompute(db);
   // Every paper: costly enough that Postgres would JIT-compile the statement,
   // which takes longer than it saves here (measured on the bench data).
-  return db.transaction(async (transaction) => {
-    const tx = transaction as unknown as Database;
+  return db.transaction(async (tx) => {
     await tx.execute(sql`set local jit = off`);
     return recompute(tx);
   });

@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import type { TrendingSettings } from '../../config';
-import type { Database } from '../../db/client';
+import type { Database, Transaction } from '../../db/client';
 import { paperColumns, papers, upvotes, type PaperRow } from '../../db/schema';
 import { preparedPerDatabase } from '../../db/prepared-queries';
 import { AppError } from '../../errors';
@@ -24,9 +24,8 @@ export interface Vote {
  * to one paper's votes then happens one at a time, so the count and the key
  * stay exact under any concurrency.
  */
-function withPaperLocked(db: Database, paperId: number, change: (tx: Database, paper: PaperRow) => Promise<VoteChange>) {
-  return db.transaction(async (transaction) => {
-    const tx = transaction as unknown as Database;
+function withPaperLocked(db: Database, paperId: number, change: (tx: Transaction, paper: PaperRow) => Promise<VoteChange>) {
+  return db.transaction(async (tx) => {
     const [paper] = await tx.select(paperColumns).from(papers).where(eq(papers.id, paperId)).for('update');
     if (!paper) throw new AppError('NOT_FOUND', 'No paper has this ID.');
     return change(tx, paper);
