@@ -12,16 +12,16 @@ import { holdOutLatestUpvotes, type HoldoutSize } from './holdout';
 import { copyEvaluationData, openScratchDatabase } from './scratch-database';
 
 /**
- * `npm run eval:recs -- [--world NAME]... [--database] [--papers N] [--users N] [--holdout SHARE]`:
+ * `npm run eval:recs -- [--world NAME]... [--database] [--papers N] [--users N] [--holdout N or SHARE]`:
  * judges the recommenders offline, on several generated worlds (or, with
- * --database, on a copy of the configured Postgres). In each, every user's
- * latest upvotes are held out and deleted (in a scratch PGlite); the tuner
+ * --database, on a copy of the configured Postgres). In each, every evaluated
+ * user's latest upvote (or N, or a share) is held out and deleted (in a scratch PGlite); the tuner
  * then fits a model on what is left (holding out its own validation votes
  * from that), and every recommender ranks 10 papers per user. The table
  * reports hit-rate@10 and NDCG@10 against the evaluation's held-out upvotes,
  * which the tuner never saw.
  */
-const USAGE = 'Usage: npm run eval:recs -- [--world NAME]... [--database] [--papers N] [--users N] [--holdout SHARE]';
+const USAGE = 'Usage: npm run eval:recs -- [--world NAME]... [--database] [--papers N] [--users N] [--holdout N or SHARE]';
 const K = 10;
 /** Leave one out: each reader's latest upvote, the one a feed should have shown next. */
 const DEFAULT_HOLDOUT: HoldoutSize = { latest: 1 };
