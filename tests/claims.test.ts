@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { authors, authorshipClaims, papers, upvotes, users } from '../src/db/schema';
 import { VERIFICATION_REPAIR_DELAY_MS } from '../src/modules/claims/claims';
-import { recomputeTrendingKeys } from '../src/modules/trending/recompute';
+import { recomputeKeysAndCounts } from '../src/modules/trending/recompute';
 import { trendingKey } from '../src/modules/trending/trending-key';
 import { paperRecord, savePaperRecords, trending, userWithToken } from './support/fixtures';
 import { errorCodes } from './support/graphql-client';
@@ -256,7 +256,7 @@ describe('trending after approval', () => {
     expect(Math.abs((await keyOf(sharedPaper)) - (await expectedKey(sharedPaper, [ada.id])))).toBeLessThan(1e-9);
     // Not her paper: her vote still weighs.
     expect(await keyOf(otherPaper)).toBe(keysBefore[2]);
-    expect(await recomputeTrendingKeys(database.db, trending)).toEqual([]);
+    expect(await recomputeKeysAndCounts(database.db, trending)).toEqual({ keyIds: [], countIds: [] });
     // The upvotes themselves still count.
     const counted = await testApp.request(`query($id: ID!) { node(id: $id) { ... on Paper { upvotes } } }`, { id: globalId('Paper', adaPaper) });
     expect(counted.data!.node.upvotes).toBe(2 + 2);
@@ -268,7 +268,7 @@ describe('trending after approval', () => {
     const response = await testApp.request(UPVOTE, { id: globalId('Paper', adaPaper) }, ada.token);
     expect(response.data!.upvotePaper.upvotes).toBe(3);
     expect(await keyOf(adaPaper)).toBe(before);
-    expect(await recomputeTrendingKeys(database.db, trending)).toEqual([]);
+    expect(await recomputeKeysAndCounts(database.db, trending)).toEqual({ keyIds: [], countIds: [] });
     // A rejected claimant's vote still weighs.
     await testApp.request(REJECT, { id: await claim(graceAuthorId, grace) }, admin.token);
     await testApp.request(UPVOTE, { id: globalId('Paper', sharedPaper) }, grace.token);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../src/db/rows';
 import { DEMO_DAYS, generateDemoDataset } from '../src/demo/demo-dataset';
 import { isDatabaseEmpty, loadDemoData } from '../src/demo/load-demo-data';
-import { recomputeTrendingKeys } from '../src/modules/trending/recompute';
+import { recomputeKeysAndCounts } from '../src/modules/trending/recompute';
 import { trendingKey } from '../src/modules/trending/trending-key';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
@@ -215,7 +215,7 @@ describe('loadDemoData', () => {
   });
 
   it('stores trending keys that a recompute leaves alone and that count the votes', async () => {
-    expect(await recomputeTrendingKeys(database.db, settings)).toEqual([]);
+    expect(await recomputeKeysAndCounts(database.db, settings)).toEqual({ keyIds: [], countIds: [] });
 
     const mostVoted = await queryRows<{ id: number; submitted_at: string; upvote_baseline: number; trending_key: number; submitted_by_id: number }>(
       database.db,
@@ -242,7 +242,7 @@ describe('loadDemoData', () => {
     expect(await count('users')).toBe(150);
     expect(await count('upvotes')).toBe(dataset.upvotes.length);
     expect(await count('paper_authors')).toBe(dataset.papers.reduce((sum, paper) => sum + paper.authors.length, 0));
-    expect(await recomputeTrendingKeys(database.db, settings)).toEqual([]);
+    expect(await recomputeKeysAndCounts(database.db, settings)).toEqual({ keyIds: [], countIds: [] });
   });
 });
 

@@ -19,7 +19,7 @@ import { startJobs } from '../jobs/runtime';
 import { openDatabase } from '../src/db/client';
 import { papers } from '../src/db/schema';
 import { createLogger } from '../src/logger';
-import { recomputeTrendingKeys, recomputeUpvoteCounts } from '../src/modules/trending/recompute';
+import { recomputeKeysAndCounts } from '../src/modules/trending/recompute';
 import { castVotes, paperRecord, redisTestConfig, savePaperRecords, testConfig, trending } from './support/fixtures';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
@@ -88,12 +88,10 @@ async function stored(paperId: number) {
   return paper!;
 }
 
-/** The ids a from-scratch recompute finds off (and repairs): [] when everything is exact. */
+/** The ids a recompute finds off (and repairs): [] when everything is exact. */
 async function driftedIds(paperIds?: number[]) {
-  return {
-    keys: await recomputeTrendingKeys(database.db, trending, paperIds),
-    counts: await recomputeUpvoteCounts(database.db, paperIds),
-  };
+  const { keyIds, countIds } = await recomputeKeysAndCounts(database.db, trending, paperIds);
+  return { keys: keyIds, counts: countIds };
 }
 
 async function waitForNoPendingJobs(): Promise<void> {

@@ -9,8 +9,9 @@ import type { TrendingSettings } from '../src/config';
 import { openDatabase, type Database, type DatabaseHandle } from '../src/db/client';
 import { queryRows } from '../src/db/rows';
 import { authors, paperAuthors, papers, upvotes, users } from '../src/db/schema';
-import { recomputeTrending, recomputeTrendingKeys, voteWeighs } from '../src/modules/trending/recompute';
+import { recomputeKeys, recomputeKeysAndCounts } from '../src/modules/trending/recompute';
 import { keyWithVote, trendingKey } from '../src/modules/trending/trending-key';
+import { voteWeighs } from '../src/modules/trending/vote-weight';
 import { trending } from './support/fixtures';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
@@ -110,7 +111,7 @@ async function load(db: Database, history: History) {
 async function checkAgainstScratch(db: Database, history: History) {
   const { expected, votes } = await load(db, history);
 
-  // The vote path's form of the rule agrees with the rule as written here.
+  // The per-vote update's form of the rule agrees with the rule as written here.
   const weights = await queryRows<{ paperId: number; userId: number; weighs: boolean }>(
     db,
     sql`select u.paper_id as "paperId", u.user_id as "userId",
@@ -121,7 +122,7 @@ async function checkAgainstScratch(db: Database, history: History) {
   expect(weights).toHaveLength(votes.length);
   for (const weight of weights) expect(weight.weighs).toBe(weighing.has(`${weight.paperId}:${weight.userId}`));
 
-  const repaired = await recomputeTrending(db, history.settings);
+  const repaired = await recomputeKeysAndCounts(db, history.settings);
   const off = (errors: number[], tolerance: number) =>
     expected.filter((_paper, index) => Math.abs(errors[index]!) > tolerance).map((paper) => paper.id);
   expect(repaired).toEqual({
@@ -133,9 +134,9 @@ async function checkAgainstScratch(db: Database, history: History) {
     expect(Math.abs(paper.trendingKey - expected[index]!.key)).toBeLessThan(1e-9);
     expect(paper.upvoteCount).toBe(expected[index]!.count);
   }
-  expect(await recomputeTrending(db, history.settings)).toEqual({ keyIds: [], countIds: [] });
+  expect(await recomputeKeysAndCounts(db, history.settings)).toEqual({ keyIds: [], countIds: [] });
   // Per paper the keys take the exact path: it agrees.
-  expect(await recomputeTrendingKeys(db, history.settings, expected.map((paper) => paper.id))).toEqual([]);
+  expect(await recomputeKeys(db, history.settings, expected.map((paper) => paper.id))).toEqual([]);
 }
 
 let database: TestDatabase;
@@ -156,7 +157,7 @@ afterAll(async () => {
   rmSync(embeddedDir, { recursive: true, force: true });
 });
 
-describe('recomputeTrending on Postgres', () => {
+describe('recomputeKeysAndCounts on Postgres', () => {
   it('repairs exactly the keys and counts that are off, to a from-scratch recompute within 1e-9', async () => {
     await fc.assert(
       fc.asyncProperty(historyArbitrary, (history) => checkAgainstScratch(database.db, history)),
@@ -189,7 +190,7 @@ describe('recomputeTrending on Postgres', () => {
       await vote`update papers set upvote_count = upvote_count + 1, trending_key = ${votedKey} where id = ${id}`;
 
       // The recompute reads without the vote, finds key and count off, and waits for the row to write them.
-      const recompute = recomputeTrending(db, settings);
+      const recompute = recomputeKeysAndCounts(db, settings);
       await vi.waitFor(
         async () => {
           const [waiting] = await voter<{ n: number }[]>`
@@ -209,7 +210,7 @@ describe('recomputeTrending on Postgres', () => {
     }
 
     // The vote built on the corrupted values; the next run repairs both.
-    expect(await recomputeTrending(db, settings)).toEqual({ keyIds: [id], countIds: [id] });
+    expect(await recomputeKeysAndCounts(db, settings)).toEqual({ keyIds: [id], countIds: [id] });
     const [repaired] = await db.select().from(papers).where(eq(papers.id, id));
     const withVote = trendingKey(
       { start, baseline: 2, voteTimes: [new Date('2025-11-12T10:00:00Z'), new Date('2025-11-12T11:00:00Z')] },
@@ -220,7 +221,7 @@ describe('recomputeTrending on Postgres', () => {
   });
 });
 
-describe('recomputeTrending on PGlite', () => {
+describe('recomputeKeysAndCounts on PGlite', () => {
   it('gives the same results as on Postgres', async () => {
     await fc.assert(
       fc.asyncProperty(historyArbitrary, (history) => checkAgainstScratch(embedded.db, history)),
