@@ -14,10 +14,11 @@ import { keyWithVote, trendingKey } from '../src/modules/trending/trending-key';
 import { voteWeighs } from '../src/modules/trending/vote-weight';
 import { trending } from './support/fixtures';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { expectedTrending } from './support/trending-oracle';
 
 // The set-based recompute (one pass over the votes, exponentials shifted per
-// paper, the exact path for what it cannot shift) against a from-scratch
-// recompute in TypeScript, over random papers, claimed authors, votes a decade
+// paper, the exact path for what it cannot shift) against the TypeScript
+// oracle (tests/support/trending-oracle.ts), over random papers, claimed authors, votes a decade
 // apart, half-lives from an hour to a month, and corrupted keys and counts.
 
 const SEED = Number(process.env.FAST_CHECK_SEED ?? 20_261_126);
@@ -55,7 +56,7 @@ const historyArbitrary = fc.record({
 
 type History = typeof historyArbitrary extends fc.Arbitrary<infer T> ? T : never;
 
-/** Loads the history, with each paper's key and count off by its errors; returns what a recompute must find. */
+/** Loads the history, with each paper's key and count off by its errors; returns what a recompute must find (the oracle's values). */
 async function load(db: Database, history: History) {
   await db.execute(sql`truncate table upvotes, paper_authors, papers, authors, users restart identity cascade`);
   const userIds = (
@@ -90,14 +91,8 @@ async function load(db: Database, history: History) {
     .map((vote) => ({ paperId: stored[vote.paper]!.id, userId: userIds[vote.user]!, createdAt: vote.at }));
   if (votes.length > 0) await db.insert(upvotes).values(votes);
 
-  const expected = history.papers.map((paper, index) => {
-    const submitter = paper.submitter === undefined ? undefined : userIds[paper.submitter];
-    const verified = new Set(paper.authors.flatMap((author) => (history.claimedBy[author] === undefined ? [] : [userIds[history.claimedBy[author]!]])));
-    const own = votes.filter((vote) => vote.paperId === stored[index]!.id);
-    const weighing = own.filter((vote) => vote.userId !== submitter && !verified.has(vote.userId));
-    const key = trendingKey({ start: paper.start, baseline: paper.baseline, voteTimes: weighing.map((vote) => vote.createdAt) }, history.settings);
-    return { id: stored[index]!.id, key, count: paper.baseline + own.length, weighing };
-  });
+  const oracle = await expectedTrending(db, history.settings);
+  const expected = stored.map((paper) => ({ id: paper.id, ...oracle.get(paper.id)! }));
   for (const [index, paper] of history.papers.entries()) {
     const { id, key, count } = expected[index]!;
     await db
@@ -111,14 +106,14 @@ async function load(db: Database, history: History) {
 async function checkAgainstScratch(db: Database, history: History) {
   const { expected, votes } = await load(db, history);
 
-  // The per-vote update's form of the rule agrees with the rule as written here.
+  // The per-vote update's form of the rule agrees with the oracle's.
   const weights = await queryRows<{ paperId: number; userId: number; weighs: boolean }>(
     db,
     sql`select u.paper_id as "paperId", u.user_id as "userId",
           ${voteWeighs(sql`u.paper_id`, sql`u.user_id`, sql`p.submitted_by_id`)} as weighs
         from upvotes u join papers p on p.id = u.paper_id`,
   );
-  const weighing = new Set(expected.flatMap((paper) => paper.weighing.map((vote) => `${vote.paperId}:${vote.userId}`)));
+  const weighing = new Set(expected.flatMap((paper) => paper.weighingVoters.map((userId) => `${paper.id}:${userId}`)));
   expect(weights).toHaveLength(votes.length);
   for (const weight of weights) expect(weight.weighs).toBe(weighing.has(`${weight.paperId}:${weight.userId}`));
 
