@@ -28,10 +28,12 @@ const jobProcessors: { [Name in JobName]: JobProcessor<Name> } = {
   'send-digests': sendDigests,
 };
 
-/** The jobs whose writes change what anonymous readers see: rankings, counts, similar papers. */
+/**
+ * The jobs whose writes always change what anonymous readers see (similar
+ * papers): announced when they finish. The trending reconciles announce
+ * themselves, only when they repaired something.
+ */
 const changesPublicData: ReadonlySet<JobName> = new Set([
-  'reconcile-trending',
-  'refresh-paper-trending',
   'refresh-similar-papers',
   'refresh-all-similar-papers',
 ]);

@@ -1,3 +1,4 @@
+import type { PublicDataChanges } from '../../cache/public-data-changes';
 import type { TrendingSettings } from '../../config';
 import type { Database } from '../../db/client';
 import type { Logger } from '../../logger';
@@ -9,17 +10,27 @@ export interface TrendingReconciled {
   countsRepaired: number;
 }
 
+/** What a reconcile reads and writes with; a job's dependencies will do. */
+export interface ReconcileDependencies {
+  db: Database;
+  config: { trending: TrendingSettings };
+  logger: Logger;
+  /** Where a repair is announced (cached answers end); absent where nothing caches. */
+  publicDataChanges?: PublicDataChanges;
+}
+
 /** How many repaired paper ids a drift warning lists. */
 const DRIFT_SAMPLE_SIZE = 10;
 
 /**
  * The reconcile: recomputes upvote counts and trending keys from the vote
  * rows (for every paper, or those in `paperIds`), compares them with the
- * stored ones, repairs what drifted and logs it. Idempotent: a second run
- * finds nothing to repair.
+ * stored ones and repairs what drifted. A repair is logged as a warning and
+ * announced as a public-data change (cached answers end); a run that repaired
+ * nothing announces nothing. Idempotent: a second run finds nothing to repair.
  */
 export async function reconcileTrending(
-  { db, config, logger }: { db: Database; config: { trending: TrendingSettings }; logger: Logger },
+  { db, config, logger, publicDataChanges }: ReconcileDependencies,
   paperIds?: readonly number[],
 ): Promise<TrendingReconciled> {
   const { keyIds, countIds } = await recomputeKeysAndCounts(db, config.trending, paperIds);
@@ -35,5 +46,6 @@ export async function reconcileTrending(
     { ...reconciled, keySample: keyIds.slice(0, DRIFT_SAMPLE_SIZE), countSample: countIds.slice(0, DRIFT_SAMPLE_SIZE) },
     'trending drifted from the vote rows; repaired',
   );
+  void publicDataChanges?.announce();
   return reconciled;
 }
