@@ -5,12 +5,12 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
-import { reconcileTrending } from '../modules/trending/reconcile';
 import { loadConfig } from '../config';
 import { openDatabase, type Database } from '../db/client';
 import { queryRows } from '../db/rows';
 import { createLogger } from '../logger';
 import { createSession } from '../modules/accounts/sessions';
+import { reconcileTrending } from '../modules/trending/reconcile';
 import { loadBenchDataset } from './bulk-load';
 
 /**
