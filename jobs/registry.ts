@@ -1,9 +1,8 @@
 import { UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
 import { jobPayloadSchemas, type JobDependencies, type JobName, type JobPayload } from './jobs';
-import { reconcileTrending } from './processors/reconcile-trending';
+import { reconcileEveryPaper, reconcileOnePaper } from './processors/reconcile-trending';
 import { refreshAllSimilarPapers } from './processors/refresh-all-similar-papers';
-import { refreshPaperTrending } from './processors/refresh-paper-trending';
 import { refreshUserRecommendations } from './processors/refresh-recommendations';
 import { refreshPaperSimilarPapers } from './processors/refresh-similar-papers';
 import { sendDigestConfirmation } from './processors/send-digest-confirmation';
@@ -18,8 +17,8 @@ export type JobProcessor<Name extends JobName> = (
 
 /** The processor of every job name; a job name without one does not compile. */
 const jobProcessors: { [Name in JobName]: JobProcessor<Name> } = {
-  'reconcile-trending': reconcileTrending,
-  'refresh-paper-trending': refreshPaperTrending,
+  'reconcile-trending': reconcileEveryPaper,
+  'refresh-paper-trending': reconcileOnePaper,
   'refresh-similar-papers': refreshPaperSimilarPapers,
   'refresh-all-similar-papers': refreshAllSimilarPapers,
   'refresh-recommendations': refreshUserRecommendations,
@@ -29,10 +28,12 @@ const jobProcessors: { [Name in JobName]: JobProcessor<Name> } = {
   'send-digests': sendDigests,
 };
 
-/** The jobs whose writes change what anonymous readers see: rankings, counts, similar papers. */
+/**
+ * The jobs whose writes always change what anonymous readers see (similar
+ * papers): announced when they finish. The trending reconciles announce
+ * themselves, only when they repaired something.
+ */
 const changesPublicData: ReadonlySet<JobName> = new Set([
-  'reconcile-trending',
-  'refresh-paper-trending',
   'refresh-similar-papers',
   'refresh-all-similar-papers',
 ]);

@@ -9,9 +9,12 @@ import { RedisUnavailableError } from './redis';
  * by the processor, since a queue can hold anything.
  */
 export const jobPayloadSchemas = {
-  /** Recompute every trending key and upvote count from the vote rows; repair and report drift. */
+  /** Reconcile trending for every paper (scheduled): recompute keys and counts from the rows, repair and announce what drifted. */
   'reconcile-trending': z.object({}).strict(),
-  /** Recompute one paper's trending key and upvote count from its vote rows (after a vote whose update may need checking). */
+  /**
+   * Reconcile trending for one paper: enqueued, delayed, for each paper of an author whose claim was approved.
+   * Named before the reconcile was; kept, because delayed jobs in Redis carry the name.
+   */
   'refresh-paper-trending': z.object({ paperId: z.number().int().positive() }).strict(),
   /** Recompute one paper's similar papers (when it arrives; deduplicated per paper). */
   'refresh-similar-papers': z.object({ paperId: z.number().int().positive() }).strict(),

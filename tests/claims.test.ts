@@ -1,13 +1,13 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { authors, authorshipClaims, papers, upvotes, users } from '../src/db/schema';
+import { authors, authorshipClaims, papers, users } from '../src/db/schema';
 import { VERIFICATION_REPAIR_DELAY_MS } from '../src/modules/claims/claims';
-import { recomputeTrendingKeys } from '../src/modules/trending/recompute';
-import { trendingKey } from '../src/modules/trending/trending-key';
+import { recomputeKeysAndCounts } from '../src/modules/trending/recompute';
 import { paperRecord, savePaperRecords, trending, userWithToken } from './support/fixtures';
 import { errorCodes } from './support/graphql-client';
 import { createTestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { expectedTrending } from './support/trending-oracle';
 
 let database: TestDatabase;
 let testApp: ReturnType<typeof createTestApp>;
@@ -61,20 +61,6 @@ async function stored() {
 async function keyOf(paperId: number) {
   const [paper] = await database.db.select().from(papers).where(eq(papers.id, paperId));
   return paper!.trendingKey;
-}
-
-/** K from scratch: the prior and baseline at the start, and every vote not cast by one of `excludedVoters`. */
-async function expectedKey(paperId: number, excludedVoters: number[]) {
-  const [paper] = await database.db.select().from(papers).where(eq(papers.id, paperId));
-  const votes = await database.db.select().from(upvotes).where(eq(upvotes.paperId, paperId));
-  return trendingKey(
-    {
-      start: paper!.submittedAt ?? paper!.publishedAt,
-      baseline: paper!.upvoteBaseline,
-      voteTimes: votes.filter((vote) => !excludedVoters.includes(vote.userId)).map((vote) => vote.createdAt),
-    },
-    trending,
-  );
 }
 
 beforeAll(async () => {
@@ -252,11 +238,15 @@ describe('trending after approval', () => {
 
     expect(await keyOf(adaPaper)).toBeLessThan(keysBefore[0]!);
     expect(await keyOf(sharedPaper)).toBeLessThan(keysBefore[1]!);
-    expect(Math.abs((await keyOf(adaPaper)) - (await expectedKey(adaPaper, [ada.id])))).toBeLessThan(1e-9);
-    expect(Math.abs((await keyOf(sharedPaper)) - (await expectedKey(sharedPaper, [ada.id])))).toBeLessThan(1e-9);
+    // From the rows, only the outsider's votes weigh on her papers now; the stored keys agree.
+    const expected = await expectedTrending(database.db, trending, [adaPaper, sharedPaper]);
+    for (const paperId of [adaPaper, sharedPaper]) {
+      expect(expected.get(paperId)!.weighingVoters).toEqual([outsider.id]);
+      expect(Math.abs((await keyOf(paperId)) - expected.get(paperId)!.key)).toBeLessThan(1e-9);
+    }
     // Not her paper: her vote still weighs.
     expect(await keyOf(otherPaper)).toBe(keysBefore[2]);
-    expect(await recomputeTrendingKeys(database.db, trending)).toEqual([]);
+    expect(await recomputeKeysAndCounts(database.db, trending)).toEqual({ keyIds: [], countIds: [] });
     // The upvotes themselves still count.
     const counted = await testApp.request(`query($id: ID!) { node(id: $id) { ... on Paper { upvotes } } }`, { id: globalId('Paper', adaPaper) });
     expect(counted.data!.node.upvotes).toBe(2 + 2);
@@ -268,11 +258,13 @@ describe('trending after approval', () => {
     const response = await testApp.request(UPVOTE, { id: globalId('Paper', adaPaper) }, ada.token);
     expect(response.data!.upvotePaper.upvotes).toBe(3);
     expect(await keyOf(adaPaper)).toBe(before);
-    expect(await recomputeTrendingKeys(database.db, trending)).toEqual([]);
+    expect(await recomputeKeysAndCounts(database.db, trending)).toEqual({ keyIds: [], countIds: [] });
     // A rejected claimant's vote still weighs.
     await testApp.request(REJECT, { id: await claim(graceAuthorId, grace) }, admin.token);
     await testApp.request(UPVOTE, { id: globalId('Paper', sharedPaper) }, grace.token);
-    expect(Math.abs((await keyOf(sharedPaper)) - (await expectedKey(sharedPaper, [])))).toBeLessThan(1e-9);
+    const expected = (await expectedTrending(database.db, trending, [sharedPaper])).get(sharedPaper)!;
+    expect(expected.weighingVoters).toContain(grace.id);
+    expect(Math.abs((await keyOf(sharedPaper)) - expected.key)).toBeLessThan(1e-9);
   });
 });
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { papers, upvotes } from '../src/db/schema';
-import { recomputeTrendingKeys } from '../src/modules/trending/recompute';
+import { recomputeKeysAndCounts } from '../src/modules/trending/recompute';
 import { paperRecord, savePaperRecords, trending, userWithToken } from './support/fixtures';
 import { createTestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
@@ -59,6 +59,6 @@ describe('concurrent upvotes over HTTP', () => {
     expect(await count(crowded)).toEqual({ stored: 207, rows: 200 });
     expect(await count(doubleClicked)).toEqual({ stored: 50, rows: 50 });
     // Every concurrent update of the key landed: a recompute from the rows finds nothing to repair.
-    expect(await recomputeTrendingKeys(database.db, trending)).toEqual([]);
+    expect(await recomputeKeysAndCounts(database.db, trending)).toEqual({ keyIds: [], countIds: [] });
   });
 });

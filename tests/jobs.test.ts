@@ -16,10 +16,11 @@ import {
 import { createInProcessJobs } from '../jobs/in-process';
 import type { JobDependencies } from '../jobs/jobs';
 import { startJobs } from '../jobs/runtime';
+import { createPublicDataChanges } from '../src/cache/public-data-changes';
 import { openDatabase } from '../src/db/client';
 import { papers } from '../src/db/schema';
 import { createLogger } from '../src/logger';
-import { recomputeTrendingKeys, recomputeUpvoteCounts } from '../src/modules/trending/recompute';
+import { recomputeKeysAndCounts } from '../src/modules/trending/recompute';
 import { castVotes, paperRecord, redisTestConfig, savePaperRecords, testConfig, trending } from './support/fixtures';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
@@ -88,12 +89,10 @@ async function stored(paperId: number) {
   return paper!;
 }
 
-/** The ids a from-scratch recompute finds off (and repairs): [] when everything is exact. */
+/** The ids a recompute finds off (and repairs): [] when everything is exact. */
 async function driftedIds(paperIds?: number[]) {
-  return {
-    keys: await recomputeTrendingKeys(database.db, trending, paperIds),
-    counts: await recomputeUpvoteCounts(database.db, paperIds),
-  };
+  const { keyIds, countIds } = await recomputeKeysAndCounts(database.db, trending, paperIds);
+  return { keys: keyIds, counts: countIds };
 }
 
 async function waitForNoPendingJobs(): Promise<void> {
@@ -288,6 +287,38 @@ describe('in-process jobs', () => {
     await expect(failing.queue.enqueue('refresh-paper-trending', { paperId })).resolves.toBeUndefined();
     await failing.close();
     expect(lines.filter((line) => line.msg === 'job failed' && line.job === 'refresh-paper-trending')).toHaveLength(1);
+  });
+
+  it('announces a public-data change after a reconcile only when it repaired something', async () => {
+    const [paperId, otherId] = await papersWithVotes();
+    const { logger, completed } = recordingLogger();
+    const publicDataChanges = createPublicDataChanges({ redisUrl: undefined, redisPrefix: 'unused' }, logger);
+    let announced = 0;
+    publicDataChanges.subscribe(() => (announced += 1));
+    const jobs = createInProcessJobs({ dependencies: { ...dependencies, logger, publicDataChanges }, reconcileIntervalMinutes: 15 });
+    try {
+      await jobs.queue.enqueue('reconcile-trending', {});
+      await jobs.queue.enqueue('refresh-paper-trending', { paperId });
+      await jobs.idle();
+      expect([completed('reconcile-trending'), completed('refresh-paper-trending')]).toEqual([1, 1]);
+      expect(announced).toBe(0);
+
+      await corrupt(paperId);
+      await jobs.queue.enqueue('refresh-paper-trending', { paperId: otherId });
+      await jobs.idle();
+      expect(announced).toBe(0);
+      await jobs.queue.enqueue('refresh-paper-trending', { paperId });
+      await jobs.idle();
+      expect(announced).toBe(1);
+
+      await corrupt(otherId);
+      await jobs.queue.enqueue('reconcile-trending', {});
+      await jobs.idle();
+      expect(announced).toBe(2);
+    } finally {
+      await jobs.close();
+      await publicDataChanges.close();
+    }
   });
 
   it('runs the scheduled reconcile on a timer, and close() stops it', async () => {

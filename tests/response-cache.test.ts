@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createPublicDataChanges, type PublicDataChanges } from '../src/cache/public-data-changes';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
+import { recomputeKeysAndCounts } from '../src/modules/trending/recompute';
 import { paperRecord, redisTestConfig, savePaperRecords, userWithToken } from './support/fixtures';
 import { createTestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
@@ -131,6 +132,16 @@ describe('the response cache', () => {
 
     const repaired = await request<TrendingData>(TRENDING);
     expect(repaired.data!.trendingPapers.edges.map((edge) => edge.node.arxivId)).toEqual(['2511.20001', '2511.20002', '2511.20003']);
+    expect(await statementsOf(() => request(TRENDING))).toBe(0);
+  });
+
+  it('is not emptied by a reconcile that repaired nothing', async () => {
+    const { request, idle, jobs } = cachingApp();
+    // Keys and counts match the rows: the reconcile finds nothing to repair.
+    expect(await recomputeKeysAndCounts(database.db, cachingConfig.trending)).toEqual({ keyIds: [], countIds: [] });
+    await request(TRENDING);
+    await jobs.enqueue('reconcile-trending', {});
+    await idle();
     expect(await statementsOf(() => request(TRENDING))).toBe(0);
   });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { papers, upvotes, users } from '../src/db/schema';
-import { recomputeTrendingKeys } from '../src/modules/trending/recompute';
+import { recomputeKeys, recomputeKeysAndCounts } from '../src/modules/trending/recompute';
 import { logSumExp, trendingKey, trendingScore } from '../src/modules/trending/trending-key';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
@@ -36,7 +36,7 @@ describe('trending key', () => {
   });
 });
 
-describe('set-based recompute in SQL', () => {
+describe('the recompute in SQL', () => {
   let database: TestDatabase;
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -45,7 +45,7 @@ describe('set-based recompute in SQL', () => {
     await database.close();
   });
 
-  it('matches the from-scratch key, ignores the submitter and repairs only drifted keys', async () => {
+  it('matches the from-scratch key, ignores the submitter and repairs only what drifted', async () => {
     const { db } = database;
     const [submitter, voter] = await db
       .insert(users)
@@ -71,11 +71,19 @@ describe('set-based recompute in SQL', () => {
       { paperId: paper!.id, userId: submitter!.id, createdAt: voteTime },
     ]);
 
-    expect(await recomputeTrendingKeys(db, settings)).toEqual([paper!.id]);
-    const [stored] = await db.select().from(papers);
     const expected = trendingKey({ start, baseline: 2, voteTimes: [voteTime] }, settings);
-    expect(Math.abs(stored!.trendingKey - expected)).toBeLessThan(1e-9);
+    const stored = async () => (await db.select().from(papers))[0]!;
 
-    expect(await recomputeTrendingKeys(db, settings, [paper!.id])).toEqual([]);
+    // Stored as 0 and 0: the key and the count (2 + 2 votes) drifted.
+    expect(await recomputeKeysAndCounts(db, settings)).toEqual({ keyIds: [paper!.id], countIds: [paper!.id] });
+    expect(Math.abs((await stored()).trendingKey - expected)).toBeLessThan(1e-9);
+    expect((await stored()).upvoteCount).toBe(4);
+    expect(await recomputeKeysAndCounts(db, settings)).toEqual({ keyIds: [], countIds: [] });
+
+    // The per-paper statement gets the same key.
+    await db.update(papers).set({ trendingKey: 0 });
+    expect(await recomputeKeys(db, settings, [paper!.id])).toEqual([paper!.id]);
+    expect(Math.abs((await stored()).trendingKey - expected)).toBeLessThan(1e-9);
+    expect(await recomputeKeys(db, settings, [paper!.id])).toEqual([]);
   });
 });

@@ -9,14 +9,16 @@ import type { TrendingSettings } from '../src/config';
 import { openDatabase, type Database, type DatabaseHandle } from '../src/db/client';
 import { queryRows } from '../src/db/rows';
 import { authors, paperAuthors, papers, upvotes, users } from '../src/db/schema';
-import { recomputeTrending, recomputeTrendingKeys, voteWeighs } from '../src/modules/trending/recompute';
+import { recomputeKeys, recomputeKeysAndCounts } from '../src/modules/trending/recompute';
 import { keyWithVote, trendingKey } from '../src/modules/trending/trending-key';
+import { voteWeighs } from '../src/modules/trending/vote-weight';
 import { trending } from './support/fixtures';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { expectedTrending } from './support/trending-oracle';
 
 // The set-based recompute (one pass over the votes, exponentials shifted per
-// paper, the exact path for what it cannot shift) against a from-scratch
-// recompute in TypeScript, over random papers, claimed authors, votes a decade
+// paper, the exact path for what it cannot shift) against the TypeScript
+// oracle (tests/support/trending-oracle.ts), over random papers, claimed authors, votes a decade
 // apart, half-lives from an hour to a month, and corrupted keys and counts.
 
 const SEED = Number(process.env.FAST_CHECK_SEED ?? 20_261_126);
@@ -54,7 +56,7 @@ const historyArbitrary = fc.record({
 
 type History = typeof historyArbitrary extends fc.Arbitrary<infer T> ? T : never;
 
-/** Loads the history, with each paper's key and count off by its errors; returns what a recompute must find. */
+/** Loads the history, with each paper's key and count off by its errors; returns what a recompute must find (the oracle's values). */
 async function load(db: Database, history: History) {
   await db.execute(sql`truncate table upvotes, paper_authors, papers, authors, users restart identity cascade`);
   const userIds = (
@@ -89,14 +91,8 @@ async function load(db: Database, history: History) {
     .map((vote) => ({ paperId: stored[vote.paper]!.id, userId: userIds[vote.user]!, createdAt: vote.at }));
   if (votes.length > 0) await db.insert(upvotes).values(votes);
 
-  const expected = history.papers.map((paper, index) => {
-    const submitter = paper.submitter === undefined ? undefined : userIds[paper.submitter];
-    const verified = new Set(paper.authors.flatMap((author) => (history.claimedBy[author] === undefined ? [] : [userIds[history.claimedBy[author]!]])));
-    const own = votes.filter((vote) => vote.paperId === stored[index]!.id);
-    const weighing = own.filter((vote) => vote.userId !== submitter && !verified.has(vote.userId));
-    const key = trendingKey({ start: paper.start, baseline: paper.baseline, voteTimes: weighing.map((vote) => vote.createdAt) }, history.settings);
-    return { id: stored[index]!.id, key, count: paper.baseline + own.length, weighing };
-  });
+  const oracle = await expectedTrending(db, history.settings);
+  const expected = stored.map((paper) => ({ id: paper.id, ...oracle.get(paper.id)! }));
   for (const [index, paper] of history.papers.entries()) {
     const { id, key, count } = expected[index]!;
     await db
@@ -110,18 +106,18 @@ async function load(db: Database, history: History) {
 async function checkAgainstScratch(db: Database, history: History) {
   const { expected, votes } = await load(db, history);
 
-  // The vote path's form of the rule agrees with the rule as written here.
+  // The per-vote update's form of the rule agrees with the oracle's.
   const weights = await queryRows<{ paperId: number; userId: number; weighs: boolean }>(
     db,
     sql`select u.paper_id as "paperId", u.user_id as "userId",
           ${voteWeighs(sql`u.paper_id`, sql`u.user_id`, sql`p.submitted_by_id`)} as weighs
         from upvotes u join papers p on p.id = u.paper_id`,
   );
-  const weighing = new Set(expected.flatMap((paper) => paper.weighing.map((vote) => `${vote.paperId}:${vote.userId}`)));
+  const weighing = new Set(expected.flatMap((paper) => paper.weighingVoters.map((userId) => `${paper.id}:${userId}`)));
   expect(weights).toHaveLength(votes.length);
   for (const weight of weights) expect(weight.weighs).toBe(weighing.has(`${weight.paperId}:${weight.userId}`));
 
-  const repaired = await recomputeTrending(db, history.settings);
+  const repaired = await recomputeKeysAndCounts(db, history.settings);
   const off = (errors: number[], tolerance: number) =>
     expected.filter((_paper, index) => Math.abs(errors[index]!) > tolerance).map((paper) => paper.id);
   expect(repaired).toEqual({
@@ -133,9 +129,9 @@ async function checkAgainstScratch(db: Database, history: History) {
     expect(Math.abs(paper.trendingKey - expected[index]!.key)).toBeLessThan(1e-9);
     expect(paper.upvoteCount).toBe(expected[index]!.count);
   }
-  expect(await recomputeTrending(db, history.settings)).toEqual({ keyIds: [], countIds: [] });
+  expect(await recomputeKeysAndCounts(db, history.settings)).toEqual({ keyIds: [], countIds: [] });
   // Per paper the keys take the exact path: it agrees.
-  expect(await recomputeTrendingKeys(db, history.settings, expected.map((paper) => paper.id))).toEqual([]);
+  expect(await recomputeKeys(db, history.settings, expected.map((paper) => paper.id))).toEqual([]);
 }
 
 let database: TestDatabase;
@@ -156,7 +152,7 @@ afterAll(async () => {
   rmSync(embeddedDir, { recursive: true, force: true });
 });
 
-describe('recomputeTrending on Postgres', () => {
+describe('recomputeKeysAndCounts on Postgres', () => {
   it('repairs exactly the keys and counts that are off, to a from-scratch recompute within 1e-9', async () => {
     await fc.assert(
       fc.asyncProperty(historyArbitrary, (history) => checkAgainstScratch(database.db, history)),
@@ -189,7 +185,7 @@ describe('recomputeTrending on Postgres', () => {
       await vote`update papers set upvote_count = upvote_count + 1, trending_key = ${votedKey} where id = ${id}`;
 
       // The recompute reads without the vote, finds key and count off, and waits for the row to write them.
-      const recompute = recomputeTrending(db, settings);
+      const recompute = recomputeKeysAndCounts(db, settings);
       await vi.waitFor(
         async () => {
           const [waiting] = await voter<{ n: number }[]>`
@@ -209,7 +205,7 @@ describe('recomputeTrending on Postgres', () => {
     }
 
     // The vote built on the corrupted values; the next run repairs both.
-    expect(await recomputeTrending(db, settings)).toEqual({ keyIds: [id], countIds: [id] });
+    expect(await recomputeKeysAndCounts(db, settings)).toEqual({ keyIds: [id], countIds: [id] });
     const [repaired] = await db.select().from(papers).where(eq(papers.id, id));
     const withVote = trendingKey(
       { start, baseline: 2, voteTimes: [new Date('2025-11-12T10:00:00Z'), new Date('2025-11-12T11:00:00Z')] },
@@ -220,7 +216,7 @@ describe('recomputeTrending on Postgres', () => {
   });
 });
 
-describe('recomputeTrending on PGlite', () => {
+describe('recomputeKeysAndCounts on PGlite', () => {
   it('gives the same results as on Postgres', async () => {
     await fc.assert(
       fc.asyncProperty(historyArbitrary, (history) => checkAgainstScratch(embedded.db, history)),

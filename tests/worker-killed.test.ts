@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobsQueue, startBullWorker } from '../jobs/bullmq';
 import { papers } from '../src/db/schema';
 import { createLogger } from '../src/logger';
-import { recomputeTrendingKeys } from '../src/modules/trending/recompute';
+import { recomputeKeysAndCounts } from '../src/modules/trending/recompute';
 import { castVotes, paperRecord, savePaperRecords, testConfig, trending } from './support/fixtures';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
@@ -92,7 +92,7 @@ describe('a worker killed mid-job', () => {
           interval: 250,
         })
         .toBe(true);
-      expect(await recomputeTrendingKeys(database.db, trending)).toEqual([]);
+      expect(await recomputeKeysAndCounts(database.db, trending)).toEqual({ keyIds: [], countIds: [] });
     } finally {
       await rescuer.close();
     }

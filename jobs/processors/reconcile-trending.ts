@@ -1,14 +1,25 @@
+import { reconcileTrending, type TrendingReconciled } from '../../src/modules/trending/reconcile';
 import type { JobDependencies, JobPayload } from '../jobs';
-import { repairTrending, type TrendingRepair } from './repair-trending';
 
 /**
- * The scheduled safety net: recomputes every paper's trending key and upvote
- * count set-based from the vote rows, repairs and reports what drifted. It
- * also applies a change of H, A or alpha to every stored key.
+ * `reconcile-trending`, the scheduled safety net: reconciles every paper. It
+ * is also how a change of H, A or alpha reaches every stored key.
  */
-export function reconcileTrending(
+export function reconcileEveryPaper(
   _payload: JobPayload<'reconcile-trending'>,
   dependencies: JobDependencies,
-): Promise<TrendingRepair> {
-  return repairTrending(dependencies);
+): Promise<TrendingReconciled> {
+  return reconcileTrending(dependencies);
+}
+
+/**
+ * `refresh-paper-trending`: reconciles one paper. Enqueued for each paper of an
+ * author whose claim was approved, VERIFICATION_REPAIR_DELAY_MS later, for the
+ * votes that were in flight during the approval.
+ */
+export function reconcileOnePaper(
+  { paperId }: JobPayload<'refresh-paper-trending'>,
+  dependencies: JobDependencies,
+): Promise<TrendingReconciled> {
+  return reconcileTrending(dependencies, [paperId]);
 }

@@ -5,12 +5,12 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
-import { reconcileTrending } from '../../jobs/processors/reconcile-trending';
 import { loadConfig } from '../config';
 import { openDatabase, type Database } from '../db/client';
 import { queryRows } from '../db/rows';
 import { createLogger } from '../logger';
 import { createSession } from '../modules/accounts/sessions';
+import { reconcileTrending } from '../modules/trending/reconcile';
 import { loadBenchDataset } from './bulk-load';
 
 /**
@@ -395,8 +395,8 @@ async function main() {
     const groupByTimes = [await timeIt(groupBy), await timeIt(groupBy), await timeIt(groupBy)].sort((a, b) => a - b);
     const groupByMs = groupByTimes[1]!;
     // The first reconcile repairs what the load left (the baseline's votes skip the vote-weight check); the second is the steady state.
-    const firstReconcileMs = await timeIt(() => reconcileTrending({}, { db: handle.db, config, logger }));
-    const reconcileMs = await timeIt(() => reconcileTrending({}, { db: handle.db, config, logger }));
+    const firstReconcileMs = await timeIt(() => reconcileTrending({ db: handle.db, config, logger }));
+    const reconcileMs = await timeIt(() => reconcileTrending({ db: handle.db, config, logger }));
 
     console.log('');
     printTable(results);

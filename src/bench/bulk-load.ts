@@ -4,7 +4,7 @@ import type { Database } from '../db/client';
 import { queryRows } from '../db/rows';
 import { refreshSimilarPapers } from '../modules/recommendations/similar-papers';
 import { refreshSearchDocuments } from '../modules/search/search-documents';
-import { recomputeTrendingKeys, recomputeUpvoteCounts } from '../modules/trending/recompute';
+import { recomputeKeysAndCounts } from '../modules/trending/recompute';
 
 export interface BenchScale {
   papers: number;
@@ -95,8 +95,7 @@ export async function loadBenchDataset(db: Database, settings: TrendingSettings,
   }
   await db.execute(sql`analyze`);
 
-  await recomputeUpvoteCounts(db);
-  await recomputeTrendingKeys(db, settings);
+  await recomputeKeysAndCounts(db, settings);
   const allIds = await queryRows<{ id: number }>(db, sql`select id from papers`);
   await refreshSearchDocuments(db, allIds.map((row) => row.id));
 

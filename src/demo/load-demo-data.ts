@@ -5,7 +5,7 @@ import { queryRows } from '../db/rows';
 import { papers, upvotes, users } from '../db/schema';
 import { savePapers } from '../modules/papers/save-papers';
 import { refreshSimilarPapers } from '../modules/recommendations/similar-papers';
-import { recomputeTrendingKeys, recomputeUpvoteCounts } from '../modules/trending/recompute';
+import { recomputeKeysAndCounts } from '../modules/trending/recompute';
 import { generateDemoDataset, type DemoDataset, type DemoDatasetOptions } from './demo-dataset';
 
 /** Rows this load added; what was already stored counts 0, so a second identical load reports zeros. */
@@ -40,8 +40,7 @@ async function writeDataset(db: Transaction, settings: TrendingSettings, dataset
   const createdUsers = await insertUsers(db, dataset);
   const saved = await savePapers(db, settings, dataset.papers);
   const createdUpvotes = await insertUpvotes(db, dataset);
-  await recomputeUpvoteCounts(db);
-  await recomputeTrendingKeys(db, settings);
+  await recomputeKeysAndCounts(db, settings);
   await refreshSimilarPapers(db, 'all');
   return { papers: saved.written, users: createdUsers, upvotes: createdUpvotes };
 }

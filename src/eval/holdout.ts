@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { TrendingSettings } from '../config';
 import type { Database } from '../db/client';
 import { queryRows } from '../db/rows';
-import { recomputeTrendingKeys, recomputeUpvoteCounts } from '../modules/trending/recompute';
+import { recomputeKeysAndCounts } from '../modules/trending/recompute';
 
 /** How many of a user's latest upvotes are held out: a fixed number, or a share (at least one). */
 export type HoldoutSize = { latest: number } | { share: number };
@@ -41,8 +41,7 @@ export async function holdOutLatestUpvotes(
       returning u.user_id, u.paper_id
     `,
   );
-  await recomputeUpvoteCounts(db);
-  await recomputeTrendingKeys(db, trending);
+  await recomputeKeysAndCounts(db, trending);
   const byUser = new Map<number, Set<number>>();
   for (const { user_id: userId, paper_id: paperId } of heldOut) {
     const papers = byUser.get(userId) ?? new Set<number>();

@@ -3,7 +3,7 @@ import type { AppConfig, TrendingSettings } from '../../src/config';
 import type { Database } from '../../src/db/client';
 import { upvotes, users } from '../../src/db/schema';
 import { savePapers, type PaperRecord } from '../../src/modules/papers/save-papers';
-import { recomputeTrendingKeys, recomputeUpvoteCounts } from '../../src/modules/trending/recompute';
+import { recomputeKeysAndCounts } from '../../src/modules/trending/recompute';
 import { loadConfig } from '../../src/config';
 import { createSession } from '../../src/modules/accounts/sessions';
 
@@ -90,8 +90,8 @@ export async function saveTopicPapers(db: Database, perTopic: number): Promise<R
 }
 
 /**
- * Stores upvotes as rows and brings counts and trending keys up to date, as
- * the vote path will; creates the voters by username as needed.
+ * Stores upvotes as rows and recomputes counts and trending keys, to what
+ * the vote path would have left; creates the voters by username as needed.
  */
 export async function castVotes(db: Database, votes: { username: string; paperId: number; at: Date }[]) {
   const usernames = [...new Set(votes.map((vote) => vote.username))];
@@ -101,8 +101,7 @@ export async function castVotes(db: Database, votes: { username: string; paperId
   await db
     .insert(upvotes)
     .values(votes.map((vote) => ({ paperId: vote.paperId, userId: idOf.get(vote.username)!, createdAt: vote.at })));
-  await recomputeUpvoteCounts(db);
-  await recomputeTrendingKeys(db, trending);
+  await recomputeKeysAndCounts(db, trending);
 }
 
 /** A user with a live session, as signUp leaves one (without the password hashing, for speed). */

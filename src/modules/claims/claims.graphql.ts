@@ -85,7 +85,7 @@ async function decide(context: Context, claimId: number, decision: ClaimDecision
   const { user } = requireAdmin(context);
   const claim = await decideClaim(context.db, context.config.trending, { claimId, adminId: user.id, decision, at: context.now });
   if (claim.status === 'approved') {
-    // Votes that were waiting on the approval's locks were weighed before it: recompute the author's papers once they landed.
+    // Votes that were waiting on the approval's locks were weighed before it: reconcile the author's papers once they landed.
     for (const paperId of await paperIdsOfAuthor(context.db, claim.authorId)) {
       enqueueInBackground(context.jobs, context.logger, 'refresh-paper-trending', { paperId }, {
         deduplicationId: `paper:${paperId}`,

@@ -3,7 +3,7 @@ import type { TrendingSettings } from '../../config';
 import type { Database } from '../../db/client';
 import { authors, authorshipClaims, paperAuthors, papers, type AuthorshipClaimRow } from '../../db/schema';
 import { AppError } from '../../errors';
-import { recomputeTrendingKeys } from '../trending/recompute';
+import { recomputeKeys } from '../trending/recompute';
 
 export interface NewClaim {
   authorId: number;
@@ -80,7 +80,7 @@ export function decideClaim(db: Database, settings: TrendingSettings, decision: 
         .update(authorshipClaims)
         .set({ status: 'rejected', ...decided })
         .where(and(eq(authorshipClaims.authorId, author.id), eq(authorshipClaims.status, 'pending'), ne(authorshipClaims.id, claim.id)));
-      await recomputeTrendingOfAuthor(tx, settings, author.id);
+      await recomputeKeysOfAuthor(tx, settings, author.id);
     }
     const [updated] = await tx
       .update(authorshipClaims)
@@ -91,15 +91,7 @@ export function decideClaim(db: Database, settings: TrendingSettings, decision: 
   });
 }
 
-/**
- * Recomputes the keys of every paper listing the author (hidden or not: the
- * weight rule ignores hiding). The papers are locked first, in id order, so no
- * concurrent vote makes the recompute skip a paper. A vote already waiting on
- * one of those locks was checked against the authors as they were when it
- * started, so it may still weigh: VERIFICATION_REPAIR_DELAY_MS after the
- * approval, a refresh of each paper (enqueued by the API) recomputes it again.
- */
-/** How long after an approval its papers' keys are recomputed once more: votes in flight at the approval have landed by then. */
+/** How long after an approval its papers are reconciled: votes in flight at the approval have landed by then. */
 export const VERIFICATION_REPAIR_DELAY_MS = 5_000;
 
 /** The papers listing an author, hidden or not. */
@@ -108,12 +100,21 @@ export async function paperIdsOfAuthor(db: Database, authorId: number): Promise<
   return rows.map((row) => row.id);
 }
 
-async function recomputeTrendingOfAuthor(tx: Database, settings: TrendingSettings, authorId: number) {
+/**
+ * Recomputes the keys of every paper listing the author (hidden or not: the
+ * weight rule ignores hiding). The papers are locked first, in id order, so no
+ * concurrent vote makes the recompute skip a paper. A vote already waiting on
+ * one of those locks was checked against the authors as they were when it
+ * started, so it may still weigh: VERIFICATION_REPAIR_DELAY_MS after the
+ * approval, a reconcile of each paper (the refresh-paper-trending job,
+ * enqueued by the API) repairs that.
+ */
+async function recomputeKeysOfAuthor(tx: Database, settings: TrendingSettings, authorId: number) {
   const locked = await tx
     .select({ id: papers.id })
     .from(papers)
     .where(inArray(papers.id, tx.select({ id: paperAuthors.paperId }).from(paperAuthors).where(eq(paperAuthors.authorId, authorId))))
     .orderBy(papers.id)
     .for('update');
-  if (locked.length > 0) await recomputeTrendingKeys(tx, settings, locked.map((paper) => paper.id));
+  if (locked.length > 0) await recomputeKeys(tx, settings, locked.map((paper) => paper.id));
 }

@@ -3,7 +3,7 @@ import type { TrendingSettings } from '../../config';
 import type { Database, Transaction } from '../../db/client';
 import { authors, organizations, paperAuthors, papers, users } from '../../db/schema';
 import { refreshSearchDocuments } from '../search/search-documents';
-import { recomputeTrendingKeys } from '../trending/recompute';
+import { recomputeKeys } from '../trending/recompute';
 import { trendingKey } from '../trending/trending-key';
 
 /** A paper as a source (an import file, the demo generator) describes it. */
@@ -136,7 +136,7 @@ async function saveBatch(db: Transaction, settings: TrendingSettings, records: r
   await saveAuthorships(db, writtenRecords, idByArxivId, authorIds);
   await refreshSearchDocuments(db, [...idByArxivId.values()]);
   if (written.length > 0) {
-    await recomputeTrendingKeys(db, settings, [...idByArxivId.values()]);
+    await recomputeKeys(db, settings, [...idByArxivId.values()]);
   }
 
   const stored = await db

@@ -2,82 +2,30 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { TrendingSettings } from '../../config';
 import type { Database } from '../../db/client';
 import { queryRows } from '../../db/rows';
-import { papers } from '../../db/schema';
-import { TRENDING_EPOCH_HOURS, decayRates } from './trending-key';
+import { clampedExp, hoursSql } from './log-space-sql';
+import { decayRates } from './trending-key';
+import { votesWeigh } from './vote-weight';
 
-/** Verified (claimed) authorships as (paper_id, user_id) rows, for the papers `inScope` (over pa.paper_id) accepts. */
-const verifiedAuthorships = (inScope: SQL) => sql`
-  select pa.paper_id, a.user_id from paper_authors pa join authors a on a.id = pa.author_id
-  where a.user_id is not null and ${inScope}`;
-
-const notTheSubmitter = (voterId: SQL, submitterId: SQL) => sql`${voterId} is distinct from ${submitterId}`;
-
-/**
- * Whether a vote weighs 1 in trending: not when cast by the paper's submitter
- * or by a verified (claimed) author of the paper. The rule has two forms built
- * from the same parts: this one for a single vote (the vote path), and
- * votesWeigh() for every vote of a query (the recompute).
+/*
+ * The recompute: trending keys (and upvote counts) computed from the rows
+ * (the paper, its votes, its verified authors), for some papers or all of
+ * them; what drifted is written and its ids returned. Used where a vote is
+ * removed, an authorship verified or papers imported, and by the reconcile.
  */
-export function voteWeighs(paperId: SQL, voterId: SQL, submitterId: SQL): SQL<boolean> {
-  return sql<boolean>`(${notTheSubmitter(voterId, submitterId)} and not exists (
-    select 1 from (${verifiedAuthorships(sql`pa.paper_id = ${paperId}`)}) va where va.user_id = ${voterId}))`;
-}
-
-/**
- * voteWeighs() for every row of a query over upvotes `u` joined to their
- * papers `p`: `join` goes into its FROM clause after both, and `weighs` is then
- * the rule for the row. A hash or merge join against the (few) verified
- * authorships rather than a lookup per vote; they are deduplicated (one author
- * listed twice on a paper, two claimed author records of one user) so that the
- * join keeps exactly one row per vote.
- */
-function votesWeigh(inScope: (paperId: SQL) => SQL): { join: SQL; weighs: SQL<boolean> } {
-  return {
-    join: sql`left join (select distinct * from (${verifiedAuthorships(inScope(sql`pa.paper_id`))}) authorship) va
-      on va.paper_id = u.paper_id and va.user_id = u.user_id`,
-    weighs: sql<boolean>`(${notTheSubmitter(sql`u.user_id`, sql`p.submitted_by_id`)} and va.user_id is null)`,
-  };
-}
 
 /** Keys closer than this to their recomputed value are left alone. */
 const DRIFT_TOLERANCE = 1e-9;
 
 /**
- * exp()'s argument is clamped to [EXP_FLOOR, EXP_CEILING], because Postgres
- * raises an error on exp() underflow as well as overflow. e^-700 is still a
- * normal double, and fewer than e^100 terms of at most e^600 cannot overflow
- * a sum.
- */
-const EXP_FLOOR = -700;
-const EXP_CEILING = 600;
-const clampedExp = (x: SQL) => sql`exp(least(greatest(${x}, ${sql.raw(String(EXP_FLOOR))}::float8), ${sql.raw(String(EXP_CEILING))}::float8))`;
-
-/**
  * A sum of clamped exponentials taken relative to a shift c is exact (as
  * exact as the log-sum-exp around the maximum) when it lies in
- * [e^-EXACT_RANGE, e^EXACT_RANGE): below e^EXP_CEILING no term was clamped
- * from above (one such term alone is e^EXP_CEILING), and at e^-EXACT_RANGE
- * or more the terms clamped from below (each adds at most e^EXP_FLOOR) change
+ * [e^-EXACT_RANGE, e^EXACT_RANGE): below e^EXP_CEILING (log-space-sql.ts) no
+ * term was clamped from above (one such term alone is e^EXP_CEILING), and at
+ * e^-EXACT_RANGE or more the terms clamped from below (each adds at most
+ * e^EXP_FLOOR) change
  * its logarithm by less than n*e^-100.
  */
 const EXACT_RANGE = 600;
-
-/** Hours since the trending epoch of a timestamptz expression, as SQL (date_part gives the float8 that extract would give as numeric). */
-const hoursSql = (time: SQL) => sql`(date_part('epoch', ${time}) / 3600.0 - ${TRENDING_EPOCH_HOURS}::float8)`;
-
-/**
- * keyWithVote() in SQL, over the stored key of the row being updated: K after
- * one more upvote at `voteTime`, logaddexp(K - mu*s, lambda*t) + mu*s, with
- * exp()'s argument clamped (Postgres raises on underflow). For the vote path,
- * which then updates the key in the statement that reads it.
- */
-export function keyWithVoteSql(settings: TrendingSettings, voteTime: SQL): SQL {
-  const { lambda, mu } = decayRates(settings);
-  const age = sql`(${mu}::float8 * ${hoursSql(sql`coalesce(${papers.submittedAt}, ${papers.publishedAt})`)})`;
-  const decayed = sql`(${papers.trendingKey} - ${age})`;
-  const vote = sql`(${lambda}::float8 * ${hoursSql(voteTime)})`;
-  return sql`(greatest(${decayed}, ${vote}) + ln(1 + exp(greatest(-abs(${decayed} - ${vote}), ${sql.raw(String(EXP_FLOOR))}::float8))) + ${age})`;
-}
 
 /** The parts of the trending key K (README, Trending) as SQL over a paper `p` and an upvote `u`. */
 function keyTerms(settings: TrendingSettings) {
@@ -99,16 +47,18 @@ function scopeTo(paperIds: readonly number[] | undefined): (paperId: SQL) => SQL
 }
 
 /**
- * K recomputed from scratch for `paperIds` as log-sum-exp around each
- * paper's maximum term (two aggregates); writes the keys that drifted and
- * returns their ids. Always exact, whatever the terms: the per-paper path,
- * and the fallback of recomputeTrending() for the papers it cannot shift.
+ * Recomputes the keys of `paperIds` (the counts are left alone), writes the
+ * ones that drifted beyond DRIFT_TOLERANCE and returns their ids. One
+ * statement that reads and writes, for a few papers (a removed vote, a
+ * verified author, an import); always exact, whatever the terms, as
+ * log-sum-exp around each paper's maximum term (two aggregates). Also the
+ * fallback of recomputeKeysAndCounts() for the papers it cannot shift.
  *
  * A vote committed between this statement's snapshot and its write changes
  * the stored key; the write then skips that paper (the key it read is no
  * longer there) instead of overwriting the vote's update with a stale value.
  */
-async function recomputeKeysExactly(db: Database, settings: TrendingSettings, paperIds: readonly number[]): Promise<number[]> {
+export async function recomputeKeys(db: Database, settings: TrendingSettings, paperIds: readonly number[]): Promise<number[]> {
   const inScope = scopeTo(paperIds);
   const terms = keyTerms(settings);
   const weight = votesWeigh(inScope);
@@ -144,7 +94,7 @@ async function recomputeKeysExactly(db: Database, settings: TrendingSettings, pa
   return rows.map((row) => row.id);
 }
 
-/** One paper as recomputeTrending() read and recomputed it. */
+/** One paper as recomputeKeysAndCounts() read and recomputed it. */
 type Recomputed = {
   id: number;
   readKey: number;
@@ -166,7 +116,7 @@ type Recomputed = {
  * key (less mu*s), so a key that is right already sums to about 1. The result
  * is exact when the sum is within EXACT_RANGE; otherwise `key` is null.
  */
-function recomputedSql(settings: TrendingSettings, paperIds: readonly number[] | undefined): SQL {
+function onePassSql(settings: TrendingSettings, paperIds: readonly number[] | undefined): SQL {
   const inScope = scopeTo(paperIds);
   const terms = keyTerms(settings);
   const weight = votesWeigh(inScope);
@@ -204,7 +154,7 @@ function recomputedSql(settings: TrendingSettings, paperIds: readonly number[] |
   `;
 }
 
-/** A column that recomputeTrending() repairs: its SQL name and type, and its values in a Recomputed row. */
+/** A column that recomputeKeysAndCounts() repairs: its SQL name and type, and its values in a Recomputed row. */
 interface RepairedColumn {
   column: SQL;
   type: SQL;
@@ -243,7 +193,7 @@ async function writeDrifted(db: Database, { column, type, read, recomputed }: Re
 }
 
 /** The papers whose trending key and upvote count a recompute repaired. */
-export interface RecomputedTrending {
+export interface RecomputedIds {
   keyIds: number[];
   countIds: number[];
 }
@@ -252,74 +202,33 @@ export interface RecomputedTrending {
  * Recomputes upvote counts (upvote_baseline + the vote rows) and trending
  * keys K set-based from the vote rows, for every paper or those in
  * `paperIds`, in one pass over the votes; writes what drifted and returns the
- * ids. Votes weigh as voteWeighs() says.
+ * ids. Votes weigh as voteWeighs() says. What the reconcile runs, and the bulk
+ * loaders after writing vote rows directly.
  *
  * The values written are compared with the values read in the same snapshot
  * as the votes: a count or key that a vote changed since is left alone (for
  * the next run) instead of being overwritten with a stale value.
  */
-export async function recomputeTrending(
+export async function recomputeKeysAndCounts(
   db: Database,
   settings: TrendingSettings,
   paperIds?: readonly number[],
-  { counts = true }: { counts?: boolean } = {},
-): Promise<RecomputedTrending> {
-  const recompute = async (tx: Database): Promise<RecomputedTrending> => {
-    const recomputed = await queryRows<Recomputed>(tx, recomputedSql(settings, paperIds));
-    const countIds = counts ? await writeDrifted(tx, upvoteCountColumn, recomputed.filter((row) => row.countDrifted)) : [];
+): Promise<RecomputedIds> {
+  const recomputeWith = async (tx: Database): Promise<RecomputedIds> => {
+    const recomputed = await queryRows<Recomputed>(tx, onePassSql(settings, paperIds));
+    const countIds = await writeDrifted(tx, upvoteCountColumn, recomputed.filter((row) => row.countDrifted));
     const keyIds = await writeDrifted(tx, trendingKeyColumn, recomputed.filter((row) => row.keyDrifted));
     const unshiftable = recomputed.filter((row) => row.key === null).map((row) => row.id);
-    if (unshiftable.length > 0) keyIds.push(...(await recomputeKeysExactly(tx, settings, unshiftable)));
+    if (unshiftable.length > 0) keyIds.push(...(await recomputeKeys(tx, settings, unshiftable)));
     return { keyIds: keyIds.sort(byNumber), countIds: countIds.sort(byNumber) };
   };
-  if (paperIds) return recompute(db);
+  if (paperIds) return recomputeWith(db);
   // Every paper: costly enough that Postgres would JIT-compile the statement,
   // which takes longer than it saves here (measured on the bench data).
   return db.transaction(async (tx) => {
     await tx.execute(sql`set local jit = off`);
-    return recompute(tx);
+    return recomputeWith(tx);
   });
 }
 
 const byNumber = (a: number, b: number) => a - b;
-
-/**
- * Recomputes K from the vote rows (for every paper, or those in `paperIds`),
- * writes the keys that drifted beyond 1e-9 and returns their ids; the counts
- * are left alone. A key that a vote changed since it was read is not
- * overwritten.
- */
-export async function recomputeTrendingKeys(
-  db: Database,
-  settings: TrendingSettings,
-  paperIds?: readonly number[],
-): Promise<number[]> {
-  // A few papers (a removed vote, a verified author): one statement that reads and writes.
-  if (paperIds) return recomputeKeysExactly(db, settings, paperIds);
-  return (await recomputeTrending(db, settings, undefined, { counts: false })).keyIds;
-}
-
-/**
- * Sets upvote_count = upvote_baseline + the vote rows wherever it is off
- * (for every paper, or those in `paperIds`) and returns the ids it repaired.
- * Like the keys, a count that a vote changed meanwhile is left for next time.
- */
-export async function recomputeUpvoteCounts(db: Database, paperIds?: readonly number[]): Promise<number[]> {
-  const scope = paperIds ? sql`p.id = any(${sql.param(paperIds)}::int[])` : sql`true`;
-  const rows = await queryRows<{ id: number }>(
-    db,
-    sql`
-      update papers
-      set upvote_count = counted.total, updated_at = now()
-      from (
-        select p.id, p.upvote_count as read_count, p.upvote_baseline + count(u.paper_id)::int as total
-        from papers p left join upvotes u on u.paper_id = p.id
-        where ${scope}
-        group by p.id
-      ) counted
-      where papers.id = counted.id and papers.upvote_count = counted.read_count and papers.upvote_count <> counted.total
-      returning papers.id
-    `,
-  );
-  return rows.map((row) => row.id);
-}

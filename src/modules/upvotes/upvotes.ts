@@ -5,7 +5,8 @@ import { paperColumns, papers, upvotes, type PaperRow } from '../../db/schema';
 import { preparedPerDatabase } from '../../db/prepared-queries';
 import { AppError } from '../../errors';
 import { findPapersByIds } from '../papers/papers.queries';
-import { keyWithVoteSql, recomputeTrendingKeys, voteWeighs } from '../trending/recompute';
+import { recomputeKeys } from '../trending/recompute';
+import { updatedKeySql } from '../trending/update';
 
 export interface VoteChange {
   paper: PaperRow;
@@ -34,7 +35,8 @@ function withPaperLocked(db: Database, paperId: number, change: (tx: Transaction
 
 /**
  * Adds the user's upvote (idempotent) and updates the count and the trending
- * key in O(1). An upvote by the paper's submitter or a verified author counts but weighs 0.
+ * key in O(1) (the per-vote update). An upvote by the paper's submitter or a
+ * verified author counts but weighs 0.
  *
  * One statement: the vote row is inserted (nothing happens for a repeat) and
  * the paper updated only when it was, its new key computed from the key the
@@ -69,13 +71,12 @@ function prepareVote(db: Database, settings: TrendingSettings) {
         on conflict do nothing
         returning paper_id`,
   );
-  const weighs = voteWeighs(sql`${papers.id}`, userId, sql`${papers.submittedById}`);
   return db
     .with(inserted)
     .update(papers)
     .set({
       upvoteCount: sql`${papers.upvoteCount} + 1`,
-      trendingKey: sql`case when ${weighs} then ${keyWithVoteSql(settings, at)} else ${papers.trendingKey} end`,
+      trendingKey: updatedKeySql(settings, { voterId: userId, at }),
       updatedAt: sql`${at}`,
     })
     .where(sql`${papers.id} in (select paper_id from inserted)`)
@@ -95,8 +96,8 @@ function voteStatement(db: Database, settings: TrendingSettings) {
 }
 
 /**
- * Removes the user's upvote if there is one. The key is recomputed from the
- * remaining votes: subtracting in log space would lose precision.
+ * Removes the user's upvote if there is one. The paper's key is recomputed
+ * from the remaining votes: subtracting in log space would lose precision.
  */
 export function removeUpvote(db: Database, settings: TrendingSettings, vote: Vote): Promise<VoteChange> {
   return withPaperLocked(db, vote.paperId, async (tx, paper) => {
@@ -109,7 +110,7 @@ export function removeUpvote(db: Database, settings: TrendingSettings, vote: Vot
       .update(papers)
       .set({ upvoteCount: sql`${papers.upvoteCount} - 1`, updatedAt: vote.at })
       .where(eq(papers.id, vote.paperId));
-    await recomputeTrendingKeys(tx, settings, [vote.paperId]);
+    await recomputeKeys(tx, settings, [vote.paperId]);
     const [updated] = await tx.select(paperColumns).from(papers).where(eq(papers.id, vote.paperId));
     return { paper: updated!, changed: true };
   });
