@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +10,7 @@ import { importDailyPapers, parseDailyPapersItems } from '../src/import/hf-daily
 import { createLogger } from '../src/logger';
 import { trendingKey } from '../src/modules/trending/trending-key';
 import { redisTestConfig } from './support/fixtures';
+import { PROCESS_TEST_TIMEOUT_MS, runScript } from './support/server-process';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -300,22 +300,12 @@ describe('importing Hugging Face daily papers', () => {
   });
 
   describe('the command line', () => {
-    function runImportCli(file: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-      return new Promise((resolve, reject) => {
-        const child = spawn('npx', ['tsx', 'src/import/import-cli.ts', file], {
-          cwd: repoRoot,
-          env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'silent', ...env },
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code, stdout, stderr }));
-      });
+    /** `npm run import -- file`; tsx is loaded into node directly, not through npx (which starts npm and another node first). */
+    function runImportCli(file: string, environment: Record<string, string> = {}) {
+      return runScript(['src/import/import-cli.ts', file], { DATABASE_URL: database.url, LOG_LEVEL: 'silent', ...environment });
     }
 
-    it('imports the file, reports the bad item and exits 0; a second run writes nothing', async () => {
+    it('imports the file, reports the bad item and exits 0; a second run writes nothing', { timeout: PROCESS_TEST_TIMEOUT_MS }, async () => {
       const first = await runImportCli(fixturePath);
       expect(first.code).toBe(0);
       expect(first.stderr).toContain('item 3 (2307.09288): paper.upvotes: Invalid input: expected number, received string\n');
@@ -328,7 +318,7 @@ describe('importing Hugging Face daily papers', () => {
       expect(second.stdout).toContain('0 papers written, 7 unchanged, 1 item skipped');
     });
 
-    it('tells the running API processes through Redis that their cached answers are stale', async () => {
+    it('tells the running API processes through Redis that their cached answers are stale', { timeout: PROCESS_TEST_TIMEOUT_MS }, async () => {
       const redisConfig = redisTestConfig('import', redisUrl);
       const listening = createPublicDataChanges(redisConfig, createLogger('silent'));
       let heard = 0;
@@ -346,7 +336,7 @@ describe('importing Hugging Face daily papers', () => {
       }
     });
 
-    it('exits 1 with a clear message when the file is missing, not JSON or not an array', async () => {
+    it('exits 1 with a clear message when the file is missing, not JSON or not an array', { timeout: PROCESS_TEST_TIMEOUT_MS }, async () => {
       const missing = path.join(tempDir, 'missing.json');
       const notJson = path.join(tempDir, 'not-json.json');
       const notArray = path.join(tempDir, 'not-array.json');

@@ -7,10 +7,18 @@ import { recomputeTrendingKeys, recomputeUpvoteCounts } from '../../src/modules/
 import { loadConfig } from '../../src/config';
 import { createSession } from '../../src/modules/accounts/sessions';
 
+/**
+ * log2 of scrypt's N for the tests' password hashes, and for the processes
+ * they start: the lowest the config takes. The default (15) takes 32 MiB and
+ * tens of milliseconds a hash; tests/accounts.test.ts checks that a change of
+ * cost rehashes.
+ */
+export const TEST_PASSWORD_HASH_COST = 10;
+
 /** The defaults, but a cheap password hash and no sign-in or comment limit to speak of: tests make hundreds. */
 export const testConfig = loadConfig({
   LOG_LEVEL: 'silent',
-  PASSWORD_HASH_COST: '10',
+  PASSWORD_HASH_COST: String(TEST_PASSWORD_HASH_COST),
   AUTH_RATE_LIMIT_PER_MINUTE: '100000',
   ACCOUNT_MAILS_PER_ADDRESS_PER_HOUR: '100000',
   SIGN_IN_FAILURES_PER_LOGIN_AND_ADDRESS: '100000',
