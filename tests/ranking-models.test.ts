@@ -2,7 +2,6 @@
 import '../src/modules/recommendations/recommendations.graphql';
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { JobQueue } from '../jobs/jobs';
 import { runJob } from '../jobs/registry';
 import { rankingModels, recommendations } from '../src/db/schema';
 import { loadDemoData } from '../src/demo/load-demo-data';
@@ -11,26 +10,23 @@ import { HAND_WEIGHTS, signalAlone } from '../src/modules/recommendations/rankin
 import { refreshRecommendations } from '../src/modules/recommendations/recommendations';
 import { findServedModel, rollBackRankingModel, tuneRankingModel } from '../src/modules/recommendations/tuning';
 import { testConfig, trending, userWithToken } from './support/fixtures';
+import { recordingJobQueue } from './support/recorders';
 import { createTestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 let database: TestDatabase;
-let enqueued: { name: string; payload: unknown }[];
+/** What the app enqueued, instead of running it. */
+const { queue: recordingQueue, enqueued, clear: forgetEnqueued } = recordingJobQueue();
 let testApp: ReturnType<typeof createTestApp>;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  const recordingQueue: JobQueue = {
-    async enqueue(name, payload) {
-      enqueued.push({ name, payload });
-    },
-  };
   testApp = createTestApp(database.db, { jobs: recordingQueue });
 });
 
 beforeEach(async () => {
   await database.truncate();
-  enqueued = [];
+  forgetEnqueued();
 });
 
 afterAll(async () => {
@@ -102,7 +98,7 @@ describe('tune-recommendations', () => {
     const retired = (await storedModels()).find((model) => model.id === second.modelId)!;
     expect(retired.retiredAt).toBeInstanceOf(Date);
     await testApp.request(read, undefined, token);
-    expect(enqueued).toEqual([{ name: 'refresh-recommendations', payload: { userId: user.id } }]);
+    expect(enqueued).toEqual([{ name: 'refresh-recommendations', payload: { userId: user.id }, deduplicationId: `user:${user.id}` }]);
     await refreshRecommendations(database.db, user.id);
     const [refreshed] = await database.db.select().from(recommendations).where(eq(recommendations.userId, user.id)).limit(1);
     expect(refreshed!.modelId).toBe(first.modelId);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AppConfig, TrendingSettings } from '../../src/config';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from '../../src/db/client';
 import { upvotes, users } from '../../src/db/schema';
 import { savePapers, type PaperRecord } from '../../src/modules/papers/save-papers';
@@ -111,6 +112,12 @@ export async function castVotes(db: Database, votes: { username: string; paperId
     .values(votes.map((vote) => ({ paperId: vote.paperId, userId: idOf.get(vote.username)!, createdAt: vote.at })));
   await recomputeUpvoteCounts(db);
   await recomputeTrendingKeys(db, trending);
+}
+
+/** How many rows each of `tables` holds, by the names given: to show what a request wrote, or that it wrote nothing. */
+export async function rowCounts<Tables extends Record<string, PgTable>>(db: Database, tables: Tables): Promise<Record<keyof Tables, number>> {
+  const counts = await Promise.all(Object.values(tables).map((table) => db.$count(table)));
+  return Object.fromEntries(Object.keys(tables).map((name, index) => [name, counts[index]])) as Record<keyof Tables, number>;
 }
 
 /** A user with a live session, as signUp leaves one (without the password hashing, for speed). */
