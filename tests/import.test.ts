@@ -9,14 +9,13 @@ import { authors, organizations, paperAuthors, papers, users } from '../src/db/s
 import { importDailyPapers, parseDailyPapersItems } from '../src/import/hf-daily-papers';
 import { createLogger } from '../src/logger';
 import { trendingKey } from '../src/modules/trending/trending-key';
-import { redisTestConfig } from './support/fixtures';
+import { redisTestConfig, testRedisUrl as redisUrl } from './support/fixtures';
 import { PROCESS_TEST_TIMEOUT_MS, runScript } from './support/server-process';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const fixturePath = path.join(repoRoot, 'tests/fixtures/hf-daily-papers.json');
 const settings = { voteHalfLifeHours: 24, ageHalfLifeHours: 168, prior: 1 };
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Stamped on every row before a re-import, so any rewrite shows even within the same millisecond. */
 const longAgo = new Date('2000-01-01T00:00:00Z');
 

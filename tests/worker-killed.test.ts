@@ -8,11 +8,10 @@ import { createJobsQueue, startBullWorker } from '../jobs/bullmq';
 import { papers } from '../src/db/schema';
 import { createLogger } from '../src/logger';
 import { recomputeTrendingKeys } from '../src/modules/trending/recompute';
-import { castVotes, paperRecord, savePaperRecords, testConfig, trending } from './support/fixtures';
+import { castVotes, paperRecord, savePaperRecords, testConfig, testRedisUrl as redisUrl, trending } from './support/fixtures';
 import { PROCESS_TEST_TIMEOUT_MS, spawnScript } from './support/server-process';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `test-killed-${randomUUID()}`;
 const LOCK_MS = 1_000;
 
