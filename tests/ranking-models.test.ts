@@ -1,7 +1,7 @@
 // The recommendation fields join the schema before the app builds it.
 import '../src/modules/recommendations/recommendations.graphql';
 import { asc, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { runJob } from '../jobs/registry';
 import { rankingModels, recommendations } from '../src/db/schema';
 import { loadDemoData } from '../src/demo/load-demo-data';
@@ -10,29 +10,13 @@ import { HAND_WEIGHTS, signalAlone } from '../src/modules/recommendations/rankin
 import { refreshRecommendations } from '../src/modules/recommendations/recommendations';
 import { findServedModel, rollBackRankingModel, tuneRankingModel } from '../src/modules/recommendations/tuning';
 import { testConfig, trending, userWithToken } from './support/fixtures';
+import { database, setUpFileApp, testApp } from './support/file-app';
 import { recordingJobQueue } from './support/recorders';
-import { createTestApp } from './support/test-app';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
 
-let database: TestDatabase;
 /** What the app enqueued, instead of running it. */
 const { queue: recordingQueue, enqueued, clear: forgetEnqueued } = recordingJobQueue();
-let testApp: ReturnType<typeof createTestApp>;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  testApp = createTestApp(database.db, { jobs: recordingQueue });
-});
-
-beforeEach(async () => {
-  await database.truncate();
-  forgetEnqueued();
-});
-
-afterAll(async () => {
-  await testApp?.close();
-  await database?.close();
-});
+setUpFileApp({ jobs: recordingQueue });
+beforeEach(forgetEnqueued);
 
 /** A small demo world: readers with one or two topics, enough votes to validate on. */
 async function loadWorld() {

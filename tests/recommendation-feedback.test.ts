@@ -1,35 +1,20 @@
 // The recommendation fields join the schema before the app builds it.
 import '../src/modules/recommendations/recommendations.graphql';
 import { and, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { recommendationDismissals, recommendations } from '../src/db/schema';
 import { refreshRecommendations } from '../src/modules/recommendations/recommendations';
 import { refreshSimilarPapers } from '../src/modules/recommendations/similar-papers';
 import { castVotes, paperRecord, savePaperRecords, saveTopicPapers, testConfig, userWithToken } from './support/fixtures';
 import { errorCodes } from './support/graphql-client';
+import { database, setUpFileApp, testApp } from './support/file-app';
 import { recordingJobQueue } from './support/recorders';
 import { createTestApp } from './support/test-app';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
 
-let database: TestDatabase;
-let testApp: ReturnType<typeof createTestApp>;
 /** What the app enqueued, instead of running it. */
 const { queue: recordingQueue, enqueued, clear: forgetEnqueued } = recordingJobQueue();
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  testApp = createTestApp(database.db, { jobs: recordingQueue });
-});
-
-beforeEach(async () => {
-  await database.truncate();
-  forgetEnqueued();
-});
-
-afterAll(async () => {
-  await testApp?.close();
-  await database?.close();
-});
+setUpFileApp({ jobs: recordingQueue });
+beforeEach(forgetEnqueued);
 
 const globalId = (type: string, id: number) => Buffer.from(`${type}:${id}`).toString('base64');
 const paperIdOf = (id: string) => Number(Buffer.from(id, 'base64').toString().split(':')[1]);

@@ -14,9 +14,9 @@ import { readRecommendations, refreshRecommendations } from '../src/modules/reco
 import { lacksPaperNeighbors, refreshSimilarPapers } from '../src/modules/recommendations/similar-papers';
 import { castVotes, paperRecord, redisTestConfig, savePaperRecords, saveTopicPapers, testConfig, testRedisUrl as redisUrl, userWithToken } from './support/fixtures';
 import { errorCodes } from './support/graphql-client';
+import { database, setUpFileApp, testApp } from './support/file-app';
 import { recordingJobQueue } from './support/recorders';
 import { createTestApp } from './support/test-app';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 /** This file's own BullMQ keys (its REDIS_PREFIX), removed at the end. */
 const redisConfig = redisTestConfig('recommendations', redisUrl);
@@ -25,25 +25,10 @@ const JOB_WAIT_MS = 10_000;
 
 const globalId = (type: string, id: number) => Buffer.from(`${type}:${id}`).toString('base64');
 
-let database: TestDatabase;
-let testApp: ReturnType<typeof createTestApp>;
 /** What the app enqueued, instead of running it. */
 const { queue: recordingQueue, enqueued, clear: forgetEnqueued } = recordingJobQueue();
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  testApp = createTestApp(database.db, { jobs: recordingQueue });
-});
-
-beforeEach(async () => {
-  await database.truncate();
-  forgetEnqueued();
-});
-
-afterAll(async () => {
-  await testApp?.close();
-  await database?.close();
-});
+setUpFileApp({ jobs: recordingQueue });
+beforeEach(forgetEnqueued);
 
 const topicPapers = () => saveTopicPapers(database.db, 5);
 
