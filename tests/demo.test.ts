@@ -1,6 +1,3 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS } from '../src/calendar';
@@ -8,6 +5,7 @@ import { queryRows } from '../src/db/rows';
 import { DEMO_DAYS, generateDemoDataset } from '../src/demo/demo-dataset';
 import { isDatabaseEmpty, loadDemoData } from '../src/demo/load-demo-data';
 import { recomputeKeysAndCounts } from '../src/modules/trending/recompute';
+import { PROCESS_TEST_TIMEOUT_MS, runScript } from './support/server-process';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { expectedTrending } from './support/trending-oracle';
 
@@ -240,22 +238,18 @@ describe('loadDemoData', () => {
 });
 
 describe('npm run seed', () => {
-  const run = promisify(execFile);
-  const cli = fileURLToPath(new URL('../src/demo/seed-cli.ts', import.meta.url));
-  const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
-
   beforeAll(async () => {
     await database.truncate();
   });
 
-  const seed = (...args: string[]) =>
-    run(tsx, [cli, ...args], { env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'info' } }).then(
-      ({ stdout }) => ({ code: 0, stdout }),
-      (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
-    );
+  // node --import tsx, not the tsx command (which starts a second node to run the script).
+  const seed = (...args: string[]) => runScript(['src/demo/seed-cli.ts', ...args], { DATABASE_URL: database.url });
   const paperCount = async () => (await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from papers`))[0]!.n;
 
-  it('seeds an empty database, then refuses to seed it again unless forced', async () => {
+  // Four runs of the CLI, three of them one after the other.
+  it('seeds an empty database, then refuses to seed it again unless forced', { timeout: 2 * PROCESS_TEST_TIMEOUT_MS }, async () => {
+    // Refused before it opens the database: it runs alongside the others.
+    const badOption = seed('--papers', 'many');
     const first = await seed('--papers', '20');
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject({ msg: 'demo data loaded', papers: 20, users: 150 });
@@ -272,6 +266,6 @@ describe('npm run seed', () => {
     expect(await paperCount()).toBeGreaterThanOrEqual(20);
     expect(await paperCount()).toBeLessThanOrEqual(40);
 
-    expect((await seed('--papers', 'many')).code).toBe(1);
-  }, 60_000);
+    expect((await badOption).code).toBe(1);
+  });
 });

@@ -21,7 +21,8 @@ beforeAll(async () => {
   await handle.migrate(); // a second start finds nothing to apply
   await loadDemoData(handle.db, trending, { paperCount: 100, now });
   request = createTestApp(handle.db).request;
-});
+  // Creating a PGlite database (initdb in WebAssembly) and migrating it is 5 to 10 s of CPU: over a minute on a loaded 2-core machine.
+}, 180_000);
 
 afterAll(async () => {
   await handle.close();

@@ -1,26 +1,14 @@
 import type { Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { createYoga } from 'graphql-yoga';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { App } from '../src/app';
 import { schema } from '../src/graphql/schema';
 import { createHttpServer, type HttpServerOptions } from '../src/http-server';
 import { createLogger } from '../src/logger';
-import { createTestApp } from './support/test-app';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { setUpFileApp, testApp } from './support/file-app';
 
-let database: TestDatabase;
-let testApp: ReturnType<typeof createTestApp>;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  testApp = createTestApp(database.db);
-});
-
-afterAll(async () => {
-  await testApp.close();
-  await database.close();
-});
+setUpFileApp({}, { truncateBeforeEach: false });
 
 /** Runs `test` against a listener of `app` on a free port. */
 async function withListener(app: App, options: HttpServerOptions, test: (port: number) => Promise<void>) {

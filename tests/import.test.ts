@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,14 +8,14 @@ import { createPublicDataChanges } from '../src/cache/public-data-changes';
 import { authors, organizations, paperAuthors, papers, users } from '../src/db/schema';
 import { importDailyPapers, parseDailyPapersItems } from '../src/import/hf-daily-papers';
 import { createLogger } from '../src/logger';
-import { redisTestConfig } from './support/fixtures';
+import { redisTestConfig, testRedisUrl as redisUrl } from './support/fixtures';
+import { PROCESS_TEST_TIMEOUT_MS, runScript } from './support/server-process';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { expectedKey } from './support/trending-oracle';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const fixturePath = path.join(repoRoot, 'tests/fixtures/hf-daily-papers.json');
 const settings = { voteHalfLifeHours: 24, ageHalfLifeHours: 168, prior: 1 };
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Stamped on every row before a re-import, so any rewrite shows even within the same millisecond. */
 const longAgo = new Date('2000-01-01T00:00:00Z');
 
@@ -299,22 +298,12 @@ describe('importing Hugging Face daily papers', () => {
   });
 
   describe('the command line', () => {
-    function runImportCli(file: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-      return new Promise((resolve, reject) => {
-        const child = spawn('npx', ['tsx', 'src/import/import-cli.ts', file], {
-          cwd: repoRoot,
-          env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'silent', ...env },
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code, stdout, stderr }));
-      });
+    /** `npm run import -- file`; tsx is loaded into node directly, not through npx (which starts npm and another node first). */
+    function runImportCli(file: string, environment: Record<string, string> = {}) {
+      return runScript(['src/import/import-cli.ts', file], { DATABASE_URL: database.url, LOG_LEVEL: 'silent', ...environment });
     }
 
-    it('imports the file, reports the bad item and exits 0; a second run writes nothing', async () => {
+    it('imports the file, reports the bad item and exits 0; a second run writes nothing', { timeout: PROCESS_TEST_TIMEOUT_MS }, async () => {
       const first = await runImportCli(fixturePath);
       expect(first.code).toBe(0);
       expect(first.stderr).toContain('item 3 (2307.09288): paper.upvotes: Invalid input: expected number, received string\n');
@@ -327,7 +316,7 @@ describe('importing Hugging Face daily papers', () => {
       expect(second.stdout).toContain('0 papers written, 7 unchanged, 1 item skipped');
     });
 
-    it('tells the running API processes through Redis that their cached answers are stale', async () => {
+    it('tells the running API processes through Redis that their cached answers are stale', { timeout: PROCESS_TEST_TIMEOUT_MS }, async () => {
       const redisConfig = redisTestConfig('import', redisUrl);
       const listening = createPublicDataChanges(redisConfig, createLogger('silent'));
       let heard = 0;
@@ -345,7 +334,7 @@ describe('importing Hugging Face daily papers', () => {
       }
     });
 
-    it('exits 1 with a clear message when the file is missing, not JSON or not an array', async () => {
+    it('exits 1 with a clear message when the file is missing, not JSON or not an array', { timeout: PROCESS_TEST_TIMEOUT_MS }, async () => {
       const missing = path.join(tempDir, 'missing.json');
       const notJson = path.join(tempDir, 'not-json.json');
       const notArray = path.join(tempDir, 'not-array.json');

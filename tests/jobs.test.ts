@@ -1,10 +1,6 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import path from 'node:path';
 import { QueueEvents, type Job, type Queue } from 'bullmq';
 import { eq, sql } from 'drizzle-orm';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   JOBS_QUEUE_NAME,
@@ -21,10 +17,11 @@ import { openDatabase } from '../src/db/client';
 import { papers } from '../src/db/schema';
 import { createLogger } from '../src/logger';
 import { recomputeKeysAndCounts } from '../src/modules/trending/recompute';
-import { castVotes, paperRecord, redisTestConfig, savePaperRecords, testConfig, trending } from './support/fixtures';
+import { castVotes, paperRecord, redisTestConfig, savePaperRecords, testConfig, testRedisUrl as redisUrl, trending } from './support/fixtures';
+import { recordingLogger } from './support/recorders';
+import { PROCESS_TEST_TIMEOUT_MS, runScript } from './support/server-process';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Nothing listens there. */
 const unreachableRedisUrl = 'redis://127.0.0.1:6390';
 /** This file's own BullMQ keys (its REDIS_PREFIX), removed at the end. */
@@ -220,14 +217,6 @@ describe('BullMQ worker', () => {
 });
 
 describe('in-process jobs', () => {
-  /** A logger that keeps its JSON lines, to see which jobs ran. */
-  function recordingLogger() {
-    const lines: Record<string, unknown>[] = [];
-    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
-    const completed = (job: string) => lines.filter((line) => line.msg === 'job completed' && line.job === job).length;
-    return { logger, lines, completed };
-  }
-
   it('runs an enqueued job soon, once per pending deduplication id', async () => {
     const [paperId] = await papersWithVotes();
     await corrupt(paperId);
@@ -236,12 +225,14 @@ describe('in-process jobs', () => {
     try {
       await jobs.queue.enqueue('refresh-paper-trending', { paperId }, { deduplicationId: `paper:${paperId}` });
       await jobs.queue.enqueue('refresh-paper-trending', { paperId }, { deduplicationId: `paper:${paperId}` });
-      await expect.poll(() => completed('refresh-paper-trending')).toBe(1);
+      await jobs.idle();
+      expect(completed('refresh-paper-trending')).toHaveLength(1);
       expect(await driftedIds()).toEqual({ keys: [], counts: [] });
 
       // Once the first has started, the same id runs again.
       await jobs.queue.enqueue('refresh-paper-trending', { paperId }, { deduplicationId: `paper:${paperId}` });
-      await expect.poll(() => completed('refresh-paper-trending')).toBe(2);
+      await jobs.idle();
+      expect(completed('refresh-paper-trending')).toHaveLength(2);
     } finally {
       await jobs.close();
     }
@@ -255,17 +246,24 @@ describe('in-process jobs', () => {
     const delayed = { deduplicationId: `paper:${paperId}`, delayMs: 300 };
     await jobs.queue.enqueue('refresh-paper-trending', { paperId }, delayed);
     await jobs.queue.enqueue('refresh-paper-trending', { paperId }, delayed);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(completed('refresh-paper-trending')).toBe(0);
-    await expect.poll(() => completed('refresh-paper-trending')).toBe(1);
+    // Held, not run: one job waits for its time, and idle() has nothing to wait for.
+    expect(await jobs.counts()).toEqual({ active: 0, delayed: 1 });
+    await jobs.idle();
+    expect(completed('refresh-paper-trending')).toEqual([]);
+    await expect.poll(() => completed('refresh-paper-trending')).toHaveLength(1);
+    await jobs.idle();
+    expect(await jobs.counts()).toEqual({ active: 0, delayed: 0 });
+    expect(completed('refresh-paper-trending')).toHaveLength(1);
     expect(await driftedIds()).toEqual({ keys: [], counts: [] });
 
     // An hour's delay does not hold up close(): the job is dropped (nothing in-process survives a stop anyway).
     await jobs.queue.enqueue('refresh-paper-trending', { paperId }, { ...delayed, delayMs: 3_600_000 });
+    expect(await jobs.counts()).toEqual({ active: 0, delayed: 1 });
     const started = performance.now();
     await jobs.close();
     expect(performance.now() - started).toBeLessThan(1_000);
-    expect(completed('refresh-paper-trending')).toBe(1);
+    expect(await jobs.counts()).toEqual({ active: 0, delayed: 0 });
+    expect(completed('refresh-paper-trending')).toHaveLength(1);
   });
 
   it('logs a failing job instead of throwing, and close() waits for jobs handed over', async () => {
@@ -300,7 +298,7 @@ describe('in-process jobs', () => {
       await jobs.queue.enqueue('reconcile-trending', {});
       await jobs.queue.enqueue('refresh-paper-trending', { paperId });
       await jobs.idle();
-      expect([completed('reconcile-trending'), completed('refresh-paper-trending')]).toEqual([1, 1]);
+      expect([completed('reconcile-trending').length, completed('refresh-paper-trending').length]).toEqual([1, 1]);
       expect(announced).toBe(0);
 
       await corrupt(paperId);
@@ -323,14 +321,29 @@ describe('in-process jobs', () => {
 
   it('runs the scheduled reconcile on a timer, and close() stops it', async () => {
     const { logger, lines, completed } = recordingLogger();
-    // 0.001 minutes: every 60 ms.
-    const jobs = createInProcessJobs({ dependencies: { ...dependencies, logger }, reconcileIntervalMinutes: 0.001 });
-    await expect.poll(() => completed('reconcile-trending')).toBeGreaterThanOrEqual(2);
-    await jobs.close();
-    const linesAtClose = lines.length;
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    // Not a run, nor even a dropped tick: the timers are gone.
-    expect(lines.slice(linesAtClose)).toEqual([]);
+    // The schedules' timers only: the jobs they start run for real.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      // 0.001 minutes: every 60 ms.
+      const jobs = createInProcessJobs({ dependencies: { ...dependencies, logger }, reconcileIntervalMinutes: 0.001 });
+      await vi.advanceTimersByTimeAsync(59);
+      await jobs.idle();
+      expect(completed('reconcile-trending')).toEqual([]);
+      for (const runs of [1, 2]) {
+        await vi.advanceTimersByTimeAsync(60);
+        await jobs.idle();
+        expect(completed('reconcile-trending')).toHaveLength(runs);
+      }
+      await jobs.close();
+      const linesAtClose = lines.length;
+      expect(vi.getTimerCount()).toBe(0);
+      await vi.advanceTimersByTimeAsync(24 * 3_600_000);
+      await jobs.idle();
+      // Not a run, nor even a dropped tick: the timers are gone.
+      expect(lines.slice(linesAtClose)).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
@@ -353,16 +366,8 @@ describe('startJobs', () => {
 });
 
 describe('npm run worker', () => {
-  it('exits 1 with a clear message without REDIS_URL', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'jobs/worker-cli.ts'], {
-      cwd: path.resolve(import.meta.dirname, '..'),
-      env: { PATH: process.env.PATH, LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk));
-    const [code] = await once(child, 'exit');
+  it('exits 1 with a clear message without REDIS_URL', { timeout: PROCESS_TEST_TIMEOUT_MS }, async () => {
+    const { code, output } = await runScript(['jobs/worker-cli.ts']);
     expect(code).toBe(1);
     expect(output).toContain('REDIS_URL is not set');
   });

@@ -1,22 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/client';
 import { createLogger } from '../src/logger';
 import { testConfig } from './support/fixtures';
+import { database, setUpFileApp, testApp } from './support/file-app';
 import { createTestApp } from './support/test-app';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
 
-let database: TestDatabase;
-let testApp: ReturnType<typeof createTestApp>;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  testApp = createTestApp(database.db);
-});
-
-afterAll(async () => {
-  await testApp.close();
-  await database.close();
-});
+setUpFileApp({}, { truncateBeforeEach: false });
 
 describe('health and readiness', () => {
   it('/health says the process is alive and /ready that Postgres answers', async () => {

@@ -4,7 +4,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDatabaseUnavailable } from '../src/db/unavailable';
 import { createOwnPostgres, onOwnPostgres, type OwnPostgres } from './support/own-postgres';
-import { startServer, type ServerProcess } from './support/server-process';
+import { PROCESS_TEST_TIMEOUT_MS, startServer, type ServerProcess } from './support/server-process';
 
 // A Postgres server of this test's own, stopped and started again for real
 // under a running API process.
@@ -19,8 +19,9 @@ beforeAll(async () => {
   await onOwnPostgres(instance, ['create database app']);
   databaseUrl = instance.urlFor('app');
   // No REDIS_URL: jobs in-process, rate limits in memory; the server migrates and seeds at start.
-  server = await startServer({ DATABASE_URL: databaseUrl, DEMO_DATA: 'true', DEMO_PAPERS: '20', PASSWORD_HASH_COST: '10' });
-});
+  server = await startServer({ DATABASE_URL: databaseUrl, DEMO_DATA: 'true', DEMO_PAPERS: '20' });
+  // initdb, a Postgres start and a server start.
+}, PROCESS_TEST_TIMEOUT_MS);
 
 afterAll(async () => {
   await server?.stop();
@@ -69,6 +70,12 @@ async function upvoteRowsOf(username: string): Promise<number> {
   }
 }
 
+/** How many of the server's sessions wait on a lock. */
+async function sessionsWaitingOnALock(client: postgres.Sql): Promise<number> {
+  const [row] = await client`select count(*)::int as count from pg_stat_activity where application_name = 'daily-papers' and wait_event_type = 'Lock'`;
+  return row!.count as number;
+}
+
 /** The error of a request that found Postgres down: clear, retryable, with the request's id, and fast. */
 function expectUnavailable(answer: Answer) {
   expect(answer.status).toBe(503);
@@ -83,7 +90,8 @@ function expectUnavailable(answer: Answer) {
 }
 
 describe('with Postgres restarting under the running server', () => {
-  it('requests fail fast with SERVICE_UNAVAILABLE, /ready says 503, and the pool recovers by itself', async () => {
+  // Both stop and start a Postgres server (pg_ctl, and its start-up).
+  it('requests fail fast with SERVICE_UNAVAILABLE, /ready says 503, and the pool recovers by itself', { timeout: PROCESS_TEST_TIMEOUT_MS }, async () => {
     const before = await graphql(trending);
     expect(before.status).toBe(200);
     expect(before.body.errors).toBeUndefined();
@@ -136,7 +144,7 @@ describe('with Postgres restarting under the running server', () => {
     console.info(`postgres-restart: slowest failure ${slowest(reads.slice(0, 8))} ms one at a time, ${slowest(reads.slice(8))} ms 100 at once, ${Math.round(vote.ms)} ms the upvote, /ready ${Math.round(unready.ms)} ms; recovered ${Math.round(recoveryMs)} ms after Postgres started`);
   });
 
-  it('requests in flight when Postgres stops fail with the same error', async () => {
+  it('requests in flight when Postgres stops fail with the same error', { timeout: PROCESS_TEST_TIMEOUT_MS }, async () => {
     // Requests held on a table lock are mid-query on their connections when the server goes.
     const locker = postgres(databaseUrl, { max: 1, onnotice: () => {} });
     const transaction = await locker.reserve();
@@ -144,7 +152,12 @@ describe('with Postgres restarting under the running server', () => {
     await transaction`lock table papers in access exclusive mode`;
     let settled = 0;
     const inFlight = Array.from({ length: 5 }, () => graphql(trending).finally(() => (settled += 1)));
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    const observer = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+    try {
+      await expect.poll(() => sessionsWaitingOnALock(observer), { timeout: 20_000, interval: 50 }).toBeGreaterThanOrEqual(5);
+    } finally {
+      await observer.end();
+    }
     expect(settled).toBe(0);
 
     await instance.stop('fast');

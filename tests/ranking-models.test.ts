@@ -1,8 +1,7 @@
 // The recommendation fields join the schema before the app builds it.
 import '../src/modules/recommendations/recommendations.graphql';
 import { asc, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { JobQueue } from '../jobs/jobs';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { runJob } from '../jobs/registry';
 import { rankingModels, recommendations } from '../src/db/schema';
 import { loadDemoData } from '../src/demo/load-demo-data';
@@ -12,32 +11,13 @@ import { refreshRecommendations } from '../src/modules/recommendations/recommend
 import { refreshSimilarPapers } from '../src/modules/recommendations/similar-papers';
 import { findServedModel, rollBackRankingModel, tuneRankingModel } from '../src/modules/recommendations/tuning';
 import { castVotes, paperRecord, savePaperRecords, testConfig, trending, userWithToken } from './support/fixtures';
-import { createTestApp } from './support/test-app';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { database, setUpFileApp, testApp } from './support/file-app';
+import { recordingJobQueue } from './support/recorders';
 
-let database: TestDatabase;
-let enqueued: { name: string; payload: unknown }[];
-let testApp: ReturnType<typeof createTestApp>;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  const recordingQueue: JobQueue = {
-    async enqueue(name, payload) {
-      enqueued.push({ name, payload });
-    },
-  };
-  testApp = createTestApp(database.db, { jobs: recordingQueue });
-});
-
-beforeEach(async () => {
-  await database.truncate();
-  enqueued = [];
-});
-
-afterAll(async () => {
-  await testApp?.close();
-  await database?.close();
-});
+/** What the app enqueued, instead of running it. */
+const { queue: recordingQueue, enqueued, clear: forgetEnqueued } = recordingJobQueue();
+setUpFileApp({ jobs: recordingQueue });
+beforeEach(forgetEnqueued);
 
 /** A small demo world: readers with one or two topics, enough votes to validate on. */
 async function loadWorld() {
@@ -124,7 +104,7 @@ describe('tune-recommendations', () => {
     const retired = (await storedModels()).find((model) => model.id === second.modelId)!;
     expect(retired.retiredAt).toBeInstanceOf(Date);
     await testApp.request(read, undefined, token);
-    expect(enqueued).toEqual([{ name: 'refresh-recommendations', payload: { userId: user.id } }]);
+    expect(enqueued).toEqual([{ name: 'refresh-recommendations', payload: { userId: user.id }, deduplicationId: `user:${user.id}` }]);
     await refreshRecommendations(database.db, user.id);
     const [refreshed] = await database.db.select().from(recommendations).where(eq(recommendations.userId, user.id)).limit(1);
     expect(refreshed!.modelId).toBe(first.modelId);

@@ -1,40 +1,20 @@
 // The recommendation fields join the schema before the app builds it.
 import '../src/modules/recommendations/recommendations.graphql';
 import { and, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { JobQueue } from '../jobs/jobs';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { recommendationDismissals, recommendations } from '../src/db/schema';
 import { refreshRecommendations } from '../src/modules/recommendations/recommendations';
 import { refreshSimilarPapers } from '../src/modules/recommendations/similar-papers';
 import { castVotes, paperRecord, savePaperRecords, saveTopicPapers, testConfig, userWithToken } from './support/fixtures';
 import { errorCodes } from './support/graphql-client';
+import { database, setUpFileApp, testApp } from './support/file-app';
+import { recordingJobQueue } from './support/recorders';
 import { createTestApp } from './support/test-app';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
 
-let database: TestDatabase;
-let testApp: ReturnType<typeof createTestApp>;
-let enqueued: { name: string; payload: unknown; delayMs?: number }[];
-let recordingQueue: JobQueue;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  recordingQueue = {
-    async enqueue(name, payload, options) {
-      enqueued.push({ name, payload, delayMs: options?.delayMs });
-    },
-  };
-  testApp = createTestApp(database.db, { jobs: recordingQueue });
-});
-
-beforeEach(async () => {
-  await database.truncate();
-  enqueued = [];
-});
-
-afterAll(async () => {
-  await testApp?.close();
-  await database?.close();
-});
+/** What the app enqueued, instead of running it. */
+const { queue: recordingQueue, enqueued, clear: forgetEnqueued } = recordingJobQueue();
+setUpFileApp({ jobs: recordingQueue });
+beforeEach(forgetEnqueued);
 
 const globalId = (type: string, id: number) => Buffer.from(`${type}:${id}`).toString('base64');
 const paperIdOf = (id: string) => Number(Buffer.from(id, 'base64').toString().split(':')[1]);
@@ -202,12 +182,13 @@ describe('cold start', () => {
     const { user, token } = await userWithToken(database.db, 'newcomer');
     const upvote = `mutation($id: ID!) { upvotePaper(paperId: $id) { upvotes } }`;
     expect((await delayedApp.request(upvote, { id: globalId('Paper', topics.reasoning[0]!) }, token)).errors).toBeUndefined();
-    expect(enqueued).toEqual([{ name: 'refresh-recommendations', payload: { userId: user.id }, delayMs: 30_000 }]);
+    const refresh = { name: 'refresh-recommendations', payload: { userId: user.id }, deduplicationId: `user:${user.id}`, delayMs: 30_000 };
+    expect(enqueued).toEqual([refresh]);
 
     await castVotes(database.db, topics.diffusion.slice(0, 3).map((paperId) => ({ username: 'newcomer', paperId, at: at(9) })));
-    enqueued = [];
+    forgetEnqueued();
     expect((await delayedApp.request(upvote, { id: globalId('Paper', topics.reasoning[1]!) }, token)).errors).toBeUndefined();
-    expect(enqueued).toEqual([{ name: 'refresh-recommendations', payload: { userId: user.id }, delayMs: 30_000 }]);
+    expect(enqueued).toEqual([refresh]);
     await delayedApp.close();
   });
 

@@ -5,19 +5,19 @@ import { asc, desc, eq } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { JOBS_QUEUE_NAME, createBullJobQueue, createJobsQueue, startBullWorker } from '../jobs/bullmq';
-import type { JobDependencies, JobQueue } from '../jobs/jobs';
+import type { JobDependencies } from '../jobs/jobs';
 import { papers, recommendations, similarPapers } from '../src/db/schema';
 import { hitAtK, ndcgAtK, scoreRankings } from '../src/eval/metrics';
 import { createLogger } from '../src/logger';
 import { RECOMMENDATIONS_STORED, SIMILAR_PAPERS_STORED } from '../src/modules/recommendations/ranking-parameters';
 import { readRecommendations, refreshRecommendations } from '../src/modules/recommendations/recommendations';
 import { lacksPaperNeighbors, refreshSimilarPapers } from '../src/modules/recommendations/similar-papers';
-import { castVotes, paperRecord, redisTestConfig, savePaperRecords, saveTopicPapers, testConfig, userWithToken } from './support/fixtures';
+import { castVotes, paperRecord, redisTestConfig, savePaperRecords, saveTopicPapers, testConfig, testRedisUrl as redisUrl, userWithToken } from './support/fixtures';
 import { errorCodes } from './support/graphql-client';
+import { database, setUpFileApp, testApp } from './support/file-app';
+import { recordingJobQueue } from './support/recorders';
 import { createTestApp } from './support/test-app';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
 
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** This file's own BullMQ keys (its REDIS_PREFIX), removed at the end. */
 const redisConfig = redisTestConfig('recommendations', redisUrl);
 const prefix = redisConfig.redisPrefix;
@@ -25,31 +25,10 @@ const JOB_WAIT_MS = 10_000;
 
 const globalId = (type: string, id: number) => Buffer.from(`${type}:${id}`).toString('base64');
 
-let database: TestDatabase;
-let testApp: ReturnType<typeof createTestApp>;
 /** What the app enqueued, instead of running it. */
-let enqueued: { name: string; payload: unknown; deduplicationId?: string; delayMs?: number }[];
-let recordingQueue: JobQueue;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  recordingQueue = {
-    async enqueue(name, payload, options) {
-      enqueued.push({ name, payload, deduplicationId: options?.deduplicationId, delayMs: options?.delayMs });
-    },
-  };
-  testApp = createTestApp(database.db, { jobs: recordingQueue });
-});
-
-beforeEach(async () => {
-  await database.truncate();
-  enqueued = [];
-});
-
-afterAll(async () => {
-  await testApp?.close();
-  await database?.close();
-});
+const { queue: recordingQueue, enqueued, clear: forgetEnqueued } = recordingJobQueue();
+setUpFileApp({ jobs: recordingQueue });
+beforeEach(forgetEnqueued);
 
 const topicPapers = () => saveTopicPapers(database.db, 5);
 

@@ -1,8 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { eq, sql } from 'drizzle-orm';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createBullJobQueue, startBullWorker } from '../jobs/bullmq';
 import { startJobs } from '../jobs/runtime';
@@ -14,6 +12,8 @@ import { createLogger } from '../src/logger';
 import { connectRateLimitRedis, createRateLimiters } from '../src/rate-limit';
 import { castVotes, paperRecord, redisTestConfig, savePaperRecords, testConfig, userWithToken } from './support/fixtures';
 import { errorCodes, graphqlClient } from './support/graphql-client';
+import { freePort } from './support/own-postgres';
+import { recordingLogger } from './support/recorders';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 // A Redis server of this test's own, stopped and started again for real.
@@ -21,14 +21,6 @@ import { createTestDatabase, type TestDatabase } from './support/test-database';
 let database: TestDatabase;
 let port: number;
 let redis: ChildProcess | undefined;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port: free } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return free;
-}
 
 async function startRedis(): Promise<void> {
   redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
@@ -101,8 +93,7 @@ describe('with Redis killed under the API', () => {
       mutationRateLimitPerMinute: 20,
       responseCache: { ...base.responseCache, ttlMs: 60_000, maxEntries: 100 },
     };
-    const lines: { level: number; msg: string; role?: string }[] = [];
-    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const { logger, lines } = recordingLogger();
     const consoleCalls = (['log', 'info', 'warn', 'error', 'debug'] as const).map((method) => vi.spyOn(console, method));
     // Wired as src/server.ts wires them, with its pool size (the API and the worker's jobs share it).
     const pool = openDatabase({ url: database.url, dataDir: '', poolSize: config.dbPoolSize });

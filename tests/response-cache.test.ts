@@ -4,16 +4,14 @@ import { createPublicDataChanges, type PublicDataChanges } from '../src/cache/pu
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { recomputeKeysAndCounts } from '../src/modules/trending/recompute';
-import { paperRecord, redisTestConfig, savePaperRecords, userWithToken } from './support/fixtures';
+import { TEST_PASSWORD_HASH_COST, paperRecord, redisTestConfig, savePaperRecords, testRedisUrl as redisUrl, userWithToken } from './support/fixtures';
 import { createTestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
-
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** The test settings with the response cache on, as it is by default in production. */
 const cachingConfig = loadConfig({
   LOG_LEVEL: 'silent',
-  PASSWORD_HASH_COST: '10',
+  PASSWORD_HASH_COST: String(TEST_PASSWORD_HASH_COST),
   MUTATION_RATE_LIMIT_PER_MINUTE: '1000000',
   RESPONSE_CACHE_TTL_SECONDS: '60',
 });
@@ -259,12 +257,8 @@ describe('the response cache', () => {
     await writerApp.request(`mutation($id: ID!) { upvotePaper(paperId: $id) { upvotes } }`, { id: third.id }, token);
 
     // Pub/sub is asynchronous: the reader's cache ends within moments, not at once.
-    let upvotes = third.upvotes;
-    for (let attempt = 0; attempt < 50 && upvotes === third.upvotes; attempt += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      const after = await readerApp.request<TrendingData>(TRENDING);
-      upvotes = after.data!.trendingPapers.edges.find((edge) => edge.node.id === third.id)!.node.upvotes;
-    }
-    expect(upvotes).toBe(third.upvotes + 1);
+    const upvotesOfThird = async () =>
+      (await readerApp.request<TrendingData>(TRENDING)).data!.trendingPapers.edges.find((edge) => edge.node.id === third.id)!.node.upvotes;
+    await expect.poll(upvotesOfThird, { timeout: 10_000, interval: 20 }).toBe(third.upvotes + 1);
   });
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { postGraphQL, startServer, type ServerProcess } from './support/server-process';
+import { PROCESS_START_MS, PROCESS_TEST_TIMEOUT_MS, postGraphQL, startServer, type ServerProcess } from './support/server-process';
 import { dropDatabase, recreateDatabase, urlFor } from './support/test-database';
 
 const TRENDING = '{ trendingPapers(first: 5) { totalCount edges { node { arxivId title authors { name } } } } }';
@@ -17,10 +17,11 @@ afterAll(async () => {
 });
 
 describe('npm start', () => {
-  it('with no environment: embedded PGlite with demo data, GraphiQL at /graphql', async () => {
+  // A first start on PGlite creates the database in the folder, migrates it and loads the demo data: the slowest start.
+  it('with no environment: embedded PGlite with demo data, GraphiQL at /graphql', { timeout: 2 * PROCESS_START_MS }, async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'papers-embedded-'));
     dataDirs.push(dataDir);
-    const server = await startServer({ DATA_DIR: dataDir, DEMO_PAPERS: '120' });
+    const server = await startServer({ DATA_DIR: dataDir, DEMO_PAPERS: '120' }, 2 * PROCESS_START_MS);
     servers.push(server);
 
     const graphiql = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
@@ -34,10 +35,11 @@ describe('npm start', () => {
     expect(body.data.trendingPapers.totalCount).toBe(120);
     expect(body.data.trendingPapers.edges).toHaveLength(5);
     expect(body.data.trendingPapers.edges[0].node.authors.length).toBeGreaterThan(0);
-    expect(server.output.join('\n')).toContain('embedded PGlite');
+    expect(server.output).toContain('embedded PGlite');
   });
 
-  it('on Postgres: two instances started together migrate once and seed once', async () => {
+  it('on Postgres: two instances started together migrate once and seed once', { timeout: PROCESS_TEST_TIMEOUT_MS }, async () => {
+    // An empty database, not a copy of the migrated template: migrating is what this is about.
     const name = `${inject('templateDatabase')}_server_start`;
     await recreateDatabase(name);
     const environment = { DATABASE_URL: urlFor(name), DEMO_DATA: 'true', DEMO_PAPERS: '80' };
@@ -63,9 +65,9 @@ describe('npm start', () => {
     }
   });
 
-  it('with REDIS_URL: the API and a BullMQ worker in one process, its reconcile scheduler registered', async () => {
+  it('with REDIS_URL: the API and a BullMQ worker in one process, its reconcile scheduler registered', { timeout: PROCESS_TEST_TIMEOUT_MS }, async () => {
     const name = `${inject('templateDatabase')}_server_redis`;
-    await recreateDatabase(name);
+    await recreateDatabase(name, inject('templateDatabase'));
     // A Redis database of its own, emptied before and after.
     const redisUrl = 'redis://127.0.0.1:6379/7';
     const redis = new Redis(redisUrl);
@@ -80,7 +82,7 @@ describe('npm start', () => {
         METRICS_TOKEN: metricsToken,
       });
       servers.push(server);
-      expect(server.output.join('\n')).toContain('"jobs":"bullmq"');
+      expect(server.output).toContain('"jobs":"bullmq"');
       const { body } = await postGraphQL(server.url, TRENDING);
       expect(body.data.trendingPapers.totalCount).toBe(20);
       expect(await redis.keys('daily-papers:papers:repeat*')).not.toEqual([]);
@@ -89,7 +91,7 @@ describe('npm start', () => {
       const ready = await fetch(`${server.url}/ready`);
       expect(await ready.json()).toEqual({ status: 'ready', checks: { postgres: true, redis: true } });
       await server.stop();
-      expect(server.process.exitCode).toBe(0);
+      expect(await server.exited).toBe(0);
     } finally {
       await redis.flushdb();
       redis.disconnect();

@@ -11,12 +11,11 @@ import { createBullJobQueue, createJobsQueue, type BullJobQueue } from '../jobs/
 import { DAY_MS } from '../src/calendar';
 import { loadConfig, type AppConfig } from '../src/config';
 import { authors, organizations, paperAuthors, papers } from '../src/db/schema';
-import { paperRecord, savePaperRecords, userWithToken } from './support/fixtures';
+import { TEST_PASSWORD_HASH_COST, paperRecord, rowCounts, savePaperRecords, testRedisUrl as redisUrl, userWithToken } from './support/fixtures';
 import { errorCodes } from './support/graphql-client';
 import { createTestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 // arXiv is played by a real HTTP server on a free port, answering each id_list
 // with a fixture or a failure; the app reaches it through ARXIV_API_URL.
@@ -133,15 +132,7 @@ const completeInput = (arxivId: string, overrides: Record<string, unknown> = {})
   ...overrides,
 });
 
-async function rowCounts() {
-  const { db } = database;
-  return {
-    papers: await db.$count(papers),
-    paperAuthors: await db.$count(paperAuthors),
-    authors: await db.$count(authors),
-    organizations: await db.$count(organizations),
-  };
-}
+const paperRows = () => rowCounts(database.db, { papers, paperAuthors, authors, organizations });
 
 const nothingWritten = { papers: 0, paperAuthors: 0, authors: 0, organizations: 0 };
 
@@ -156,7 +147,7 @@ beforeAll(async () => {
   const { port } = arxiv.address() as AddressInfo;
   config = loadConfig({
     LOG_LEVEL: 'silent',
-    PASSWORD_HASH_COST: '10',
+    PASSWORD_HASH_COST: String(TEST_PASSWORD_HASH_COST),
     ARXIV_API_URL: `http://127.0.0.1:${port}/api/query`,
     ARXIV_TIMEOUT_MS: String(TIMEOUT_MS),
     SUBMISSION_MAX_AGE_DAYS: '14',
@@ -276,7 +267,7 @@ describe('submitPaper', () => {
     expect(response.errors![0]!.message).toBe(`arXiv has no paper ${arxivId}: check the id.`);
     expect(response.data).toBeNull();
     expect(arxivRequests).toEqual([arxivId]);
-    expect(await rowCounts()).toEqual(nothingWritten);
+    expect(await paperRows()).toEqual(nothingWritten);
     expect(await enqueued()).toEqual([]);
   });
 
@@ -330,7 +321,7 @@ describe('submitPaper', () => {
     const response = await submit({ arxivId: '2511.01234' });
     expect(errorCodes(response)).toEqual(['UNAUTHENTICATED']);
     expect(arxivRequests).toEqual([]);
-    expect(await rowCounts()).toEqual(nothingWritten);
+    expect(await paperRows()).toEqual(nothingWritten);
   });
 
   it.each([
@@ -374,7 +365,7 @@ describe('submitPaper', () => {
     expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
     expect(response.errors![0]!.extensions).toMatchObject({ field });
     expect(response.errors![0]!.message).toContain(expected);
-    expect(await rowCounts()).toEqual(nothingWritten);
+    expect(await paperRows()).toEqual(nothingWritten);
   });
 
   it('is a CONFLICT when the paper is already featured, by anyone', async () => {
@@ -403,14 +394,14 @@ describe('submitPaper', () => {
     expect(old.errors![0]!.message).toBe(
       '2510.00042 appeared on arXiv on 2025-10-01: papers may be submitted up to 14 days after their arXiv date.',
     );
-    expect(await rowCounts()).toEqual(nothingWritten);
+    expect(await paperRows()).toEqual(nothingWritten);
 
     const maxAgeMs = 14 * DAY_MS;
     behaviours['2511.04000'] = arxivEntry('2511.04000', new Date(NOW.getTime() - maxAgeMs - 1000).toISOString());
     const tooOld = await submit(completeInput('2511.04000', { publishedAt: '2025-11-11T00:00:00Z' }), token);
     expect(errorCodes(tooOld)).toEqual(['BAD_USER_INPUT']);
     expect(tooOld.errors![0]!.extensions).toMatchObject({ field: 'arxivId' });
-    expect(await rowCounts()).toEqual(nothingWritten);
+    expect(await paperRows()).toEqual(nothingWritten);
 
     behaviours['2511.04000'] = arxivEntry('2511.04000', new Date(NOW.getTime() - maxAgeMs).toISOString());
     const justInTime = await submit(completeInput('2511.04000'), token);
@@ -422,7 +413,7 @@ describe('submitPaper', () => {
     const tooOld = await submit({ arxivId: '2511.33333', authors: ['Someone'], publishedAt: '2025-10-01T00:00:00Z' }, token);
     expect(errorCodes(tooOld)).toEqual(['BAD_USER_INPUT']);
     expect(tooOld.errors![0]!.extensions).toMatchObject({ field: 'publishedAt' });
-    expect(await rowCounts()).toEqual(nothingWritten);
+    expect(await paperRows()).toEqual(nothingWritten);
   });
 
   it('allows a limited number of submissions per user and UTC day', async () => {
@@ -485,7 +476,7 @@ describe('submitPaper', () => {
       }
       expect(response.data).toBeNull();
       expect(arxivRequests).toEqual([arxivId]);
-      expect(await rowCounts()).toEqual(nothingWritten);
+      expect(await paperRows()).toEqual(nothingWritten);
       expect(await enqueued()).toEqual([]);
     });
 

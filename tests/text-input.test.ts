@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config';
 import { authors, comments, digestSubscriptions, organizations, paperAuthors, papers } from '../src/db/schema';
 import { cleanText } from '../src/text-input';
-import { paperRecord, savePaperRecords, userWithToken } from './support/fixtures';
+import { TEST_PASSWORD_HASH_COST, paperRecord, rowCounts, savePaperRecords, userWithToken } from './support/fixtures';
 import { errorCodes } from './support/graphql-client';
 import { createTestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
@@ -82,6 +82,7 @@ describe('every stored string a user sends', () => {
     // Nothing here may reach arXiv: bad input is refused first. Were it asked, port 9 refuses and the answer is RATE_LIMITED.
     const config = loadConfig({
       LOG_LEVEL: 'silent',
+      PASSWORD_HASH_COST: String(TEST_PASSWORD_HASH_COST),
       ARXIV_API_URL: 'http://127.0.0.1:9/api/query',
       ARXIV_TIMEOUT_MS: '1000',
       COMMENT_RATE_LIMIT_PER_MINUTE: '100000',
@@ -104,17 +105,7 @@ describe('every stored string a user sends', () => {
     await database?.close();
   });
 
-  async function written() {
-    const { db } = database;
-    return {
-      papers: await db.$count(papers),
-      paperAuthors: await db.$count(paperAuthors),
-      authors: await db.$count(authors),
-      organizations: await db.$count(organizations),
-      comments: await db.$count(comments),
-      digestSubscriptions: await db.$count(digestSubscriptions),
-    };
-  }
+  const written = () => rowCounts(database.db, { papers, paperAuthors, authors, organizations, comments, digestSubscriptions });
 
   const SUBMIT = 'mutation ($input: SubmitPaperInput!) { submitPaper(input: $input) { id } }';
   const COMMENT = 'mutation ($paperId: ID!, $body: String!) { addComment(paperId: $paperId, body: $body) { id } }';

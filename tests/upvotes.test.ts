@@ -1,6 +1,5 @@
 import { eq } from 'drizzle-orm';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createBullJobQueue } from '../jobs/bullmq';
 import { authors, paperAuthors, papers, upvotes } from '../src/db/schema';
@@ -9,6 +8,7 @@ import { createSession } from '../src/modules/accounts/sessions';
 import { createRateLimiter } from '../src/rate-limit';
 import { paperRecord, savePaperRecords, trending, userWithToken } from './support/fixtures';
 import { errorCodes } from './support/graphql-client';
+import { recordingLogger } from './support/recorders';
 import { createTestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { expectedKey } from './support/trending-oracle';
@@ -169,8 +169,7 @@ describe('vote rate limit', () => {
 describe('with Redis unreachable', () => {
   it('an upvote still succeeds and shows, and the queue outage is logged', async () => {
     const deadRedisUrl = 'redis://127.0.0.1:6390';
-    const logged: { level: number; msg: string; role?: string }[] = [];
-    const logger = pino({ level: 'debug' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+    const { logger, lines: logged } = recordingLogger();
     const deadRedis = new Redis(deadRedisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
     const queue = createBullJobQueue({ redisUrl: deadRedisUrl, redisPrefix: 'dead' }, { logger });
     const offline = createTestApp(database.db, {

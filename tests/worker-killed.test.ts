@@ -1,7 +1,4 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import path from 'node:path';
 import type { Queue } from 'bullmq';
 import { sql } from 'drizzle-orm';
 import { Redis } from 'ioredis';
@@ -11,13 +8,12 @@ import { createJobsQueue, startBullWorker } from '../jobs/bullmq';
 import { papers } from '../src/db/schema';
 import { createLogger } from '../src/logger';
 import { recomputeKeysAndCounts } from '../src/modules/trending/recompute';
-import { castVotes, paperRecord, savePaperRecords, testConfig, trending } from './support/fixtures';
+import { castVotes, paperRecord, savePaperRecords, testConfig, testRedisUrl as redisUrl, trending } from './support/fixtures';
+import { PROCESS_TEST_TIMEOUT_MS, spawnScript } from './support/server-process';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `test-killed-${randomUUID()}`;
 const LOCK_MS = 1_000;
-const root = path.resolve(import.meta.dirname, '..');
 
 let database: TestDatabase;
 let connection: Redis;
@@ -37,7 +33,7 @@ afterAll(async () => {
 });
 
 describe('a worker killed mid-job', () => {
-  it('has its job taken up by another worker, which runs it to the same, correct end', async () => {
+  it('has its job taken up by another worker, which runs it to the same, correct end', { timeout: PROCESS_TEST_TIMEOUT_MS }, async () => {
     const { paperIds } = await savePaperRecords(database.db, [paperRecord()]);
     await castVotes(database.db, [{ username: 'ada', paperId: paperIds[0]!, at: new Date('2025-11-12T12:00:00Z') }]);
     await database.db.update(papers).set({ trendingKey: sql`${papers.trendingKey} + 1` });
@@ -48,11 +44,8 @@ describe('a worker killed mid-job', () => {
     await reserved`begin`;
     await reserved`lock table papers in access exclusive mode`;
 
-    const child = spawn(
-      process.execPath,
+    const child = spawnScript(
       [
-        '--import',
-        'tsx',
         '-e',
         `import { startBullWorker } from './jobs/bullmq';
          import { loadConfig } from './src/config';
@@ -60,20 +53,17 @@ describe('a worker killed mid-job', () => {
          import { createLogger } from './src/logger';
          const database = openDatabase({ url: process.env.DATABASE_URL, dataDir: '' });
          await startBullWorker({ lockDurationMs: ${LOCK_MS},
-           reconcileIntervalMinutes: 60, dependencies: { db: database.db, config: loadConfig(), logger: createLogger('silent') } });`,
+           reconcileIntervalMinutes: 60, dependencies: { db: database.db, config: loadConfig(), logger: createLogger('silent') } });
+         console.log('worker ready');`,
       ],
-      {
-        cwd: root,
-        env: { PATH: process.env.PATH, DATABASE_URL: database.url, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LOG_LEVEL: 'silent' },
-        stdio: 'ignore',
-      },
+      { DATABASE_URL: database.url, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LOG_LEVEL: 'silent' },
     );
     try {
+      await child.waitForOutput(/worker ready/);
       const job = await queue.add('reconcile-trending', {});
       await expect.poll(async () => (await queue.getActive()).map((active) => active.id), { timeout: 15_000 }).toContain(job.id);
-      child.kill('SIGKILL');
-      await once(child, 'exit');
     } finally {
+      await child.stop('SIGKILL');
       await reserved`rollback`;
       reserved.release();
       await blocker.end();

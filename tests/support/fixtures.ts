@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AppConfig, TrendingSettings } from '../../src/config';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from '../../src/db/client';
 import { upvotes, users } from '../../src/db/schema';
 import { savePapers, type PaperRecord } from '../../src/modules/papers/save-papers';
@@ -7,10 +8,18 @@ import { recomputeKeysAndCounts } from '../../src/modules/trending/recompute';
 import { loadConfig } from '../../src/config';
 import { createSession } from '../../src/modules/accounts/sessions';
 
+/**
+ * log2 of scrypt's N for the tests' password hashes, and for the processes
+ * they start: the lowest the config takes. The default (15) takes 32 MiB and
+ * tens of milliseconds a hash; tests/accounts.test.ts checks that a change of
+ * cost rehashes.
+ */
+export const TEST_PASSWORD_HASH_COST = 10;
+
 /** The defaults, but a cheap password hash and no sign-in or comment limit to speak of: tests make hundreds. */
 export const testConfig = loadConfig({
   LOG_LEVEL: 'silent',
-  PASSWORD_HASH_COST: '10',
+  PASSWORD_HASH_COST: String(TEST_PASSWORD_HASH_COST),
   AUTH_RATE_LIMIT_PER_MINUTE: '100000',
   ACCOUNT_MAILS_PER_ADDRESS_PER_HOUR: '100000',
   SIGN_IN_FAILURES_PER_LOGIN_AND_ADDRESS: '100000',
@@ -102,6 +111,12 @@ export async function castVotes(db: Database, votes: { username: string; paperId
     .insert(upvotes)
     .values(votes.map((vote) => ({ paperId: vote.paperId, userId: idOf.get(vote.username)!, createdAt: vote.at })));
   await recomputeKeysAndCounts(db, trending);
+}
+
+/** How many rows each of `tables` holds, by the names given: to show what a request wrote, or that it wrote nothing. */
+export async function rowCounts<Tables extends Record<string, PgTable>>(db: Database, tables: Tables): Promise<Record<keyof Tables, number>> {
+  const counts = await Promise.all(Object.values(tables).map((table) => db.$count(table)));
+  return Object.fromEntries(Object.keys(tables).map((name, index) => [name, counts[index]])) as Record<keyof Tables, number>;
 }
 
 /** A user with a live session, as signUp leaves one (without the password hashing, for speed). */
