@@ -62,7 +62,10 @@ export function createInProcessJobs({ dependencies, reconcileIntervalMinutes }: 
       if (pending.has(deduplicationKey)) return;
       pending.add(deduplicationKey);
     }
-    if (delayMs <= 0) return start(name, payload, deduplicationKey);
+    if (delayMs <= 0) {
+      start(name, payload, deduplicationKey);
+      return;
+    }
     // A delayed job counts as running only once its time has come: idle() does not sit out delays.
     const cancel = () => {
       clearTimeout(timer);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/client';
 import { paperRecord, savePaperRecords, testConfig } from './support/fixtures';
-import { errorCodes, graphqlClient } from './support/graphql-client';
+import { errorCodes, type graphqlClient } from './support/graphql-client';
 import { createTestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 

@@ -65,7 +65,12 @@ async function keyOf(paperId: number) {
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  testApp = createTestApp(database.db, { clock: () => new Date((clock += 60_000)) });
+  testApp = createTestApp(database.db, {
+    clock: () => {
+      clock += 60_000;
+      return new Date(clock);
+    },
+  });
 });
 
 beforeEach(async () => {

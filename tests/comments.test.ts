@@ -50,7 +50,12 @@ async function stored() {
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  testApp = createTestApp(database.db, { clock: () => new Date((clock += 1000)) });
+  testApp = createTestApp(database.db, {
+    clock: () => {
+      clock += 1000;
+      return new Date(clock);
+    },
+  });
 });
 
 beforeEach(async () => {
@@ -157,7 +162,10 @@ describe('addComment', () => {
 describe('comment rate limit', () => {
   it('answers RATE_LIMITED with a retry-after past the limit, and stores nothing more', async () => {
     const limited = createTestApp(database.db, {
-      clock: () => new Date((clock += 1000)),
+      clock: () => {
+        clock += 1000;
+        return new Date(clock);
+      },
       limiters: { comments: createRateLimiter({ name: 'comments-test', points: 2, durationSeconds: 60, action: 'comments' }) },
     });
     try {
@@ -280,7 +288,7 @@ describe('Paper.comments and Comment.replies', () => {
       `{ papers(first: 10, orderBy: PUBLISHED_AT) { edges { node { arxivId comments(first: 1) { totalCount edges { node { body } } } } } } }`,
     );
     expect(response.errors).toBeUndefined();
-    const bodies = response.data!.papers.edges.map((edge: any) => edge.node.comments.edges.map((e: any) => e.node.body)).flat();
+    const bodies = response.data!.papers.edges.flatMap((edge: any) => edge.node.comments.edges.map((e: any) => e.node.body));
     expect(bodies.sort()).toEqual(['On the first paper', 'On the second paper']);
     expect(database.queries.filter((query) => /from "comments"|lateral/.test(query))).toHaveLength(2);
   });

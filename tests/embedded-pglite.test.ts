@@ -6,7 +6,7 @@ import { openDatabase, type DatabaseHandle } from '../src/db/client';
 import { loadDemoData } from '../src/demo/load-demo-data';
 import { trending } from './support/fixtures';
 import { createTestApp } from './support/test-app';
-import { graphqlClient } from './support/graphql-client';
+import type { graphqlClient } from './support/graphql-client';
 
 // The same migrations and queries on the embedded database the newcomer's `npm start` uses.
 let handle: DatabaseHandle;

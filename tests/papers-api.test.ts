@@ -4,7 +4,7 @@ import { authors, papers } from '../src/db/schema';
 import { trendingScore } from '../src/modules/trending/trending-key';
 import { castVotes, paperRecord, savePaperRecords, testConfig } from './support/fixtures';
 import { createTestApp } from './support/test-app';
-import { graphqlClient, type GraphQLResponse } from './support/graphql-client';
+import type { graphqlClient, GraphQLResponse } from './support/graphql-client';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 let database: TestDatabase;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paperRecord, savePaperRecords } from './support/fixtures';
 import { createTestApp } from './support/test-app';
-import { graphqlClient } from './support/graphql-client';
+import type { graphqlClient } from './support/graphql-client';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 let database: TestDatabase;

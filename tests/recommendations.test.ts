@@ -81,7 +81,7 @@ describe('similar papers', () => {
     const alone = await storedSimilar(one);
     const inFull = first.filter((row) => row.paperId === one);
     expect(alone.map((row) => row.similarPaperId)).toEqual(inFull.map((row) => row.similarPaperId));
-    alone.forEach((row, index) => expect(row.score).toBeCloseTo(inFull[index]!.score, 12));
+    for (const [index, row] of alone.entries()) expect(row.score).toBeCloseTo(inFull[index]!.score, 12);
   });
 
   it('gives a paper without a word in common trending papers, and co-voted papers once it has votes', async () => {

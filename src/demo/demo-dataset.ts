@@ -143,7 +143,7 @@ function createAuthorPool(random: SeededRandom, paperCount: number): string[][] 
   const names = new Set<string>();
   while (names.size < size) names.add(`${random.pick(FIRST_NAMES)} ${random.pick(LAST_NAMES)}`);
   const byTopic = TOPICS.map((): string[] => []);
-  [...names].forEach((name, index) => byTopic[index % TOPICS.length]!.push(name));
+  for (const [index, name] of [...names].entries()) byTopic[index % TOPICS.length]!.push(name);
   return byTopic;
 }
 
