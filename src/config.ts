@@ -9,9 +9,7 @@ function env<S extends z.ZodType>(variable: string, schema: S): S {
   return schema;
 }
 
-const booleanFlag = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((value) => value === 'true' || value === '1');
+const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 
 const positive = z.coerce.number().positive();
 
@@ -118,7 +116,12 @@ const settingsSchema = z.object({
         .string()
         .default('*')
         .transform((origins): string[] | '*' =>
-          origins.trim() === '*' ? '*' : origins.split(',').map((origin) => origin.trim()).filter(Boolean),
+          origins.trim() === '*'
+            ? '*'
+            : origins
+                .split(',')
+                .map((origin) => origin.trim())
+                .filter(Boolean),
         ),
     ),
     /** Schema introspection (GraphiQL needs it); turn off to hide the schema. */
@@ -223,13 +226,15 @@ export function loadConfig(environmentVariables: NodeJS.ProcessEnv = process.env
   const input: Record<string, unknown> = {};
   for (const { path, variable } of SETTINGS) {
     let group = input;
-    for (const key of path.slice(0, -1)) group = (group[key] ??= {}) as Record<string, unknown>;
+    for (const key of path.slice(0, -1)) {
+      group[key] ??= {};
+      group = group[key] as Record<string, unknown>;
+    }
     group[path.at(-1)!] = environmentVariables[variable];
   }
   const parsed = configSchema.safeParse(input);
   if (!parsed.success) {
-    const variableAt = (path: PropertyKey[]) =>
-      SETTINGS.find((setting) => setting.path.join('.') === path.join('.'))?.variable ?? path.join('.');
+    const variableAt = (path: PropertyKey[]) => SETTINGS.find((setting) => setting.path.join('.') === path.join('.'))?.variable ?? path.join('.');
     const problems = parsed.error.issues.map((issue) => `${variableAt(issue.path)}: ${issue.message}`);
     throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
