@@ -61,10 +61,7 @@ export interface BullJobQueueOptions {
  * The producer side: enqueue adds a BullMQ job, or rejects within about a
  * second when Redis is unreachable instead of waiting for it.
  */
-export function createBullJobQueue(
-  { redisUrl, redisPrefix }: JobsRedis,
-  { logger = createLogger('silent') }: BullJobQueueOptions = {},
-): BullJobQueue {
+export function createBullJobQueue({ redisUrl, redisPrefix }: JobsRedis, { logger = createLogger('silent') }: BullJobQueueOptions = {}): BullJobQueue {
   const connection = connectRedis({ redisUrl, redisPrefix }, 'jobs-producer');
   const queue = createJobsQueue(connection, { role: 'producer', prefix: redisPrefix });
   reportRedisOutages(connection, logger, {
@@ -79,10 +76,7 @@ export function createBullJobQueue(
       const data = jobPayloadSchemas[name].parse(payload);
       await whenConnected();
       // keepLastIfActive: a job added while its twin runs is kept (and runs after it), so no change goes unchecked.
-      const deduplication =
-        options?.deduplicationId === undefined
-          ? undefined
-          : { id: `${name}:${options.deduplicationId}`, keepLastIfActive: true };
+      const deduplication = options?.deduplicationId === undefined ? undefined : { id: `${name}:${options.deduplicationId}`, keepLastIfActive: true };
       await queue.add(name, data, { deduplication, delay: options?.delayMs }).catch((error: unknown) => {
         // The connection went down while the job was on its way: part of the outage, not an error of its own.
         if (connection.status !== 'ready') throw new RedisUnavailableError(`Redis is unavailable: ${String(error)}`, { cause: error });
@@ -137,8 +131,7 @@ export async function startBullWorker({
   const queue = createJobsQueue(connection, { role: 'worker', prefix });
   const worker = new Worker(
     JOBS_QUEUE_NAME,
-    (job) =>
-      runJob(job.name, job.data, { ...dependencies, logger: logger.child({ job: job.name, jobId: job.id }) }),
+    (job) => runJob(job.name, job.data, { ...dependencies, logger: logger.child({ job: job.name, jobId: job.id }) }),
     { connection, prefix, concurrency, lockDuration: lockDurationMs, stalledInterval: lockDurationMs },
   );
   reportRedisOutages(connection, logger, {
@@ -162,9 +155,7 @@ export async function startBullWorker({
     } catch (error) {
       // Jobs still running lose their lock and run again elsewhere: delivery is at-least-once, processors idempotent.
       connection.disconnect();
-      await worker
-        .disconnect()
-        .catch((disconnectError: unknown) => logger.warn({ err: disconnectError }, 'disconnecting the worker failed'));
+      await worker.disconnect().catch((disconnectError: unknown) => logger.warn({ err: disconnectError }, 'disconnecting the worker failed'));
       throw error;
     }
   }
@@ -212,8 +203,7 @@ async function registerSchedulers(queue: Queue, schedules: JobSchedule[], logger
 
 function logJobFailure(logger: Logger, job: Job | undefined, error: Error): void {
   // By the time 'failed' fires, attemptsMade counts this attempt.
-  const retrying =
-    job !== undefined && error.name !== 'UnrecoverableError' && job.attemptsMade < (job.opts.attempts ?? 1);
+  const retrying = job !== undefined && error.name !== 'UnrecoverableError' && job.attemptsMade < (job.opts.attempts ?? 1);
   const fields = { err: error, job: job?.name, jobId: job?.id, attemptsMade: job?.attemptsMade };
   if (retrying) logger.warn(fields, 'job failed; it will be retried');
   else logger.error(fields, 'job failed for good');

@@ -86,9 +86,7 @@ export function createInProcessJobs({ dependencies, reconcileIntervalMinutes }: 
     tuneRecommendationsHours: dependencies.config.recommendations.tuneHours,
     digestHourUtc: dependencies.config.digest.hourUtc,
   });
-  const timers = schedules.map((schedule) =>
-    onCadence(schedule, () => submit(schedule.name, schedule.payload, `scheduler:${schedule.id}`)),
-  );
+  const timers = schedules.map((schedule) => onCadence(schedule, () => submit(schedule.name, schedule.payload, `scheduler:${schedule.id}`)));
 
   return {
     queue: {

@@ -10,10 +10,7 @@ import { sendDigests } from './processors/send-digests';
 import { sendEmailVerification } from './processors/send-email-verification';
 import { tuneRecommendations } from './processors/tune-recommendations';
 
-export type JobProcessor<Name extends JobName> = (
-  payload: JobPayload<Name>,
-  dependencies: JobDependencies,
-) => Promise<unknown>;
+export type JobProcessor<Name extends JobName> = (payload: JobPayload<Name>, dependencies: JobDependencies) => Promise<unknown>;
 
 /** The processor of every job name; a job name without one does not compile. */
 const jobProcessors: { [Name in JobName]: JobProcessor<Name> } = {
@@ -33,10 +30,7 @@ const jobProcessors: { [Name in JobName]: JobProcessor<Name> } = {
  * papers): announced when they finish. The trending reconciles announce
  * themselves, only when they repaired something.
  */
-const changesPublicData: ReadonlySet<JobName> = new Set([
-  'refresh-similar-papers',
-  'refresh-all-similar-papers',
-]);
+const changesPublicData: ReadonlySet<JobName> = new Set(['refresh-similar-papers', 'refresh-all-similar-papers']);
 
 export function isJobName(name: string): name is JobName {
   return Object.hasOwn(jobPayloadSchemas, name);

@@ -44,9 +44,7 @@ export async function startJobs({ config, db, logger, runWorker, publicDataChang
   }
   const producer = createBullJobQueue({ redisUrl, redisPrefix: config.redisPrefix }, { logger });
   try {
-    const worker = runWorker
-      ? await startBullWorker({ dependencies, reconcileIntervalMinutes })
-      : undefined;
+    const worker = runWorker ? await startBullWorker({ dependencies, reconcileIntervalMinutes }) : undefined;
     return {
       queue: producer,
       mode: 'bullmq',

@@ -15,9 +15,7 @@ const config = loadConfig();
 const logger = createLogger(config.logLevel);
 
 if (!config.redisUrl) {
-  logger.fatal(
-    'REDIS_URL is not set: the worker takes its jobs from BullMQ on Redis (without Redis, `npm start` runs them in-process)',
-  );
+  logger.fatal('REDIS_URL is not set: the worker takes its jobs from BullMQ on Redis (without Redis, `npm start` runs them in-process)');
   process.exit(1);
 }
 if (!config.databaseUrl) {

@@ -85,17 +85,7 @@ query Trending {
  * The HTTP application (GraphQL at /graphql, GraphiQL in the browser), apart
  * from any listener: tests call `app.fetch(new Request(...))`.
  */
-export function createApp({
-  db,
-  config,
-  logger,
-  jobs,
-  limiters,
-  redis,
-  jobCounts,
-  publicDataChanges,
-  clock = () => new Date(),
-}: AppDependencies) {
+export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts, publicDataChanges, clock = () => new Date() }: AppDependencies) {
   void decoyHash(config.passwordHashCost);
   const graphiql = graphiqlPage({ title: 'Daily Papers API', defaultQuery: exampleQuery });
   return createYoga<{ req?: IncomingMessage }>({
@@ -191,9 +181,7 @@ function holdsNulCharacter(document: DocumentNode, variables: unknown): boolean 
     },
   });
   const inValue = (value: unknown): boolean =>
-    typeof value === 'string'
-      ? value.includes('\u0000')
-      : typeof value === 'object' && value !== null && Object.values(value).some(inValue);
+    typeof value === 'string' ? value.includes('\u0000') : typeof value === 'object' && value !== null && Object.values(value).some(inValue);
   return found || inValue(variables);
 }
 

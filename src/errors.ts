@@ -16,8 +16,7 @@ export class AppError extends GraphQLError {
   }
 }
 
-export const badUserInput = (message: string, extensions?: Record<string, unknown>) =>
-  new AppError('BAD_USER_INPUT', message, extensions);
+export const badUserInput = (message: string, extensions?: Record<string, unknown>) => new AppError('BAD_USER_INPUT', message, extensions);
 
 /**
  * The HTTP status of a request refused before it ran, as yoga gives its

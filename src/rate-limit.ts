@@ -28,7 +28,7 @@ export function connectRateLimitRedis(target: RedisTarget, logger: Logger): Redi
   const redis = connectRedis(target, 'rate-limits');
   reportRedisOutages(redis, logger, {
     role: 'rate-limits',
-    meanwhile: "each process limits on its own, from the counts Redis last gave it",
+    meanwhile: 'each process limits on its own, from the counts Redis last gave it',
   });
   return redis;
 }
@@ -99,20 +99,11 @@ export function createRateLimiter(limit: RateLimit, redis?: Redis): RateLimiter 
 export function createRateLimiters(config: AppConfig, redis?: Redis) {
   return {
     /** Every mutation, per client address and per signed-in user: a floor under the specific limits below. */
-    mutations: createRateLimiter(
-      { name: 'mutations', points: config.mutationRateLimitPerMinute, durationSeconds: 60, action: 'changes' },
-      redis,
-    ),
+    mutations: createRateLimiter({ name: 'mutations', points: config.mutationRateLimitPerMinute, durationSeconds: 60, action: 'changes' }, redis),
     /** Upvotes and removals per user. */
-    votes: createRateLimiter(
-      { name: 'votes', points: config.voteRateLimitPerMinute, durationSeconds: 60, action: 'votes' },
-      redis,
-    ),
+    votes: createRateLimiter({ name: 'votes', points: config.voteRateLimitPerMinute, durationSeconds: 60, action: 'votes' }, redis),
     /** Comments per user. */
-    comments: createRateLimiter(
-      { name: 'comments', points: config.commentRateLimitPerMinute, durationSeconds: 60, action: 'comments' },
-      redis,
-    ),
+    comments: createRateLimiter({ name: 'comments', points: config.commentRateLimitPerMinute, durationSeconds: 60, action: 'comments' }, redis),
     /** subscribeToDigest per email address: how many confirmation mails one inbox can be sent. */
     digestSubscribeEmail: createRateLimiter(
       {
@@ -134,10 +125,7 @@ export function createRateLimiters(config: AppConfig, redis?: Redis) {
       redis,
     ),
     /** Every logIn, signUp and dashboard password check per client address, failed or not. */
-    auth: createRateLimiter(
-      { name: 'auth', points: config.authRateLimitPerMinute, durationSeconds: 60, action: 'sign-in attempts' },
-      redis,
-    ),
+    auth: createRateLimiter({ name: 'auth', points: config.authRateLimitPerMinute, durationSeconds: 60, action: 'sign-in attempts' }, redis),
     /**
      * Failed password checks per (login name, client address). Checked with
      * zero points before the password and spent after a failure, so a key is

@@ -55,11 +55,7 @@ export interface RedisOutageReport {
  * emits an 'error' for each) and failed requests come between. An error while
  * the connection is up is unexpected and logged as it comes.
  */
-export function reportRedisOutages(
-  connection: Redis,
-  logger: Logger,
-  { role, meanwhile, emitters = [connection] }: RedisOutageReport,
-): void {
+export function reportRedisOutages(connection: Redis, logger: Logger, { role, meanwhile, emitters = [connection] }: RedisOutageReport): void {
   let down = false;
   connection.on('ready', () => {
     if (!down) return;

@@ -48,7 +48,10 @@ export function cleanText(input: string, rule: TextRule): CleanedText {
   const control = CONTROL_CHARACTER.exec(lines);
   if (control) {
     const allowed = rule.shape === 'lines' ? 'other than tab and newline ' : '';
-    return { ok: false, problem: `control characters ${allowed}are not allowed (found ${codePointName(control[0])} at character ${characterPosition(lines, control.index)})` };
+    return {
+      ok: false,
+      problem: `control characters ${allowed}are not allowed (found ${codePointName(control[0])} at character ${characterPosition(lines, control.index)})`,
+    };
   }
   const surrogate = LONE_SURROGATE.exec(lines);
   if (surrogate) {

@@ -44,8 +44,7 @@ async function asViewer(authorization: string, query: string): Promise<GraphQLRe
 
 const VERIFY_EMAIL = 'mutation($token: String!) { verifyEmail(token: $token) }';
 
-const signUp = (username: string, email: string, password = 'correct horse battery') =>
-  testApp.request(SIGN_UP, { username, email, password });
+const signUp = (username: string, email: string, password = 'correct horse battery') => testApp.request(SIGN_UP, { username, email, password });
 
 /** The mail sent to `address` so far, oldest first, once the jobs the requests set off are done. */
 async function mailTo(address: string): Promise<ParsedMail[]> {
@@ -154,9 +153,7 @@ describe('email verification', () => {
     // The new account has no claim on the address: the address signs in to its owner only.
     const [impostor] = await database.db.select().from(users).where(eq(users.username, 'impostor'));
     expect(impostor).toMatchObject({ email: null, pendingEmail: null, emailTokenHash: null });
-    expect(errorCodes(await testApp.request(LOG_IN, { login: 'ada@example.org', password: 'impostor password' }))).toEqual([
-      'UNAUTHENTICATED',
-    ]);
+    expect(errorCodes(await testApp.request(LOG_IN, { login: 'ada@example.org', password: 'impostor password' }))).toEqual(['UNAUTHENTICATED']);
     const owner = await testApp.request(LOG_IN, { login: 'ada@example.org', password: 'analytical engine' });
     expect(owner.data!.logIn.user.username).toBe('ada');
   });
@@ -263,7 +260,9 @@ describe('the password rule', () => {
 
   it('still signs in an account whose password the old rule took and the new one would refuse (4 emoji: 8 UTF-16 units)', async () => {
     const password = '\u{1F600}\u{1F601}\u{1F602}\u{1F603}';
-    await database.db.insert(users).values({ username: 'old', email: 'old@example.org', passwordHash: await hashPassword(password, testConfig.passwordHashCost) });
+    await database.db
+      .insert(users)
+      .values({ username: 'old', email: 'old@example.org', passwordHash: await hashPassword(password, testConfig.passwordHashCost) });
     expect((await testApp.request(LOG_IN, { login: 'old', password })).data!.logIn.user.username).toBe('old');
   });
 });
@@ -379,7 +378,12 @@ describe('sign-in rate limits', () => {
         }),
         auth: createRateLimiter({ name: `auth-${randomUUID()}`, points: limits.attemptsPerAddress, durationSeconds: 60, action: 'sign-in attempts' }),
         // Refused once a pair holds more than `points` failures.
-        signInFailures: createRateLimiter({ name: `failures-${randomUUID()}`, points: limits.failuresPerPair - 1, durationSeconds: 60, action: 'failed sign-ins' }),
+        signInFailures: createRateLimiter({
+          name: `failures-${randomUUID()}`,
+          points: limits.failuresPerPair - 1,
+          durationSeconds: 60,
+          action: 'failed sign-ins',
+        }),
       },
     });
     const server = createServer(proxied.app);
@@ -408,9 +412,7 @@ describe('sign-in rate limits', () => {
       // Twelve wrong passwords for "grace", three from each of four addresses: more than one address may even attempt.
       for (const client of ['198.51.100.1', '198.51.100.2', '198.51.100.3', '198.51.100.4']) {
         for (let guess = 0; guess < 3; guess += 1) {
-          expect(errorCodes(await proxied.request(client, LOG_IN, { login: 'grace', password: `guess ${guess}` }))).toEqual([
-            'UNAUTHENTICATED',
-          ]);
+          expect(errorCodes(await proxied.request(client, LOG_IN, { login: 'grace', password: `guess ${guess}` }))).toEqual(['UNAUTHENTICATED']);
         }
       }
       const owner = await proxied.request('203.0.113.7', LOG_IN, { login: 'grace', password: 'cobol forever' });
@@ -449,15 +451,11 @@ describe('sign-in rate limits', () => {
       // Eight failures for "grace", two from each of four addresses: past the name's four.
       for (const client of ['198.51.100.1', '198.51.100.2', '198.51.100.3', '198.51.100.4']) {
         for (let guess = 0; guess < 2; guess += 1) {
-          expect(errorCodes(await proxied.request(client, LOG_IN, { login: 'grace', password: `guess ${guess}` }))).toEqual([
-            'UNAUTHENTICATED',
-          ]);
+          expect(errorCodes(await proxied.request(client, LOG_IN, { login: 'grace', password: `guess ${guess}` }))).toEqual(['UNAUTHENTICATED']);
         }
       }
       // Well inside its own allowance of ten, an address that failed twice is refused while the name is under attack...
-      expect(errorCodes(await proxied.request('198.51.100.1', LOG_IN, { login: 'grace', password: 'cobol forever' }))).toEqual([
-        'RATE_LIMITED',
-      ]);
+      expect(errorCodes(await proxied.request('198.51.100.1', LOG_IN, { login: 'grace', password: 'cobol forever' }))).toEqual(['RATE_LIMITED']);
       // ...a new address still gets its check: the owner gets in.
       expect((await proxied.request('203.0.113.7', LOG_IN, { login: 'grace', password: 'cobol forever' })).errors).toBeUndefined();
     } finally {

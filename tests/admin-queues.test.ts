@@ -48,8 +48,7 @@ async function listen(options: Partial<QueueDashboardOptions> = {}): Promise<str
 }
 
 let url: string;
-const get = (path: string, authorization?: string) =>
-  fetch(`${url}${path}`, { headers: authorization ? { authorization } : {} });
+const get = (path: string, authorization?: string) => fetch(`${url}${path}`, { headers: authorization ? { authorization } : {} });
 
 beforeAll(async () => {
   database = await createTestDatabase();

@@ -92,7 +92,7 @@ describe('pagination arguments', () => {
     await expectBadInput(`query($after: String) { papers(after: $after, orderBy: PUBLISHED_AT) { totalCount } }`, /UPVOTES order/, {
       after: cursor,
     });
-    const forged = Buffer.from(JSON.stringify(['UPVOTES', "1; drop table papers", 1])).toString('base64url');
+    const forged = Buffer.from(JSON.stringify(['UPVOTES', '1; drop table papers', 1])).toString('base64url');
     await expectBadInput(`query($after: String) { papers(after: $after, orderBy: UPVOTES) { totalCount } }`, /Invalid cursor/, {
       after: forged,
     });
@@ -167,13 +167,37 @@ describe('refusals of the request itself', () => {
     ['a syntax error', '{ papers { totalCount }', undefined, 'GRAPHQL_PARSE_FAILED', /Syntax Error: Expected Name/],
     ['an unknown field', '{ nope }', undefined, 'GRAPHQL_VALIDATION_FAILED', /Cannot query field "nope"/],
     ['a subscription, which this API has none of', 'subscription { __typename }', undefined, 'GRAPHQL_VALIDATION_FAILED', /no subscription operations/],
-    ['a variable of the wrong type', 'query($n: Int) { papers(first: $n) { totalCount } }', { n: 'ten' }, 'VARIABLES_INVALID', /Variable "\$n" got invalid value/],
+    [
+      'a variable of the wrong type',
+      'query($n: Int) { papers(first: $n) { totalCount } }',
+      { n: 'ten' },
+      'VARIABLES_INVALID',
+      /Variable "\$n" got invalid value/,
+    ],
     ['a missing required variable', 'query($id: ID!) { node(id: $id) { id } }', {}, 'VARIABLES_INVALID', /Variable "\$id" of required type/],
     ['too deep a query', nested(7), undefined, 'DEPTH_LIMIT', /^Query depth limit of 12 exceeded, found \d+\.$/],
-    ['too many aliases', `{ ${Array.from({ length: 31 }, (_, index) => `a${index}: paper(arxivId: "x") { id }`).join(' ')} }`, undefined, 'ALIAS_LIMIT', /^Aliases limit of 30 exceeded, found 31\.$/],
-    ['too many directives', `{ __typename ${'@include(if: true) '.repeat(11)}}`, undefined, 'DIRECTIVE_LIMIT', /^Directives limit of 10 exceeded, found 11\.$/],
+    [
+      'too many aliases',
+      `{ ${Array.from({ length: 31 }, (_, index) => `a${index}: paper(arxivId: "x") { id }`).join(' ')} }`,
+      undefined,
+      'ALIAS_LIMIT',
+      /^Aliases limit of 30 exceeded, found 31\.$/,
+    ],
+    [
+      'too many directives',
+      `{ __typename ${'@include(if: true) '.repeat(11)}}`,
+      undefined,
+      'DIRECTIVE_LIMIT',
+      /^Directives limit of 10 exceeded, found 11\.$/,
+    ],
     ['too many tokens', `{ ${'__typename '.repeat(3_000)}}`, undefined, 'TOKEN_LIMIT', /^Token limit of 3000 exceeded\.$/],
-    ['too costly a query', `{ ${Array.from({ length: 3 }, (_, index) => `a${index}: papers(first: 100) { edges { node { upvoters(first: 100) { totalCount } } } }`).join(' ')} }`, undefined, 'COST_LIMIT', /^Query cost limit of 25000 exceeded/],
+    [
+      'too costly a query',
+      `{ ${Array.from({ length: 3 }, (_, index) => `a${index}: papers(first: 100) { edges { node { upvoters(first: 100) { totalCount } } } }`).join(' ')} }`,
+      undefined,
+      'COST_LIMIT',
+      /^Query cost limit of 25000 exceeded/,
+    ],
   ])('are BAD_USER_INPUT with a reason: %s', async (_case, query, variables, reason, message) => {
     const response = await request(query, variables);
     expect(response.data ?? null).toBeNull();

@@ -274,7 +274,7 @@ describe('trending after approval', () => {
 });
 
 describe('votes in flight at an approval', () => {
-  it('asks for a recompute of each of the author\'s papers once they have landed', async () => {
+  it("asks for a recompute of each of the author's papers once they have landed", async () => {
     const enqueued: { name: string; payload: unknown; deduplicationId?: string; delayMs?: number }[] = [];
     const recording = createTestApp(database.db, {
       clock: () => new Date(clock),
@@ -284,12 +284,14 @@ describe('votes in flight at an approval', () => {
       const approved = await recording.request(APPROVE, { id: await claim(adaAuthorId, ada) }, admin.token);
       expect(approved.errors).toBeUndefined();
       expect(enqueued.sort((a, b) => (a.payload as { paperId: number }).paperId - (b.payload as { paperId: number }).paperId)).toEqual(
-        [adaPaper, sharedPaper].sort((a, b) => a - b).map((paperId) => ({
-          name: 'refresh-paper-trending',
-          payload: { paperId },
-          deduplicationId: `paper:${paperId}`,
-          delayMs: VERIFICATION_REPAIR_DELAY_MS,
-        })),
+        [adaPaper, sharedPaper]
+          .sort((a, b) => a - b)
+          .map((paperId) => ({
+            name: 'refresh-paper-trending',
+            payload: { paperId },
+            deduplicationId: `paper:${paperId}`,
+            delayMs: VERIFICATION_REPAIR_DELAY_MS,
+          })),
       );
       // A rejection changes no weight: nothing to recompute.
       enqueued.length = 0;

@@ -149,9 +149,7 @@ describe('addComment', () => {
 
   it('counts exactly under 20 concurrent comments on one paper', async () => {
     const people = await Promise.all(Array.from({ length: 20 }, (_, index) => userWithToken(database.db, `person${index}`)));
-    const responses = await Promise.all(
-      people.map((person, index) => testApp.request(ADD, { paperId, body: `Comment ${index}` }, person.token)),
-    );
+    const responses = await Promise.all(people.map((person, index) => testApp.request(ADD, { paperId, body: `Comment ${index}` }, person.token)));
     expect(responses.filter((response) => response.errors)).toEqual([]);
     expect(await stored()).toEqual({ rows: 20, commentCounts: [23, 0] });
     const [paper] = await database.db.select().from(papers).where(eq(papers.id, paperRowIds[0]!));
@@ -206,10 +204,7 @@ describe('Paper.comments and Comment.replies', () => {
         parent: null,
         replies: {
           totalCount: 3,
-          edges: [
-            { node: { body: 'Reply 1', author: { username: 'grace' } } },
-            { node: { body: 'Reply 2', author: { username: 'ada' } } },
-          ],
+          edges: [{ node: { body: 'Reply 1', author: { username: 'grace' } } }, { node: { body: 'Reply 2', author: { username: 'ada' } } }],
           pageInfo: { hasNextPage: true },
         },
       },
@@ -242,10 +237,7 @@ describe('Paper.comments and Comment.replies', () => {
   it('refuses a cursor of another list', async () => {
     const parent = await comment('Parent');
     await comment('Reply', { parentId: parent.id });
-    const replies = await testApp.request(
-      `query($id: ID!) { node(id: $id) { ... on Comment { replies { edges { cursor } } } } }`,
-      { id: parent.id },
-    );
+    const replies = await testApp.request(`query($id: ID!) { node(id: $id) { ... on Comment { replies { edges { cursor } } } } }`, { id: parent.id });
     const cursor = replies.data!.node.replies.edges[0].cursor;
     const misused = await testApp.request(THREAD, { id: paperId, after: cursor });
     expect(errorCodes(misused)).toEqual(['BAD_USER_INPUT']);

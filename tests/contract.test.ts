@@ -6,7 +6,6 @@ import { schema } from '../src/graphql/schema';
 /** The public contract lives beside the repository, in the project's shared folder. */
 const contractFile = new URL('../../shared/API.graphql', import.meta.url);
 
-
 describe.runIf(existsSync(contractFile))('the public contract (shared/API.graphql)', () => {
   it('is implemented with the same names, types, arguments and defaults', () => {
     const contract = buildSchema(readFileSync(contractFile, 'utf8'));

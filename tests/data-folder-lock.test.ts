@@ -24,7 +24,9 @@ const TYPENAME = '{ __typename }';
 const START_TIMEOUT_MS = 2 * PROCESS_START_MS;
 
 describe('one process per embedded data folder', () => {
-  it('refuses a second server and the CLIs while one runs; a lock left by SIGKILL is taken over; close releases it', { timeout: 3 * START_TIMEOUT_MS }, async () => {
+  it('refuses a second server and the CLIs while one runs; a lock left by SIGKILL is taken over; close releases it', {
+    timeout: 3 * START_TIMEOUT_MS,
+  }, async () => {
     const dataDir = newDataDir();
     const folder = path.join(realpathSync(dataDir), 'pglite');
     const lockFile = `${folder}.lock`;

@@ -93,10 +93,15 @@ describe('generateDemoDataset', () => {
     const { papers, users } = dataset;
     const badAuthors = papers.filter((paper) => {
       const names = paper.authors.map((author) => author.name);
-      return names.length < 1 || names.length > 12 || new Set(names).size !== names.length || names.some((name) => !/^[A-Z][a-z]+ [A-Z][a-z]+$/.test(name));
+      return (
+        names.length < 1 || names.length > 12 || new Set(names).size !== names.length || names.some((name) => !/^[A-Z][a-z]+ [A-Z][a-z]+$/.test(name))
+      );
     });
     expect(badAuthors).toEqual([]);
-    const papersPerAuthor = countBy(papers.flatMap((paper) => paper.authors), (author) => author.name);
+    const papersPerAuthor = countBy(
+      papers.flatMap((paper) => paper.authors),
+      (author) => author.name,
+    );
     expect(papersPerAuthor.size).toBeGreaterThanOrEqual(100);
     expect(papersPerAuthor.size).toBeLessThanOrEqual(1000);
     expect([...papersPerAuthor.values()].filter((count) => count >= 3).length).toBeGreaterThanOrEqual(20);
@@ -219,7 +224,11 @@ describe('loadDemoData', () => {
       database.db,
       sql`select id, trending_key from papers order by upvote_count desc, id limit 5`,
     );
-    const expected = await expectedTrending(database.db, settings, mostVoted.map((paper) => paper.id));
+    const expected = await expectedTrending(
+      database.db,
+      settings,
+      mostVoted.map((paper) => paper.id),
+    );
     for (const paper of mostVoted) {
       expect(expected.get(paper.id)!.weighingVoters.length).toBeGreaterThan(0);
       expect(Math.abs(paper.trending_key - expected.get(paper.id)!.key)).toBeLessThan(1e-9);

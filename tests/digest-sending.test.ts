@@ -65,10 +65,7 @@ describe('sending an edition', () => {
     const mailer: Mailer = { send: async (message) => void messages.push(message), close: () => undefined };
     const newSecret = 'a-new-secret-of-the-deployment-0123456789';
 
-    await sendEdition(
-      { ...dependencies, mailer, publicUrl: PUBLIC_URL, linkSecret: newSecret, paperCount: 3 },
-      editionOf('DAILY', '2025-11-12')!,
-    );
+    await sendEdition({ ...dependencies, mailer, publicUrl: PUBLIC_URL, linkSecret: newSecret, paperCount: 3 }, editionOf('DAILY', '2025-11-12')!);
     const token = tokenOfLink(messages[0]!.unsubscribeUrl, '/digest/unsubscribe');
     expect(token).toBe(unsubscribeToken(newSecret, 'ada@example.org'));
     await unsubscribe(database.db, token, new Date());
@@ -105,10 +102,14 @@ describe('without SMTP_URL', () => {
       expect((await app.request(CONFIRM, { token })).data).toEqual({ confirmDigestSubscription: true });
 
       await seedPapers();
-      const report = await runJob('send-digests', { frequency: 'DAILY', period: '2025-11-12' }, {
-        ...dependencies,
-        config: outboxConfig,
-      });
+      const report = await runJob(
+        'send-digests',
+        { frequency: 'DAILY', period: '2025-11-12' },
+        {
+          ...dependencies,
+          config: outboxConfig,
+        },
+      );
       expect(report).toMatchObject({ sent: 1 });
       const [, digest] = await outbox();
       expect(digest!.subject).toBe('Daily Papers digest: 2025-11-12');
@@ -135,9 +136,7 @@ describe('the in-process runner', () => {
         expect(results('send-digests')).toEqual([]);
         await vi.advanceTimersByTimeAsync(60_000);
         await vi.waitFor(() => expect(results('send-digests')).toHaveLength(1), { timeout: JOB_WAIT_MS });
-        expect(results('send-digests')).toEqual([
-          { frequency: 'DAILY', period: '2025-11-12', papers: 3, sent: 1, refused: 0 },
-        ]);
+        expect(results('send-digests')).toEqual([{ frequency: 'DAILY', period: '2025-11-12', papers: 3, sent: 1, refused: 0 }]);
         expect(mailsTo('ada@example.org')).toHaveLength(1);
       } finally {
         await jobs.close();

@@ -185,9 +185,7 @@ describe('the confirmation job', () => {
   });
 
   it('refuses a payload without a subscription id as unrecoverable', async () => {
-    await expect(runJob('send-digest-confirmation', { subscriptionId: 0 }, dependencies)).rejects.toBeInstanceOf(
-      UnrecoverableError,
-    );
+    await expect(runJob('send-digest-confirmation', { subscriptionId: 0 }, dependencies)).rejects.toBeInstanceOf(UnrecoverableError);
   });
 });
 

@@ -140,9 +140,7 @@ describe('the digest job on the BullMQ worker', () => {
     await confirmedSubscriber('daily@example.org');
     await confirmedSubscriber('weekly@example.org', 'WEEKLY');
     expect(await runOnWorker({ frequency: 'WEEKLY', period: '2025-W46' })).toMatchObject({ papers: 3, sent: 1 });
-    expect(smtp.inbox.map((mail) => [recipientOf(mail), mail.subject])).toEqual([
-      ['weekly@example.org', 'Daily Papers weekly digest: 2025-W46'],
-    ]);
+    expect(smtp.inbox.map((mail) => [recipientOf(mail), mail.subject])).toEqual([['weekly@example.org', 'Daily Papers weekly digest: 2025-W46']]);
     expect(mailsTo('weekly@example.org')[0]!.text).toContain('featured from 2025-11-10 to 2025-11-16');
   });
 
@@ -184,7 +182,9 @@ describe('the digest job on the BullMQ worker', () => {
     expect(await runOnWorker(WEDNESDAY)).toMatchObject({ sent: 0, refused: 0 });
   });
 
-  it('killed halfway, then rerun: the remaining subscribers get theirs, and the one in flight is not sent again', { timeout: PROCESS_TEST_TIMEOUT_MS }, async () => {
+  it('killed halfway, then rerun: the remaining subscribers get theirs, and the one in flight is not sent again', {
+    timeout: PROCESS_TEST_TIMEOUT_MS,
+  }, async () => {
     await seedPapers();
     const emails = ['a@example.org', 'b@example.org', 'c@example.org', 'd@example.org'];
     for (const email of emails) await confirmedSubscriber(email);

@@ -31,7 +31,9 @@ afterAll(async () => {
 
 describe('main queries on PGlite', () => {
   it('pages through trending with cursors', async () => {
-    const first = await request('{ trendingPapers(first: 30) { totalCount edges { node { arxivId trendingScore } } pageInfo { endCursor hasNextPage } } }');
+    const first = await request(
+      '{ trendingPapers(first: 30) { totalCount edges { node { arxivId trendingScore } } pageInfo { endCursor hasNextPage } } }',
+    );
     expect(first.errors).toBeUndefined();
     expect(first.data!.trendingPapers.totalCount).toBe(100);
     const second = await request('query($after: String) { trendingPapers(first: 30, after: $after) { edges { node { arxivId trendingScore } } } }', {
@@ -54,7 +56,11 @@ describe('main queries on PGlite', () => {
     }`);
     expect(response.errors).toBeUndefined();
     const data = response.data!;
-    for (const [name, field] of [['submitted', 'submittedAt'], ['published', 'publishedAt'], ['upvoted', 'upvotes']] as const) {
+    for (const [name, field] of [
+      ['submitted', 'submittedAt'],
+      ['published', 'publishedAt'],
+      ['upvoted', 'upvotes'],
+    ] as const) {
       const values = data[name].edges.map((edge: any) => edge.node[field]);
       expect(values).toEqual([...values].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0)));
     }
@@ -96,9 +102,7 @@ describe('main queries on PGlite', () => {
   });
 
   it('signs up and upvotes, with exact counts under concurrent votes', async () => {
-    const signUp = await request(
-      'mutation { signUp(username: "pglite-user", email: "pglite@example.org", password: "correct horse") { token } }',
-    );
+    const signUp = await request('mutation { signUp(username: "pglite-user", email: "pglite@example.org", password: "correct horse") { token } }');
     expect(signUp.errors).toBeUndefined();
     const { token } = signUp.data!.signUp;
     const paper = (await request('{ papers(first: 1, orderBy: PUBLISHED_AT) { edges { node { id upvotes } } } }')).data!.papers.edges[0].node;

@@ -27,7 +27,12 @@ const parser = new XMLParser({
 
 /** Titles and content are type="html": the text a reader shows is the HTML decoded. */
 const fromHtml = (html: string) =>
-  html.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+  html
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
 
 type Entry = {
   id: string;
@@ -97,11 +102,7 @@ describe('GET /feeds/trending.atom', () => {
     expect(feed.id).toBe(`${PUBLIC_URL}/feeds/trending.atom`);
     expect(feed.link).toContainEqual({ rel: 'self', href: `${PUBLIC_URL}/feeds/trending.atom` });
     expect(feed.updated).toBe(NOW.toISOString());
-    const trending = await database.db
-      .select({ arxivId: papers.arxivId })
-      .from(papers)
-      .orderBy(desc(papers.trendingKey), desc(papers.id))
-      .limit(30);
+    const trending = await database.db.select({ arxivId: papers.arxivId }).from(papers).orderBy(desc(papers.trendingKey), desc(papers.id)).limit(30);
     expect(feed.entry.map(arxivIdOf)).toEqual(trending.map((paper) => paper.arxivId));
   });
 });

@@ -173,9 +173,15 @@ describe('importing Hugging Face daily papers', () => {
     ]);
 
     const stored = await snapshot();
-    expect(stored.papers.map((paper) => paper.arxivId).sort()).toEqual(
-      ['2106.09685', '2305.18290', '2312.00752', '2404.14219', '2407.21783', '2501.12948', '2509.04664'],
-    );
+    expect(stored.papers.map((paper) => paper.arxivId).sort()).toEqual([
+      '2106.09685',
+      '2305.18290',
+      '2312.00752',
+      '2404.14219',
+      '2407.21783',
+      '2501.12948',
+      '2509.04664',
+    ]);
     expect(stored.users.map((user) => user.username).sort()).toEqual(['akhaliq', 'taesiri']);
     expect(stored.organizations.map((org) => org.name).sort()).toEqual(['deepseek-ai', 'meta-llama', 'microsoft', 'openai', 'stanford']);
     // 30 names on the valid papers; Weizhu Chen is on two of them.
@@ -350,7 +356,12 @@ describe('importing Hugging Face daily papers', () => {
       expect(notArrayRun.code).toBe(1);
       expect(notArrayRun.stderr).toContain(`${notArray}: expected a JSON array of daily-papers items, got an object`);
       for (const run of [missingRun, notJsonRun, notArrayRun]) expect(run.stdout).toBe('');
-      expect(await database.db.select().from(papers).where(inArray(papers.arxivId, ['2509.04664']))).toEqual([]);
+      expect(
+        await database.db
+          .select()
+          .from(papers)
+          .where(inArray(papers.arxivId, ['2509.04664'])),
+      ).toEqual([]);
     });
   });
 });

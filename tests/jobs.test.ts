@@ -2,13 +2,7 @@ import { QueueEvents, type Job, type Queue } from 'bullmq';
 import { eq, sql } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  JOBS_QUEUE_NAME,
-  createBullJobQueue,
-  createJobsQueue,
-  startBullWorker,
-  type BullJobQueue,
-} from '../jobs/bullmq';
+import { JOBS_QUEUE_NAME, createBullJobQueue, createJobsQueue, startBullWorker, type BullJobQueue } from '../jobs/bullmq';
 import { createInProcessJobs } from '../jobs/in-process';
 import type { JobDependencies } from '../jobs/jobs';
 import { startJobs } from '../jobs/runtime';
@@ -73,9 +67,7 @@ async function papersWithVotes(): Promise<[number, number]> {
 
 /** Breaks a paper's key and count behind the vote path's back, as a lost job or a bug would. */
 async function corrupt(paperId: number): Promise<void> {
-  await database.db.execute(
-    sql`update papers set trending_key = trending_key + 1, upvote_count = upvote_count + 5 where id = ${paperId}`,
-  );
+  await database.db.execute(sql`update papers set trending_key = trending_key + 1, upvote_count = upvote_count + 5 where id = ${paperId}`);
 }
 
 async function stored(paperId: number) {

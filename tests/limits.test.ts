@@ -32,7 +32,10 @@ const TRENDING_PAGE = `query TrendingPage($first: Int, $after: String) {
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  await savePaperRecords(database.db, Array.from({ length: 5 }, () => paperRecord()));
+  await savePaperRecords(
+    database.db,
+    Array.from({ length: 5 }, () => paperRecord()),
+  );
   testApp = createTestApp(database.db);
 });
 
@@ -247,8 +250,11 @@ describe('the cost limit', () => {
     expect(wide.response.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'COST_LIMIT' });
     expect(wide.statements).toBe(0);
     // No `first` anywhere: each level counts 20.
-    const defaults = await costOf(testApp, `{ papers { edges { node { upvoters { edges { node {
-      upvotedPapers { edges { node { arxivId title } } } } } } } } } }`);
+    const defaults = await costOf(
+      testApp,
+      `{ papers { edges { node { upvoters { edges { node {
+      upvotedPapers { edges { node { arxivId title } } } } } } } } } }`,
+    );
     expect(defaults.response.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'COST_LIMIT' });
     expect(defaults.statements).toBe(0);
   });
@@ -296,7 +302,9 @@ describe('the time and size budget of a request', () => {
       expect(sent.length).toBeGreaterThan(0);
       expect(sent.some((statement) => /similar_papers/.test(statement))).toBe(false);
       // The same query within the default budget is answered.
-      expect((await testApp.request('{ trendingPapers(first: 5) { edges { node { title abstract similarPapers(first: 30) { title } } } } }')).errors).toBeUndefined();
+      expect(
+        (await testApp.request('{ trendingPapers(first: 5) { edges { node { title abstract similarPapers(first: 30) { title } } } } }')).errors,
+      ).toBeUndefined();
     } finally {
       await small.close();
     }

@@ -218,9 +218,7 @@ describe('papers(filter)', () => {
     expect(await arxivIds('{ organization: "Nobody" }')).toEqual([]);
     expect(await arxivIds('{ submittedBy: "AKHALIQ" }')).toEqual(['2511.00002', '2511.00001']);
     expect(await arxivIds('{ keyword: "Diffusion" }')).toEqual(['2511.00001']);
-    expect(
-      await arxivIds('{ publishedAfter: "2025-11-01T12:00:00Z", publishedBefore: "2025-11-11T12:00:00Z" }'),
-    ).toEqual(['2511.00002', '2511.00001']);
+    expect(await arxivIds('{ publishedAfter: "2025-11-01T12:00:00Z", publishedBefore: "2025-11-11T12:00:00Z" }')).toEqual(['2511.00002', '2511.00001']);
     expect(await arxivIds('{ organization: "MIT", keyword: "diffusion" }')).toEqual([]);
   });
 

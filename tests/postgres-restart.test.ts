@@ -122,9 +122,7 @@ describe('with Postgres restarting under the running server', () => {
 
     // The same process, not restarted, serves again once its pool reconnects.
     const restarted = performance.now();
-    await expect
-      .poll(async () => (await graphql(trending)).status, { timeout: 10_000, interval: 100 })
-      .toBe(200);
+    await expect.poll(async () => (await graphql(trending)).status, { timeout: 10_000, interval: 100 }).toBe(200);
     const recoveryMs = performance.now() - restarted;
     const after = await graphql(trending);
     expect(after.body.errors).toBeUndefined();
@@ -141,7 +139,9 @@ describe('with Postgres restarting under the running server', () => {
     expect(await upvoteRowsOf('ada')).toBe(1);
 
     expect(server.process.exitCode).toBeNull();
-    console.info(`postgres-restart: slowest failure ${slowest(reads.slice(0, 8))} ms one at a time, ${slowest(reads.slice(8))} ms 100 at once, ${Math.round(vote.ms)} ms the upvote, /ready ${Math.round(unready.ms)} ms; recovered ${Math.round(recoveryMs)} ms after Postgres started`);
+    console.info(
+      `postgres-restart: slowest failure ${slowest(reads.slice(0, 8))} ms one at a time, ${slowest(reads.slice(8))} ms 100 at once, ${Math.round(vote.ms)} ms the upvote, /ready ${Math.round(unready.ms)} ms; recovered ${Math.round(recoveryMs)} ms after Postgres started`,
+    );
   });
 
   it('requests in flight when Postgres stops fail with the same error', { timeout: PROCESS_TEST_TIMEOUT_MS }, async () => {

@@ -68,10 +68,9 @@ describe('a page of papers with authors, organization and submitter', () => {
   it('reads the page with a keyset condition, never OFFSET', async () => {
     const first = await request(FRONT_PAGE, { first: 10 });
     database.queries.length = 0;
-    const response = await request(
-      `query($after: String) { trendingPapers(first: 10, after: $after) { edges { node { arxivId } } } }`,
-      { after: first.data!.trendingPapers.pageInfo.endCursor },
-    );
+    const response = await request(`query($after: String) { trendingPapers(first: 10, after: $after) { edges { node { arxivId } } } }`, {
+      after: first.data!.trendingPapers.pageInfo.endCursor,
+    });
     expect(response.data!.trendingPapers.edges).toHaveLength(10);
     expect(database.queries).toHaveLength(1);
     expect(database.queries[0]).not.toMatch(/offset/i);

@@ -29,8 +29,14 @@ const storedModels = () => database.db.select().from(rankingModels).orderBy(asc(
 describe('tune-recommendations', () => {
   it("validates without the held-out votes: a paper tied to a reader's others only by that reader's own vote is not their neighbour", async () => {
     // 25 readers, each alone on three papers of their own, the latest held out; 30 papers a crowd upvotes trend above them.
-    const { paperIds: popular } = await savePaperRecords(database.db, Array.from({ length: 30 }, () => paperRecord()));
-    const { paperIds: own } = await savePaperRecords(database.db, Array.from({ length: 75 }, () => paperRecord()));
+    const { paperIds: popular } = await savePaperRecords(
+      database.db,
+      Array.from({ length: 30 }, () => paperRecord()),
+    );
+    const { paperIds: own } = await savePaperRecords(
+      database.db,
+      Array.from({ length: 75 }, () => paperRecord()),
+    );
     const votes = popular.flatMap((paperId, index) =>
       Array.from({ length: 3 + (index % 5) }, (_, voter) => ({ username: `crowd${voter}`, paperId, at: new Date('2025-11-12T09:00:00Z') })),
     );

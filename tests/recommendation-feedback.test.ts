@@ -42,7 +42,11 @@ async function readFeed(token: string, first = 50) {
   expect(response.errors).toBeUndefined();
   const viewer = response.data!.viewer;
   const items: FeedItem[] = viewer.recommendations.edges.map((edge: { node: FeedItem }) => edge.node);
-  return { items, ids: items.map((item) => paperIdOf(item.paper.id)), papers: viewer.recommendedPapers.map((paper: { id: string }) => paperIdOf(paper.id)) as number[] };
+  return {
+    items,
+    ids: items.map((item) => paperIdOf(item.paper.id)),
+    papers: viewer.recommendedPapers.map((paper: { id: string }) => paperIdOf(paper.id)) as number[],
+  };
 }
 
 const at = (hour: number) => new Date(Date.UTC(2025, 10, 12, hour));
@@ -185,14 +189,17 @@ describe('cold start', () => {
     const refresh = { name: 'refresh-recommendations', payload: { userId: user.id }, deduplicationId: `user:${user.id}`, delayMs: 30_000 };
     expect(enqueued).toEqual([refresh]);
 
-    await castVotes(database.db, topics.diffusion.slice(0, 3).map((paperId) => ({ username: 'newcomer', paperId, at: at(9) })));
+    await castVotes(
+      database.db,
+      topics.diffusion.slice(0, 3).map((paperId) => ({ username: 'newcomer', paperId, at: at(9) })),
+    );
     forgetEnqueued();
     expect((await delayedApp.request(upvote, { id: globalId('Paper', topics.reasoning[1]!) }, token)).errors).toBeUndefined();
     expect(enqueued).toEqual([refresh]);
     await delayedApp.close();
   });
 
-  it('computes a new reader\'s feed on the read after their upvote, no job needed; an established reader is served the stored list', async () => {
+  it("computes a new reader's feed on the read after their upvote, no job needed; an established reader is served the stored list", async () => {
     const topics = await topicPapers();
     await refreshSimilarPapers(database.db, 'all');
     const { token } = await userWithToken(database.db, 'newcomer');
@@ -202,7 +209,10 @@ describe('cold start', () => {
     const first = await readFeed(token, 5);
     expect(new Set(first.ids)).toEqual(new Set(topics.reasoning.slice(1)));
     for (const item of first.items) {
-      expect(item.reasons.some((reason) => reason.kind === 'SIMILAR_TO_UPVOTED'), JSON.stringify(item)).toBe(true);
+      expect(
+        item.reasons.some((reason) => reason.kind === 'SIMILAR_TO_UPVOTED'),
+        JSON.stringify(item),
+      ).toBe(true);
     }
     // A second upvote, in another topic, reshapes it on the next read.
     expect((await testApp.request(upvote, { id: globalId('Paper', topics.diffusion[0]!) }, token)).errors).toBeUndefined();
@@ -214,7 +224,10 @@ describe('cold start', () => {
     const computedAt = async () =>
       (await database.db.select({ at: recommendations.computedAt }).from(recommendations).where(eq(recommendations.rank, 0)))[0]?.at;
     const before = await computedAt();
-    await castVotes(database.db, topics.robotics.slice(0, 2).map((paperId) => ({ username: 'newcomer', paperId, at: new Date() })));
+    await castVotes(
+      database.db,
+      topics.robotics.slice(0, 2).map((paperId) => ({ username: 'newcomer', paperId, at: new Date() })),
+    );
     const stored = await readFeed(token, 10);
     expect(await computedAt()).toEqual(before);
     expect(stored.ids).not.toContain(topics.robotics[0]);

@@ -12,7 +12,16 @@ import { createLogger } from '../src/logger';
 import { RECOMMENDATIONS_STORED, SIMILAR_PAPERS_STORED } from '../src/modules/recommendations/ranking-parameters';
 import { readRecommendations, refreshRecommendations } from '../src/modules/recommendations/recommendations';
 import { lacksPaperNeighbors, refreshSimilarPapers } from '../src/modules/recommendations/similar-papers';
-import { castVotes, paperRecord, redisTestConfig, savePaperRecords, saveTopicPapers, testConfig, testRedisUrl as redisUrl, userWithToken } from './support/fixtures';
+import {
+  castVotes,
+  paperRecord,
+  redisTestConfig,
+  savePaperRecords,
+  saveTopicPapers,
+  testConfig,
+  testRedisUrl as redisUrl,
+  userWithToken,
+} from './support/fixtures';
 import { errorCodes } from './support/graphql-client';
 import { database, setUpFileApp, testApp } from './support/file-app';
 import { recordingJobQueue } from './support/recorders';
@@ -42,7 +51,10 @@ async function storedSimilar(paperId?: number) {
 
 async function trendingIds(limit: number, except: number[] = []): Promise<number[]> {
   const rows = await database.db.select({ id: papers.id }).from(papers).orderBy(desc(papers.trendingKey), desc(papers.id));
-  return rows.map((row) => row.id).filter((id) => !except.includes(id)).slice(0, limit);
+  return rows
+    .map((row) => row.id)
+    .filter((id) => !except.includes(id))
+    .slice(0, limit);
 }
 
 describe('similar papers', () => {
@@ -68,9 +80,7 @@ describe('similar papers', () => {
           expect(previous.score > row.score || (previous.score === row.score && previous.similarPaperId > row.similarPaperId)).toBe(true);
         }
         // The four other papers of its topic come first.
-        expect(new Set(rows.slice(0, 4).map((row) => row.similarPaperId)), topic).toEqual(
-          new Set(ids.filter((id) => id !== paperId)),
-        );
+        expect(new Set(rows.slice(0, 4).map((row) => row.similarPaperId)), topic).toEqual(new Set(ids.filter((id) => id !== paperId)));
       }
     }
     await refreshSimilarPapers(database.db, 'all');
@@ -88,9 +98,7 @@ describe('similar papers', () => {
     const topics = await topicPapers();
     const {
       paperIds: [loner],
-    } = await savePaperRecords(database.db, [
-      paperRecord({ title: 'Qwzx', abstract: 'Vbnm plkj.', keywords: [], authors: [{ name: 'Xyzzy' }] }),
-    ]);
+    } = await savePaperRecords(database.db, [paperRecord({ title: 'Qwzx', abstract: 'Vbnm plkj.', keywords: [], authors: [{ name: 'Xyzzy' }] })]);
     await refreshSimilarPapers(database.db, [loner!]);
     const fallback = await storedSimilar(loner);
     expect(fallback.map((row) => row.similarPaperId)).toEqual(await trendingIds(SIMILAR_PAPERS_STORED, [loner!]));
@@ -149,14 +157,15 @@ const SIMILAR_PAGE = `query($first: Int) {
 describe('Paper.similarPapers', () => {
   it('serves a page of 20 papers with one query for all their similar papers', async () => {
     await topicPapers();
-    await savePaperRecords(database.db, Array.from({ length: 10 }, () => paperRecord()));
+    await savePaperRecords(
+      database.db,
+      Array.from({ length: 10 }, () => paperRecord()),
+    );
     await refreshSimilarPapers(database.db, 'all');
     database.queries.length = 0;
     const response = await testApp.request(SIMILAR_PAGE, { first: 3 });
     expect(response.errors).toBeUndefined();
-    const nodes: { id: string; similarPapers: { id: string }[] }[] = response.data!.papers.edges.map(
-      (edge: { node: unknown }) => edge.node,
-    );
+    const nodes: { id: string; similarPapers: { id: string }[] }[] = response.data!.papers.edges.map((edge: { node: unknown }) => edge.node);
     expect(nodes).toHaveLength(20);
     for (const node of nodes) {
       expect(node.similarPapers).toHaveLength(3);
@@ -175,12 +184,12 @@ describe('Paper.similarPapers', () => {
   });
 
   it('falls back to trending papers (never the paper itself) before the first refresh', async () => {
-    await savePaperRecords(database.db, Array.from({ length: 8 }, () => paperRecord()));
-    const top = (await trendingIds(1))[0]!;
-    const response = await testApp.request(
-      `query($id: ID!) { node(id: $id) { ... on Paper { similarPapers { id } } } }`,
-      { id: globalId('Paper', top) },
+    await savePaperRecords(
+      database.db,
+      Array.from({ length: 8 }, () => paperRecord()),
     );
+    const top = (await trendingIds(1))[0]!;
+    const response = await testApp.request(`query($id: ID!) { node(id: $id) { ... on Paper { similarPapers { id } } } }`, { id: globalId('Paper', top) });
     expect(response.errors).toBeUndefined();
     expect(response.data!.node.similarPapers.map((paper: { id: string }) => paper.id)).toEqual(
       (await trendingIds(5, [top])).map((id) => globalId('Paper', id)),
@@ -233,7 +242,10 @@ describe('User.recommendedPapers', () => {
   });
 
   it('gives a user without recommendations or upvotes trending papers, and enqueues a refresh', async () => {
-    await savePaperRecords(database.db, Array.from({ length: 8 }, () => paperRecord()));
+    await savePaperRecords(
+      database.db,
+      Array.from({ length: 8 }, () => paperRecord()),
+    );
     const { user, token } = await userWithToken(database.db, 'newcomer');
 
     const response = await testApp.request(RECOMMENDED, { first: 5 }, token);
@@ -246,22 +258,29 @@ describe('User.recommendedPapers', () => {
       jobs: recordingQueue,
       config: { ...testConfig, recommendations: { ...testConfig.recommendations, refreshDelayMs: 30_000 } },
     });
-    await savePaperRecords(database.db, Array.from({ length: 5 }, () => paperRecord()));
+    await savePaperRecords(
+      database.db,
+      Array.from({ length: 5 }, () => paperRecord()),
+    );
     const [paperId, ...others] = await trendingIds(5);
     const { user, token } = await userWithToken(database.db, 'burst');
     // An established reader (a new one's feed refreshes at once: tests/recommendation-feedback.test.ts).
-    await castVotes(database.db, others.map((other) => ({ username: 'burst', paperId: other, at: new Date('2025-11-12T09:00:00Z') })));
+    await castVotes(
+      database.db,
+      others.map((other) => ({ username: 'burst', paperId: other, at: new Date('2025-11-12T09:00:00Z') })),
+    );
     const upvote = `mutation($id: ID!) { upvotePaper(paperId: $id) { upvotes } }`;
     const voted = await delayedApp.request(upvote, { id: globalId('Paper', paperId!) }, token);
     expect(voted.errors).toBeUndefined();
-    expect(enqueued).toEqual([
-      { name: 'refresh-recommendations', payload: { userId: user.id }, deduplicationId: `user:${user.id}`, delayMs: 30_000 },
-    ]);
+    expect(enqueued).toEqual([{ name: 'refresh-recommendations', payload: { userId: user.id }, deduplicationId: `user:${user.id}`, delayMs: 30_000 }]);
     await delayedApp.close();
   });
 
   it('gives a user with no upvotes the trending list from the refresh as well', async () => {
-    await savePaperRecords(database.db, Array.from({ length: 8 }, () => paperRecord()));
+    await savePaperRecords(
+      database.db,
+      Array.from({ length: 8 }, () => paperRecord()),
+    );
     const { user } = await userWithToken(database.db, 'newcomer');
     await refreshSimilarPapers(database.db, 'all');
     expect(await refreshRecommendations(database.db, user.id)).toBe(8);
@@ -274,7 +293,10 @@ describe('User.recommendedPapers', () => {
   });
 
   it('enqueues a refresh when the stored list is older than RECOMMENDATIONS_MAX_AGE_HOURS', async () => {
-    await savePaperRecords(database.db, Array.from({ length: 4 }, () => paperRecord()));
+    await savePaperRecords(
+      database.db,
+      Array.from({ length: 4 }, () => paperRecord()),
+    );
     const { user, token } = await userWithToken(database.db, 'ada');
     const computedAt = new Date(Date.now() - (testConfig.recommendations.maxAgeHours + 1) * 3_600_000);
     await refreshRecommendations(database.db, user.id, computedAt);
@@ -371,9 +393,7 @@ describe('refresh jobs through BullMQ', () => {
 
       const {
         paperIds: [arrival],
-      } = await savePaperRecords(database.db, [
-        paperRecord({ title: 'Robot grasping with dexterous hands', abstract: 'Robot manipulation study.' }),
-      ]);
+      } = await savePaperRecords(database.db, [paperRecord({ title: 'Robot grasping with dexterous hands', abstract: 'Robot manipulation study.' })]);
       const paperJob = await queue.add('refresh-similar-papers', { paperId: arrival });
       expect(await paperJob.waitUntilFinished(queueEvents, JOB_WAIT_MS)).toEqual({ papers: 1, rows: 15 });
       const arrivalSimilar = (await storedSimilar(arrival)).map((row) => row.similarPaperId);

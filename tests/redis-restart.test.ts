@@ -69,13 +69,19 @@ describe('with Redis restarting', () => {
       await startRedis();
 
       // Corrupt the key; the job enqueued now must reach the reconnected worker and repair it.
-      await database.db.update(papers).set({ trendingKey: sql`${papers.trendingKey} + 1` }).where(eq(papers.id, paperIds[0]!));
+      await database.db
+        .update(papers)
+        .set({ trendingKey: sql`${papers.trendingKey} + 1` })
+        .where(eq(papers.id, paperIds[0]!));
       const corrupted = (await database.db.select().from(papers))[0]!.trendingKey;
       await expect
-        .poll(async () => {
-          await producer.enqueue('refresh-paper-trending', { paperId: paperIds[0]! }).catch(() => undefined);
-          return (await database.db.select().from(papers))[0]!.trendingKey;
-        }, { timeout: 20_000, interval: 500 })
+        .poll(
+          async () => {
+            await producer.enqueue('refresh-paper-trending', { paperId: paperIds[0]! }).catch(() => undefined);
+            return (await database.db.select().from(papers))[0]!.trendingKey;
+          },
+          { timeout: 20_000, interval: 500 },
+        )
         .not.toBe(corrupted);
     } finally {
       await producer.close();
@@ -145,10 +151,24 @@ describe('with Redis killed under the API', () => {
       const roles = ['rate-limits', 'cache-announcements', 'cache-invalidation', 'jobs-producer', 'jobs-worker'];
       const warnings = () => lines.slice(linesAtKill).filter((line) => line.level >= 40);
       await expect
-        .poll(() => warnings().map((line) => `${line.role}: ${line.msg}`).sort(), { timeout: 10_000 })
+        .poll(
+          () =>
+            warnings()
+              .map((line) => `${line.role}: ${line.msg}`)
+              .sort(),
+          { timeout: 10_000 },
+        )
         .toEqual(roles.map((role) => `${role}: Redis unreachable; reconnecting in the background`).sort());
       await startRedis();
-      await expect.poll(() => lines.filter((line) => line.msg === 'Redis reachable again').map((line) => line.role).sort(), { timeout: 20_000 })
+      await expect
+        .poll(
+          () =>
+            lines
+              .filter((line) => line.msg === 'Redis reachable again')
+              .map((line) => line.role)
+              .sort(),
+          { timeout: 20_000 },
+        )
         .toEqual(expect.arrayContaining(['rate-limits', 'cache-announcements']));
 
       // Nothing wrote around the JSON logger.
@@ -157,7 +177,16 @@ describe('with Redis killed under the API', () => {
       for (const call of consoleCalls) call.mockRestore();
       // BullMQ closes cleanly only with Redis there and its connections back; a failed run is not kept waiting.
       if (!redisRunning()) await startRedis();
-      await expect.poll(() => jobs.counts().then(() => true, () => false), { timeout: 20_000 }).toBe(true);
+      await expect
+        .poll(
+          () =>
+            jobs.counts().then(
+              () => true,
+              () => false,
+            ),
+          { timeout: 20_000 },
+        )
+        .toBe(true);
       await Promise.race([jobs.close(), new Promise((resolve) => setTimeout(resolve, 20_000).unref())]);
       await publicDataChanges.close();
       rateLimitRedis.disconnect();

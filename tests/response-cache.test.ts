@@ -194,7 +194,9 @@ describe('the response cache', () => {
   it('runs every anonymous mutation, even one that announces no change', async () => {
     // A process that never hears of changes: nothing but the plugin's own rule keeps mutations out of the cache.
     const { request } = cachingApp({ announce: async () => {}, subscribe: () => {}, close: async () => {} });
-    const signedUp = await request(`mutation { signUp(username: "returning", email: "returning@example.org", password: "correct horse battery") { token } }`);
+    const signedUp = await request(
+      `mutation { signUp(username: "returning", email: "returning@example.org", password: "correct horse battery") { token } }`,
+    );
     // Exactly what was asked for: the plugin's bookkeeping fields (__typename, ids) do not show.
     expect(signedUp.data).toEqual({ signUp: { token: expect.any(String) } });
     const logIn = `mutation { logIn(usernameOrEmail: "returning", password: "correct horse battery") { token } }`;

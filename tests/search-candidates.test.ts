@@ -128,7 +128,13 @@ describe('the search statement', () => {
 
   it('reads every candidate through an index, never scoring the whole table', async () => {
     const plan = await planOf('difusion hinton');
-    for (const index of ['papers_search_idx', 'papers_title_lower_idx', 'papers_title_trigram_idx', 'authors_name_trigram_idx', 'paper_authors_author_idx']) {
+    for (const index of [
+      'papers_search_idx',
+      'papers_title_lower_idx',
+      'papers_title_trigram_idx',
+      'authors_name_trigram_idx',
+      'paper_authors_author_idx',
+    ]) {
       expect(plan).toContain(index);
     }
     expect(plan).not.toContain('Seq Scan');

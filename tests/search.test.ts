@@ -23,7 +23,8 @@ beforeAll(async () => {
     paperRecord({
       arxivId: '1706.03762',
       title: 'Attention Is All You Need',
-      abstract: 'The dominant sequence transduction models are based on recurrent networks. We propose the Transformer, based solely on attention mechanisms.',
+      abstract:
+        'The dominant sequence transduction models are based on recurrent networks. We propose the Transformer, based solely on attention mechanisms.',
       authors: [{ name: 'Ashish Vaswani' }, { name: 'Noam Shazeer' }],
       keywords: ['transformer', 'attention'],
     }),
@@ -38,7 +39,8 @@ beforeAll(async () => {
     paperRecord({
       arxivId: '2105.05233',
       title: 'Diffusion Models Beat GANs on Image Synthesis',
-      abstract: 'We show that diffusion models can achieve image sample quality superior to the current state-of-the-art generative models <b>&</b> GANs.',
+      abstract:
+        'We show that diffusion models can achieve image sample quality superior to the current state-of-the-art generative models <b>&</b> GANs.',
       authors: [{ name: 'Prafulla Dhariwal' }, { name: 'Alex Nichol' }],
       keywords: ['diffusion'],
       upvoteBaseline: 400,

@@ -16,7 +16,6 @@ import { errorCodes } from './support/graphql-client';
 import { createTestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
-
 // arXiv is played by a real HTTP server on a free port, answering each id_list
 // with a fixture or a failure; the app reaches it through ARXIV_API_URL.
 
@@ -24,15 +23,19 @@ type Behaviour = (response: ServerResponse) => void;
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/arxiv/${name}`, import.meta.url), 'utf8');
 
-const atom = (name: string): Behaviour => (response) => {
-  response.writeHead(200, { 'content-type': 'application/atom+xml; charset=utf-8' });
-  response.end(fixture(name));
-};
+const atom =
+  (name: string): Behaviour =>
+  (response) => {
+    response.writeHead(200, { 'content-type': 'application/atom+xml; charset=utf-8' });
+    response.end(fixture(name));
+  };
 
-const failure = (status: number, headers: Record<string, string> = {}): Behaviour => (response) => {
-  response.writeHead(status, { 'content-type': 'text/html', ...headers });
-  response.end(`<html><body><h1>${status}</h1></body></html>`);
-};
+const failure =
+  (status: number, headers: Record<string, string> = {}): Behaviour =>
+  (response) => {
+    response.writeHead(status, { 'content-type': 'text/html', ...headers });
+    response.end(`<html><body><h1>${status}</h1></body></html>`);
+  };
 
 /** Answers only once `count` requests wait, so every caller has passed its checks before any goes on. */
 function heldUntil(count: number, behaviour: Behaviour): Behaviour {
@@ -210,7 +213,11 @@ describe('submitPaper', () => {
     expect(arxivRequests).toEqual(['2511.01234']);
     // Enqueued in the background, after the response: wait for it.
     await expect.poll(enqueued).toEqual([
-      { name: 'refresh-similar-papers', payload: { paperId: expect.any(Number) }, deduplicationId: expect.stringMatching(/^refresh-similar-papers:paper:\d+$/) },
+      {
+        name: 'refresh-similar-papers',
+        payload: { paperId: expect.any(Number) },
+        deduplicationId: expect.stringMatching(/^refresh-similar-papers:paper:\d+$/),
+      },
     ]);
 
     const read = await testApp.request(`{ paper(arxivId: "2511.01234") { submittedBy { username } } dailyPapers(date: "2025-11-12") { totalCount } }`);
@@ -391,9 +398,7 @@ describe('submitPaper', () => {
     const old = await submit({ arxivId: '2510.00042', publishedAt: '2025-11-11T00:00:00Z' }, token);
     expect(errorCodes(old)).toEqual(['BAD_USER_INPUT']);
     expect(old.errors![0]!.extensions).toMatchObject({ field: 'arxivId' });
-    expect(old.errors![0]!.message).toBe(
-      '2510.00042 appeared on arXiv on 2025-10-01: papers may be submitted up to 14 days after their arXiv date.',
-    );
+    expect(old.errors![0]!.message).toBe('2510.00042 appeared on arXiv on 2025-10-01: papers may be submitted up to 14 days after their arXiv date.');
     expect(await paperRows()).toEqual(nothingWritten);
 
     const maxAgeMs = 14 * DAY_MS;
@@ -431,9 +436,7 @@ describe('submitPaper', () => {
     expect(errorCodes(third)).toEqual(['RATE_LIMITED']);
     // Twelve hours to the next midnight UTC.
     expect(third.errors![0]!.extensions).toMatchObject({ retryAfter: 43_200, reason: 'DAILY_SUBMISSION_LIMIT' });
-    expect(third.errors![0]!.message).toBe(
-      'You have submitted 2 papers today, the most a day allows: submit again after midnight UTC, in 12 h.',
-    );
+    expect(third.errors![0]!.message).toBe('You have submitted 2 papers today, the most a day allows: submit again after midnight UTC, in 12 h.');
     expect(await database.db.$count(papers)).toBe(3);
 
     expect((await submit(completeInput('2511.05003'), grace)).errors).toBeUndefined();
@@ -443,9 +446,7 @@ describe('submitPaper', () => {
 
   it('holds the daily limit under concurrent submissions of different papers', async () => {
     const { token } = await userWithToken(database.db, 'ada');
-    const responses = await Promise.all(
-      ['2511.06001', '2511.06002', '2511.06003', '2511.06004'].map((arxivId) => submit(completeInput(arxivId), token)),
-    );
+    const responses = await Promise.all(['2511.06001', '2511.06002', '2511.06003', '2511.06004'].map((arxivId) => submit(completeInput(arxivId), token)));
     expect(responses.filter((response) => response.errors === undefined)).toHaveLength(2);
     expect(responses.flatMap(errorCodes)).toEqual(['RATE_LIMITED', 'RATE_LIMITED']);
     expect(await database.db.$count(papers)).toBe(2);
@@ -460,7 +461,12 @@ describe('submitPaper', () => {
       ['a dropped connection', '2511.88888', 'RATE_LIMITED', 'Could not look 2511.88888 up on arXiv: arXiv could not be reached. Try again in 30 s'],
       ['a timeout', '2511.77777', 'RATE_LIMITED', `Could not look 2511.77777 up on arXiv: arXiv did not answer within ${TIMEOUT_MS} ms.`],
       ['malformed XML', '2511.66666', 'RATE_LIMITED', 'Could not look 2511.66666 up on arXiv: arXiv answered with malformed XML. Try again in 30 s'],
-      ['an entry missing fields', '2511.33333', 'RATE_LIMITED', "arXiv's entry for 2511.33333 has no authors, publishedAt: send them with the submission."],
+      [
+        'an entry missing fields',
+        '2511.33333',
+        'RATE_LIMITED',
+        "arXiv's entry for 2511.33333 has no authors, publishedAt: send them with the submission.",
+      ],
     ])('%s', async (_case, arxivId, code, message) => {
       const { token } = await userWithToken(database.db, 'ada');
       const started = Date.now();
@@ -482,10 +488,7 @@ describe('submitPaper', () => {
 
     it('but fields the client gives fill the gaps of an incomplete entry, and only those', async () => {
       const { token } = await userWithToken(database.db, 'ada');
-      const response = await submit(
-        { arxivId: '2511.33333', title: 'Not This Title', authors: ['Someone'], publishedAt: '2025-11-11T00:00:00Z' },
-        token,
-      );
+      const response = await submit({ arxivId: '2511.33333', title: 'Not This Title', authors: ['Someone'], publishedAt: '2025-11-11T00:00:00Z' }, token);
       expect(response.errors).toBeUndefined();
       expect(response.data!.submitPaper).toMatchObject({
         title: 'A Paper Whose Entry Lost Its Authors and Date',

@@ -12,7 +12,7 @@ describe('cleanText', () => {
   const line = { shape: 'line', maxLength: 10 } as const;
   const lines = { shape: 'lines', maxLength: 10 } as const;
 
-  it('collapses a single line\'s white space, newlines and tabs included, and trims it', () => {
+  it("collapses a single line's white space, newlines and tabs included, and trims it", () => {
     expect(cleanText(' A \t long\r\n\n title ', { shape: 'line', maxLength: 100 })).toEqual({ ok: true, text: 'A long title' });
   });
 
@@ -129,7 +129,11 @@ describe('every stored string a user sends', () => {
 
   const fields: [string, (value: string) => [string, Record<string, unknown>, boolean]][] = [
     ...['title', 'abstract', 'authors', 'organization', 'githubRepo', 'projectPage'].map(
-      (field) => [`submitPaper ${field}`, (value: string) => [SUBMIT, { input: submission(field, value) }, true]] as [string, (value: string) => [string, Record<string, unknown>, boolean]],
+      (field) =>
+        [`submitPaper ${field}`, (value: string) => [SUBMIT, { input: submission(field, value) }, true]] as [
+          string,
+          (value: string) => [string, Record<string, unknown>, boolean],
+        ],
     ),
     ['addComment body', (value) => [COMMENT, { paperId, body: `Nice ${value}work` }, true]],
     ['subscribeToDigest email', (value) => [SUBSCRIBE, { email: `ada${value}@example.org` }, false]],

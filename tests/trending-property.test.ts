@@ -16,10 +16,10 @@ const USERS = 6;
 const decade = { min: new Date('2015-01-01T00:00:00Z'), max: new Date('2026-01-01T00:00:00Z'), noInvalidDate: true };
 
 const historyArbitrary = fc.record({
-  papers: fc.array(
-    fc.record({ start: fc.date(decade), baseline: fc.nat(30), submitter: fc.option(fc.nat(USERS - 1), { nil: undefined }) }),
-    { minLength: 1, maxLength: 4 },
-  ),
+  papers: fc.array(fc.record({ start: fc.date(decade), baseline: fc.nat(30), submitter: fc.option(fc.nat(USERS - 1), { nil: undefined }) }), {
+    minLength: 1,
+    maxLength: 4,
+  }),
   operations: fc.array(
     fc.record({
       kind: fc.constantFrom('upvote', 'upvote', 'remove'),

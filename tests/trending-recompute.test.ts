@@ -60,7 +60,10 @@ type History = typeof historyArbitrary extends fc.Arbitrary<infer T> ? T : never
 async function load(db: Database, history: History) {
   await db.execute(sql`truncate table upvotes, paper_authors, papers, authors, users restart identity cascade`);
   const userIds = (
-    await db.insert(users).values(Array.from({ length: USERS }, (_, index) => ({ username: `user${index}` }))).returning()
+    await db
+      .insert(users)
+      .values(Array.from({ length: USERS }, (_, index) => ({ username: `user${index}` })))
+      .returning()
   ).map((user) => user.id);
   const authorIds = (
     await db
@@ -118,11 +121,16 @@ async function checkAgainstScratch(db: Database, history: History) {
   for (const weight of weights) expect(weight.weighs).toBe(weighing.has(`${weight.paperId}:${weight.userId}`));
 
   const repaired = await recomputeKeysAndCounts(db, history.settings);
-  const off = (errors: number[], tolerance: number) =>
-    expected.filter((_paper, index) => Math.abs(errors[index]!) > tolerance).map((paper) => paper.id);
+  const off = (errors: number[], tolerance: number) => expected.filter((_paper, index) => Math.abs(errors[index]!) > tolerance).map((paper) => paper.id);
   expect(repaired).toEqual({
-    keyIds: off(history.papers.map((paper) => paper.keyError), 1e-9),
-    countIds: off(history.papers.map((paper) => paper.countError), 0),
+    keyIds: off(
+      history.papers.map((paper) => paper.keyError),
+      1e-9,
+    ),
+    countIds: off(
+      history.papers.map((paper) => paper.countError),
+      0,
+    ),
   });
   const after = await db.select().from(papers).orderBy(papers.id);
   for (const [index, paper] of after.entries()) {
@@ -131,7 +139,13 @@ async function checkAgainstScratch(db: Database, history: History) {
   }
   expect(await recomputeKeysAndCounts(db, history.settings)).toEqual({ keyIds: [], countIds: [] });
   // Per paper the keys take the exact path: it agrees.
-  expect(await recomputeKeys(db, history.settings, expected.map((paper) => paper.id))).toEqual([]);
+  expect(
+    await recomputeKeys(
+      db,
+      history.settings,
+      expected.map((paper) => paper.id),
+    ),
+  ).toEqual([]);
 }
 
 let database: TestDatabase;
@@ -207,10 +221,7 @@ describe('recomputeKeysAndCounts on Postgres', () => {
     // The vote built on the corrupted values; the next run repairs both.
     expect(await recomputeKeysAndCounts(db, settings)).toEqual({ keyIds: [id], countIds: [id] });
     const [repaired] = await db.select().from(papers).where(eq(papers.id, id));
-    const withVote = trendingKey(
-      { start, baseline: 2, voteTimes: [new Date('2025-11-12T10:00:00Z'), new Date('2025-11-12T11:00:00Z')] },
-      settings,
-    );
+    const withVote = trendingKey({ start, baseline: 2, voteTimes: [new Date('2025-11-12T10:00:00Z'), new Date('2025-11-12T11:00:00Z')] }, settings);
     expect(Math.abs(repaired!.trendingKey - withVote)).toBeLessThan(1e-9);
     expect(repaired!.upvoteCount).toBe(4);
   });

@@ -137,7 +137,11 @@ describe('upvoters and upvotedPapers', () => {
     );
     expect(next.data!.node.upvoters).toEqual({ edges: [{ node: { username: 'u1' } }], pageInfo: { hasNextPage: false } });
 
-    const upvoted = await testApp.request(`{ user(username: "u2") { upvotedPapers { totalCount edges { node { id viewerHasUpvoted } } } } }`, {}, voters[1]!.token);
+    const upvoted = await testApp.request(
+      `{ user(username: "u2") { upvotedPapers { totalCount edges { node { id viewerHasUpvoted } } } } }`,
+      {},
+      voters[1]!.token,
+    );
     expect(upvoted.data!.user.upvotedPapers).toEqual({ totalCount: 1, edges: [{ node: { id: paperId, viewerHasUpvoted: true } }] });
   });
 });
@@ -185,8 +189,12 @@ describe('with Redis unreachable', () => {
       expect(response.data!.upvotePaper).toMatchObject({ upvotes: 5, viewerHasUpvoted: true });
       expect((await storedPaper()).upvoteCount).toBe(5);
       // The outage is one warning; the job it cost, a debug line.
-      await expect.poll(() => logged.filter((line) => line.msg === 'could not enqueue a job; the scheduled reconcile will catch up'), { timeout: 5000 }).toMatchObject([{ level: 20 }]);
-      expect(logged.filter((line) => line.level >= 40)).toMatchObject([{ role: 'jobs-producer', msg: 'Redis unreachable; reconnecting in the background' }]);
+      await expect
+        .poll(() => logged.filter((line) => line.msg === 'could not enqueue a job; the scheduled reconcile will catch up'), { timeout: 5000 })
+        .toMatchObject([{ level: 20 }]);
+      expect(logged.filter((line) => line.level >= 40)).toMatchObject([
+        { role: 'jobs-producer', msg: 'Redis unreachable; reconnecting in the background' },
+      ]);
     } finally {
       await offline.close();
       await queue.close();

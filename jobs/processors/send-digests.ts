@@ -9,10 +9,7 @@ import type { JobDependencies, JobPayload } from '../jobs';
  * edition it was scheduled for). Runs again are harmless: each subscriber
  * gets each edition at most once.
  */
-export async function sendDigests(
-  { frequency, period }: JobPayload<'send-digests'>,
-  { db, config, logger }: JobDependencies,
-): Promise<EditionReport> {
+export async function sendDigests({ frequency, period }: JobPayload<'send-digests'>, { db, config, logger }: JobDependencies): Promise<EditionReport> {
   // The payload schema accepted the period, so it names an edition.
   const edition = period === undefined ? dueEdition(frequency, new Date(), config.digest.hourUtc) : editionOf(frequency, period)!;
   const mailer = createMailer(config);

@@ -1,10 +1,5 @@
 import { createMailer } from '../../src/mail/mailer';
-import {
-  addressTakenMessage,
-  dropPendingEmail,
-  issueEmailVerification,
-  verificationMessage,
-} from '../../src/modules/accounts/email-verification';
+import { addressTakenMessage, dropPendingEmail, issueEmailVerification, verificationMessage } from '../../src/modules/accounts/email-verification';
 import type { JobDependencies, JobPayload } from '../jobs';
 
 /**

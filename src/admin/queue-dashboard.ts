@@ -196,7 +196,5 @@ function isCrossSite(request: IncomingMessage): boolean {
 }
 
 function answer(response: ServerResponse, status: number, message: string, headers: Record<string, string> = {}) {
-  response
-    .writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers })
-    .end(message);
+  response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers }).end(message);
 }

@@ -117,7 +117,8 @@ async function drive(url: string, request: () => autocannon.Request, onResponse?
         setupRequest: () => {
           const built = request();
           return { ...built, headers: { host, ...built.headers } };
-        },         ...(onResponse ? { onResponse: (status, body) => onResponse(status, body) } : {}),
+        },
+        ...(onResponse ? { onResponse: (status, body) => onResponse(status, body) } : {}),
       },
     ],
   });
@@ -214,9 +215,7 @@ function printTable(results: ScenarioResult[]) {
 }
 
 async function main() {
-  log(
-    `machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${fixed(os.totalmem() / 2 ** 30, 1)} GiB, node ${process.version}`,
-  );
+  log(`machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${fixed(os.totalmem() / 2 ** 30, 1)} GiB, node ${process.version}`);
   log(`scale: ${scale.papers} papers, ${scale.users} users, ${scale.upvotes} upvotes; ${durationSeconds}s x ${connections} connections`);
 
   const admin = postgres(serverUrl!, { max: 1, onnotice: () => {} });

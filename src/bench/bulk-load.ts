@@ -26,10 +26,46 @@ const DAYS = 60;
 const AUTHORS_PER_PAPER = 4;
 /** Words titles, abstracts and keywords are drawn from; "diffusion" is what the search scenario looks for. */
 const WORDS = [
-  'diffusion', 'transformer', 'language', 'model', 'vision', 'reasoning', 'agent', 'benchmark', 'scaling', 'sparse',
-  'attention', 'retrieval', 'video', 'speech', 'robot', 'policy', 'reinforcement', 'learning', 'graph', 'neural',
-  'efficient', 'alignment', 'preference', 'multimodal', 'generation', 'segmentation', 'detection', 'quantization',
-  'distillation', 'mixture', 'experts', 'memory', 'context', 'long', 'code', 'math', 'physics', 'protein', 'audio', 'world',
+  'diffusion',
+  'transformer',
+  'language',
+  'model',
+  'vision',
+  'reasoning',
+  'agent',
+  'benchmark',
+  'scaling',
+  'sparse',
+  'attention',
+  'retrieval',
+  'video',
+  'speech',
+  'robot',
+  'policy',
+  'reinforcement',
+  'learning',
+  'graph',
+  'neural',
+  'efficient',
+  'alignment',
+  'preference',
+  'multimodal',
+  'generation',
+  'segmentation',
+  'detection',
+  'quantization',
+  'distillation',
+  'mixture',
+  'experts',
+  'memory',
+  'context',
+  'long',
+  'code',
+  'math',
+  'physics',
+  'protein',
+  'audio',
+  'world',
 ];
 
 const WORDS_SQL = `'{${WORDS.join(',')}}'::text[]`;
@@ -45,15 +81,20 @@ const word = (seed: string, salt: number) => `(${WORDS_SQL})[1 + abs(hashint4(${
 export async function loadBenchDataset(db: Database, settings: TrendingSettings, scale: BenchScale): Promise<BenchDataset> {
   const authorCount = Math.max(10, Math.floor(scale.papers / 2));
 
-  await db.execute(sql.raw(`
+  await db.execute(
+    sql.raw(`
     insert into users (username, display_name)
-    select 'bench_user_' || g, 'Bench User ' || g from generate_series(1, ${scale.users}) g`));
+    select 'bench_user_' || g, 'Bench User ' || g from generate_series(1, ${scale.users}) g`),
+  );
 
-  await db.execute(sql.raw(`
-    insert into authors (name) select 'Bench Author ' || g from generate_series(1, ${authorCount}) g`));
+  await db.execute(
+    sql.raw(`
+    insert into authors (name) select 'Bench Author ' || g from generate_series(1, ${authorCount}) g`),
+  );
 
   // arXiv-style ids (yymm.nnnnn), 90,000 a month; featured one day after publication, spread over DAYS days.
-  await db.execute(sql.raw(`
+  await db.execute(
+    sql.raw(`
     insert into papers (arxiv_id, title, abstract, published_at, submitted_at, submitted_by_id, keywords, trending_key)
     select
       format('%s.%s', 2401 + g / 90000, lpad((g % 90000 + 1)::text, 5, '0')),
@@ -67,20 +108,24 @@ export async function loadBenchDataset(db: Database, settings: TrendingSettings,
       0
     from generate_series(1, ${scale.papers}) g,
       lateral (select date_trunc('hour', now()) - interval '1 day'
-        - ((g % ${DAYS}) || ' days')::interval - ((g % 23) || ' hours')::interval as published) t`));
+        - ((g % ${DAYS}) || ' days')::interval - ((g % 23) || ' hours')::interval as published) t`),
+  );
 
-  await db.execute(sql.raw(`
+  await db.execute(
+    sql.raw(`
     insert into paper_authors (paper_id, position, author_id, name)
     select p.id, pos, a.id, a.name
     from papers p
     cross join generate_series(0, ${AUTHORS_PER_PAPER - 1}) pos
-    join authors a on a.id = 1 + abs(hashint4(p.id * 7 + pos * 104729) % ${authorCount})`));
+    join authors a on a.id = 1 + abs(hashint4(p.id * 7 + pos * 104729) % ${authorCount})`),
+  );
 
   // Votes skewed towards some papers (power law on the paper), distinct per (paper, user); topped up until the target.
   let upvoteRows = 0;
   for (let round = 0; round < 6 && upvoteRows < scale.upvotes; round += 1) {
     const missing = scale.upvotes - upvoteRows;
-    await db.execute(sql.raw(`
+    await db.execute(
+      sql.raw(`
       insert into upvotes (paper_id, user_id, created_at)
       select v.paper_id, v.user_id, greatest(p.submitted_at, now() - random() * interval '${DAYS} days')
       from (
@@ -89,7 +134,8 @@ export async function loadBenchDataset(db: Database, settings: TrendingSettings,
         from generate_series(1, ${Math.ceil(missing * 1.05)})
       ) v join papers p on p.id = v.paper_id
       limit ${missing}
-      on conflict do nothing`));
+      on conflict do nothing`),
+    );
     const [counted] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from upvotes`);
     upvoteRows = counted!.n;
   }
@@ -97,7 +143,10 @@ export async function loadBenchDataset(db: Database, settings: TrendingSettings,
 
   await recomputeKeysAndCounts(db, settings);
   const allIds = await queryRows<{ id: number }>(db, sql`select id from papers`);
-  await refreshSearchDocuments(db, allIds.map((row) => row.id));
+  await refreshSearchDocuments(
+    db,
+    allIds.map((row) => row.id),
+  );
 
   const [featured] = await queryRows<{ id: number; arxivId: string }>(
     db,

@@ -59,13 +59,20 @@ try {
         db,
         sql`select distinct paper_id from upvotes where user_id = any(${sql.param([...validating, ...readers.map((reader) => reader.id)])}::int[])`,
       );
-      const refreshed = await refreshSimilarPapers(db, sources.map((row) => row.paper_id));
-      log(`similar papers and neighbours of the ${refreshed.papers} papers upvoted by ${validating.length} validating and ${readers.length} timed readers in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      const refreshed = await refreshSimilarPapers(
+        db,
+        sources.map((row) => row.paper_id),
+      );
+      log(
+        `similar papers and neighbours of the ${refreshed.papers} papers upvoted by ${validating.length} validating and ${readers.length} timed readers in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      );
     }
     started = performance.now();
     const tuned = await tuneRankingModel(db, config.trending);
     const { weights, validation, ...figures } = tuned;
-    log(`tune-recommendations in ${((performance.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify({ ...figures, weights, model: validation?.model, trending: validation?.trending })}`);
+    log(
+      `tune-recommendations in ${((performance.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify({ ...figures, weights, model: validation?.model, trending: validation?.trending })}`,
+    );
   }
 
   const [target] = await queryRows<{ id: number }>(db, sql`select id from papers order by trending_key desc limit 1 offset 500`);
@@ -78,7 +85,9 @@ try {
   }
   timings.sort((a, b) => a - b);
   const at = (share: number) => timings[Math.min(timings.length - 1, Math.floor(share * timings.length))]!.toFixed(0);
-  log(`upvote + refresh of the reader's feed, ${readers.length} readers (${readers.map((r) => r.upvotes).join(', ')} upvotes): median ${at(0.5)} ms, p90 ${at(0.9)} ms, max ${at(1)} ms`);
+  log(
+    `upvote + refresh of the reader's feed, ${readers.length} readers (${readers.map((r) => r.upvotes).join(', ')} upvotes): median ${at(0.5)} ms, p90 ${at(0.9)} ms, max ${at(1)} ms`,
+  );
 } finally {
   await handle.close();
 }

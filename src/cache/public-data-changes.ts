@@ -20,10 +20,7 @@ export interface PublicDataChanges {
   close(): Promise<void>;
 }
 
-export function createPublicDataChanges(
-  { redisUrl, redisPrefix }: Pick<AppConfig, 'redisUrl' | 'redisPrefix'>,
-  logger: Logger,
-): PublicDataChanges {
+export function createPublicDataChanges({ redisUrl, redisPrefix }: Pick<AppConfig, 'redisUrl' | 'redisPrefix'>, logger: Logger): PublicDataChanges {
   const listeners: (() => void)[] = [];
   const notifyListeners = () => {
     for (const listener of listeners) listener();
@@ -40,7 +37,7 @@ export function createPublicDataChanges(
   const publisher = connectRedis(target, 'cache-announcements');
   reportRedisOutages(publisher, logger, {
     role: 'cache-announcements',
-    meanwhile: "changes are not announced to the other processes; their cached answers end with the TTL",
+    meanwhile: 'changes are not announced to the other processes; their cached answers end with the TTL',
   });
   let subscriber: Redis | undefined;
   return {
@@ -57,7 +54,7 @@ export function createPublicDataChanges(
       subscriber = connectRedis(target, 'cache-invalidation');
       reportRedisOutages(subscriber, logger, {
         role: 'cache-invalidation',
-        meanwhile: "changes announced elsewhere are not heard; cached answers end with the TTL, and all of them once it is back",
+        meanwhile: 'changes announced elsewhere are not heard; cached answers end with the TTL, and all of them once it is back',
       });
       subscriber.on('message', notifyListeners);
       // Messages published while the subscription was down are lost: start over with an empty cache.

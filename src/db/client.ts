@@ -61,9 +61,7 @@ export interface DatabaseOptions {
 }
 
 export function openDatabase(options: DatabaseOptions): DatabaseHandle {
-  const logger: DrizzleLogger | undefined = options.onQuery
-    ? { logQuery: (query) => options.onQuery?.(query) }
-    : undefined;
+  const logger: DrizzleLogger | undefined = options.onQuery ? { logQuery: (query) => options.onQuery?.(query) } : undefined;
 
   const { url } = options;
   if (url) {

@@ -134,7 +134,7 @@ function lockedMessage(folder: string, lockPath: string, holder: LockHolder): st
   return [
     `The embedded database folder ${folder} is in use by process ${holder.pid} on ${holder.host}`,
     `(${[holder.command, `since ${holder.since}`].filter(Boolean).join(', ')}).`,
-    'Two processes on one embedded database lose each other\'s writes:',
+    "Two processes on one embedded database lose each other's writes:",
     'stop that process first, or give this one another folder with DATA_DIR (or use Postgres with DATABASE_URL).',
     `If no such process runs, delete ${lockPath}.`,
   ].join(' ');

@@ -101,13 +101,7 @@ export function keysetCondition<Row>(order: KeysetOrder<Row>, request: PageReque
   if (!request.cursor) return undefined;
   const position = decodeCursor(order, request.cursor);
   const columns = sql.join([...order.keys.map((key) => key.expression), order.id], sql`, `);
-  const values = sql.join(
-    [
-      ...order.keys.map((key, index) => sql`${position.values[index]}::${sql.raw(key.type)}`),
-      sql`${position.id}::int4`,
-    ],
-    sql`, `,
-  );
+  const values = sql.join([...order.keys.map((key, index) => sql`${position.values[index]}::${sql.raw(key.type)}`), sql`${position.id}::int4`], sql`, `);
   return readsDescending(order, request) ? sql`(${columns}) < (${values})` : sql`(${columns}) > (${values})`;
 }
 

@@ -161,7 +161,10 @@ function scheduleSubmissions(random: SeededRandom, paperCount: number, now: Date
     const weekendFactor = dayOfWeek === 0 || dayOfWeek === 6 ? 0.5 : 1;
     return { start, length, weight: (length / DAY_MS) * weekendFactor * (0.6 + 1.8 * random.next()) };
   });
-  const counts = apportion(paperCount, days.map((day) => day.weight));
+  const counts = apportion(
+    paperCount,
+    days.map((day) => day.weight),
+  );
   return days.flatMap((day, index) =>
     Array.from({ length: counts[index]! }, () => day.start + Math.floor(random.next() * day.length))
       .sort((a, b) => a - b)
@@ -262,21 +265,16 @@ function claimArxivId(random: SeededRandom, publishedAt: Date, taken: Set<string
  * clearly popular). Papers are drawn without replacement, so no user votes
  * twice on a paper.
  */
-function castUpvotes(
-  random: SeededRandom,
-  papers: readonly DemoPaper[],
-  users: readonly DemoUser[],
-  now: Date,
-  world: DemoWorld,
-): DemoUpvote[] {
+function castUpvotes(random: SeededRandom, papers: readonly DemoPaper[], users: readonly DemoUser[], now: Date, world: DemoWorld): DemoUpvote[] {
   const appeal = papers.map(() => Math.exp(world.appealSpread * random.normal()));
   const topicIndexes = papers.map((paper) => TOPIC_INDEX.get(paper.topic)!);
   return users.flatMap((user) => {
     const affinity = favouriteTopicAffinity(random, world);
     // Draws nothing extra in the demo world, whose data stays as it was.
-    const voteCount = world.newReaderShare > 0 && random.chance(world.newReaderShare)
-      ? random.int(2, 3)
-      : Math.max(MIN_VOTES, Math.round(world.voteRate * papers.length * (0.01 + 0.2 * random.next() ** 2)));
+    const voteCount =
+      world.newReaderShare > 0 && random.chance(world.newReaderShare)
+        ? random.int(2, 3)
+        : Math.max(MIN_VOTES, Math.round(world.voteRate * papers.length * (0.01 + 0.2 * random.next() ** 2)));
     // Weighted sampling without replacement (Efraimidis-Spirakis): keep the largest ln(u)/weight.
     const keyed = papers.map((paper, index) => ({
       paper,

@@ -13,8 +13,18 @@ export interface PaperText {
 const ACRONYM_SYLLABLES = ['ka', 'lo', 'mi', 'ra', 'ze', 'to', 'vi', 'no', 'da', 'su', 'xe', 'bri', 'ta', 'lu', 'mo', 'ne', 'fa', 'ri', 'co', 'pi'];
 const ACRONYM_SUFFIXES = ['', '', '', '', '-R1', '-2', '++', '-V'];
 const TITLE_ADJECTIVES = [
-  'Scalable', 'Efficient', 'Robust', 'Unified', 'Adaptive', 'Self-Improving', 'Training-Free', 'Hierarchical',
-  'Lightweight', 'Generalizable', 'Data-Efficient', 'Interpretable',
+  'Scalable',
+  'Efficient',
+  'Robust',
+  'Unified',
+  'Adaptive',
+  'Self-Improving',
+  'Training-Free',
+  'Hierarchical',
+  'Lightweight',
+  'Generalizable',
+  'Data-Efficient',
+  'Interpretable',
 ];
 /** Adjectives that read well before a subject, as in "Towards Reliable Visual Grounding". */
 const GOAL_ADJECTIVES = ['Robust', 'Efficient', 'Scalable', 'Reliable', 'Generalizable', 'Faithful'];

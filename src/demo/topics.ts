@@ -195,7 +195,15 @@ export const TOPICS: readonly Topic[] = [
   {
     name: 'vision-language',
     weight: 1.4,
-    keywords: ['multimodal', 'vision-language models', 'visual question answering', 'image understanding', 'video understanding', 'visual grounding', 'document understanding'],
+    keywords: [
+      'multimodal',
+      'vision-language models',
+      'visual question answering',
+      'image understanding',
+      'video understanding',
+      'visual grounding',
+      'document understanding',
+    ],
     subjects: [
       'multimodal large language models',
       'visual question answering',

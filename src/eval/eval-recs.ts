@@ -89,11 +89,7 @@ async function evaluate(options: EvaluationOptions): Promise<void> {
   printReport(results, options.holdout, (performance.now() - startedAt) / 1000);
 }
 
-async function evaluateWorld(
-  name: string,
-  options: EvaluationOptions,
-  load: (scratch: Database) => Promise<string>,
-): Promise<WorldResult> {
+async function evaluateWorld(name: string, options: EvaluationOptions, load: (scratch: Database) => Promise<string>): Promise<WorldResult> {
   const scratch = await openScratchDatabase();
   try {
     const data = await load(scratch.db);

@@ -52,7 +52,15 @@ interface CopiedTable {
  * inputs, and the upvotes.
  */
 const COPIED_TABLES: CopiedTable[] = [
-  { table: 'users', columns: [['id', 'int'], ['username', 'text'], ['created_at', 'timestamptz']], identity: true },
+  {
+    table: 'users',
+    columns: [
+      ['id', 'int'],
+      ['username', 'text'],
+      ['created_at', 'timestamptz'],
+    ],
+    identity: true,
+  },
   {
     table: 'papers',
     columns: [
@@ -71,7 +79,15 @@ const COPIED_TABLES: CopiedTable[] = [
     ],
     identity: true,
   },
-  { table: 'upvotes', columns: [['paper_id', 'int'], ['user_id', 'int'], ['created_at', 'timestamptz']], identity: false },
+  {
+    table: 'upvotes',
+    columns: [
+      ['paper_id', 'int'],
+      ['user_id', 'int'],
+      ['created_at', 'timestamptz'],
+    ],
+    identity: false,
+  },
 ];
 
 /** Copies the evaluation's tables from `source` (read only) into the scratch database; returns the rows per table. */

@@ -32,12 +32,7 @@ const xmlSafe = (text: string) => text.replace(NOT_XML, '');
  * end the CDATA section early (`feed` splits only the first one).
  */
 const asHtml = (text: string) =>
-  xmlSafe(text)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
+  xmlSafe(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
 /** `feed`'s XML writer turns "&amp;" back into "&" before escaping text: escaping "&" first cancels that, so a name arrives as it is. */
 const asText = (text: string) => xmlSafe(text).replace(/&/g, '&amp;');

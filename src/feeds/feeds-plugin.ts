@@ -111,7 +111,10 @@ export function feedsPlugin({ db, config, logger, clock }: FeedsDependencies): P
 /** The first `size` papers matching `criteria` in `order`, with their authors: two queries. */
 async function feedPapers(db: Database, criteria: PaperCriteria, order: PaperOrder, size: number): Promise<FeedPaper[]> {
   const page = await listPapers(db, criteria, order, { direction: 'forward', size, cursor: null });
-  const authorships = await findAuthorsOfPapers(db, page.rows.map((paper) => paper.id));
+  const authorships = await findAuthorsOfPapers(
+    db,
+    page.rows.map((paper) => paper.id),
+  );
   const authorsOf = new Map<number, string[]>();
   for (const authorship of authorships) {
     authorsOf.set(authorship.paperId, [...(authorsOf.get(authorship.paperId) ?? []), authorship.name]);

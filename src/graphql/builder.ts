@@ -41,8 +41,7 @@ export const builder = new SchemaBuilder<{
     nodeQueryOptions: {
       description: 'Fetch any object by its global ID; null when it does not exist.',
       args: { id: { description: 'A global ID from this API.' } },
-      resolve: (_root, { id }, _context, info, resolveNode) =>
-        isNodeTypename(info.schema, id.typename) ? resolveNode(id) : null,
+      resolve: (_root, { id }, _context, info, resolveNode) => (isNodeTypename(info.schema, id.typename) ? resolveNode(id) : null),
     },
     nodesQueryOptions: {
       description: 'Fetch objects by their global IDs, in order; null for each that does not exist.',

@@ -7,8 +7,7 @@ import { isObjectType, type GraphQLSchema } from 'graphql';
  * ID looks like (the error handler maps it to BAD_USER_INPUT).
  */
 export function decodeGlobalId(globalId: string): { typename: string; id: string } {
-  const invalid = () =>
-    new PothosValidationError(`"${globalId.slice(0, 100)}" is not a valid ID: use the \`id\` of an object from this API.`);
+  const invalid = () => new PothosValidationError(`"${globalId.slice(0, 100)}" is not a valid ID: use the \`id\` of an object from this API.`);
   let decoded: string;
   try {
     decoded = decodeBase64(globalId);

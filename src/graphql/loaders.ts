@@ -7,29 +7,49 @@ import { loader, type Context } from './context';
 
 /** Whether the viewer upvoted a paper; false for everything when anonymous. */
 export const viewerUpvotedLoader = (context: Context) =>
-  loader(context, 'viewerUpvoted', () => new DataLoader<number, boolean>(async (paperIds) => {
-    const viewerId = context.viewer?.user.id;
-    if (viewerId === undefined) return paperIds.map(() => false);
-    const upvoted = await findUpvotedPaperIds(context.db, viewerId, paperIds);
-    return paperIds.map((paperId) => upvoted.has(paperId));
-  }));
+  loader(
+    context,
+    'viewerUpvoted',
+    () =>
+      new DataLoader<number, boolean>(async (paperIds) => {
+        const viewerId = context.viewer?.user.id;
+        if (viewerId === undefined) return paperIds.map(() => false);
+        const upvoted = await findUpvotedPaperIds(context.db, viewerId, paperIds);
+        return paperIds.map((paperId) => upvoted.has(paperId));
+      }),
+  );
 
 /** The authors of a paper in order; shared by Paper.authors and Paper.authorCount. */
 export const authorsOfPaperLoader = (context: Context) =>
-  loader(context, 'authorsOfPaper', () => new DataLoader<number, PaperAuthorView[]>(async (paperIds) => {
-    const byPaper = new Map<number, PaperAuthorView[]>(paperIds.map((paperId) => [paperId, []]));
-    for (const row of await findAuthorsOfPapers(context.db, paperIds)) byPaper.get(row.paperId)?.push(row);
-    return paperIds.map((paperId) => byPaper.get(paperId)!);
-  }));
+  loader(
+    context,
+    'authorsOfPaper',
+    () =>
+      new DataLoader<number, PaperAuthorView[]>(async (paperIds) => {
+        const byPaper = new Map<number, PaperAuthorView[]>(paperIds.map((paperId) => [paperId, []]));
+        for (const row of await findAuthorsOfPapers(context.db, paperIds)) byPaper.get(row.paperId)?.push(row);
+        return paperIds.map((paperId) => byPaper.get(paperId)!);
+      }),
+  );
 
 export const paperCountOfAuthorLoader = (context: Context) =>
-  loader(context, 'paperCountOfAuthor', () => new DataLoader<number, number>(async (authorIds) => {
-    const counts = await countPapersOfAuthors(context.db, authorIds);
-    return authorIds.map((id) => counts.get(id) ?? 0);
-  }));
+  loader(
+    context,
+    'paperCountOfAuthor',
+    () =>
+      new DataLoader<number, number>(async (authorIds) => {
+        const counts = await countPapersOfAuthors(context.db, authorIds);
+        return authorIds.map((id) => counts.get(id) ?? 0);
+      }),
+  );
 
 export const paperCountOfOrganizationLoader = (context: Context) =>
-  loader(context, 'paperCountOfOrganization', () => new DataLoader<number, number>(async (organizationIds) => {
-    const counts = await countPapersOfOrganizations(context.db, organizationIds);
-    return organizationIds.map((id) => counts.get(id) ?? 0);
-  }));
+  loader(
+    context,
+    'paperCountOfOrganization',
+    () =>
+      new DataLoader<number, number>(async (organizationIds) => {
+        const counts = await countPapersOfOrganizations(context.db, organizationIds);
+        return organizationIds.map((id) => counts.get(id) ?? 0);
+      }),
+  );

@@ -33,10 +33,9 @@ class RequestBudget {
         reason: 'TIME_LIMIT',
       });
     } else if (this.bytes > this.settings.maxResponseBytes) {
-      this.exceeded = badUserInput(
-        `The answer grew past its size limit of ${this.settings.maxResponseBytes} bytes: ask for fewer items or fields.`,
-        { reason: 'RESPONSE_SIZE_LIMIT' },
-      );
+      this.exceeded = badUserInput(`The answer grew past its size limit of ${this.settings.maxResponseBytes} bytes: ask for fewer items or fields.`, {
+        reason: 'RESPONSE_SIZE_LIMIT',
+      });
     }
     if (this.exceeded) throw this.exceeded;
   }

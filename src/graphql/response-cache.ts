@@ -79,8 +79,7 @@ export function responseCache(settings: ResponseCacheSettings, changes: PublicDa
 }
 
 /** Anonymous, and not asking for a fresh answer (Cache-Control: no-cache or no-store, as a browser's reload sends). */
-const isCacheable = (request: Request) =>
-  !request.headers.has('authorization') && !/no-cache|no-store/i.test(request.headers.get('cache-control') ?? '');
+const isCacheable = (request: Request) => !request.headers.has('authorization') && !/no-cache|no-store/i.test(request.headers.get('cache-control') ?? '');
 
 /**
  * A mutation that did something may have changed what readers see: announce

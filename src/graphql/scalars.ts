@@ -16,7 +16,10 @@ function literalString(ast: ValueNode, expected: string): string {
 
 function parseDateTime(value: unknown): Date {
   const text = stringOf(value, 'an ISO-8601 date-time with a time zone, e.g. "2025-11-12T08:30:00Z"');
-  const fields = isoDateTime.exec(text)?.slice(1, 7).map((field) => Number(field ?? 0));
+  const fields = isoDateTime
+    .exec(text)
+    ?.slice(1, 7)
+    .map((field) => Number(field ?? 0));
   const time = new Date(text);
   if (!fields || !isRealMoment(...(fields as [number, number, number, number, number, number])) || Number.isNaN(time.getTime())) {
     throw badUserInput(`"${text}" is not an ISO-8601 date-time with a time zone, e.g. "2025-11-12T08:30:00Z".`);

@@ -10,10 +10,7 @@
  * - anything else, or a host that is not a name, an IPv4 or a bracketed IPv6
  *   address with an optional port, is refused.
  */
-export type RequestTarget =
-  | { form: 'path'; path: string; authority: string }
-  | { form: 'server' }
-  | { form: 'refused'; reason: string };
+export type RequestTarget = { form: 'path'; path: string; authority: string } | { form: 'server' } | { form: 'refused'; reason: string };
 
 /** A DNS name (underscores allowed, as container names have them), an IPv4 or a bracketed IPv6 address, and an optional port. */
 const acceptableAuthority = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;

@@ -54,7 +54,12 @@ const isoTime = z.iso
   );
 const requiredTime = z.preprocess(blankAsNull, isoTime);
 const optionalTime = z.preprocess(blankAsNull, isoTime.nullish());
-const count = z.number().int().nonnegative().max(2 ** 31 - 1).nullish();
+const count = z
+  .number()
+  .int()
+  .nonnegative()
+  .max(2 ** 31 - 1)
+  .nullish();
 
 const arxivId = requiredText.transform((id, context) => {
   const normalized = normalizeArxivId(id);
@@ -76,45 +81,50 @@ type Submitter = z.infer<typeof submitter>;
 /** One item of the Hugging Face /api/daily_papers response, read as a PaperRecord. Unknown fields are ignored. */
 export const dailyPapersItemSchema = z
   .object({
-    paper: z.object({
-      id: arxivId,
-      title: requiredText,
-      summary: optionalText,
-      authors: z.array(z.object({ name: requiredName, hidden: z.boolean().nullish() })).nullish(),
-      publishedAt: requiredTime,
-      submittedOnDailyAt: optionalTime,
-      submittedOnDailyBy: submitter,
-      upvotes: count,
-      githubRepo: optionalText,
-      githubStars: count,
-      projectPage: optionalText,
-      ai_summary: optionalText,
-      ai_keywords: z.array(storableText(NAME_LIMIT)).nullish(),
-      organization,
-    }, { error: requiredError }),
+    paper: z.object(
+      {
+        id: arxivId,
+        title: requiredText,
+        summary: optionalText,
+        authors: z.array(z.object({ name: requiredName, hidden: z.boolean().nullish() })).nullish(),
+        publishedAt: requiredTime,
+        submittedOnDailyAt: optionalTime,
+        submittedOnDailyBy: submitter,
+        upvotes: count,
+        githubRepo: optionalText,
+        githubStars: count,
+        projectPage: optionalText,
+        ai_summary: optionalText,
+        ai_keywords: z.array(storableText(NAME_LIMIT)).nullish(),
+        organization,
+      },
+      { error: requiredError },
+    ),
     thumbnail: optionalText,
     numComments: count,
     submittedBy: submitter,
     organization,
   })
-  .transform(({ paper, ...item }): PaperRecord => ({
-    arxivId: paper.id,
-    title: paper.title,
-    abstract: paper.summary ?? '',
-    publishedAt: paper.publishedAt,
-    submittedAt: paper.submittedOnDailyAt ?? null,
-    submittedBy: toSubmitter(item.submittedBy) ?? toSubmitter(paper.submittedOnDailyBy),
-    organization: toOrganization(item.organization) ?? toOrganization(paper.organization),
-    authors: (paper.authors ?? []).map((author) => ({ name: author.name, hidden: author.hidden ?? false })),
-    githubRepo: paper.githubRepo ?? null,
-    githubStars: paper.githubStars ?? null,
-    projectPage: paper.projectPage ?? null,
-    thumbnailUrl: item.thumbnail ?? null,
-    aiSummary: paper.ai_summary ?? null,
-    keywords: paper.ai_keywords ?? [],
-    upvoteBaseline: paper.upvotes ?? 0,
-    commentCount: item.numComments ?? 0,
-  }));
+  .transform(
+    ({ paper, ...item }): PaperRecord => ({
+      arxivId: paper.id,
+      title: paper.title,
+      abstract: paper.summary ?? '',
+      publishedAt: paper.publishedAt,
+      submittedAt: paper.submittedOnDailyAt ?? null,
+      submittedBy: toSubmitter(item.submittedBy) ?? toSubmitter(paper.submittedOnDailyBy),
+      organization: toOrganization(item.organization) ?? toOrganization(paper.organization),
+      authors: (paper.authors ?? []).map((author) => ({ name: author.name, hidden: author.hidden ?? false })),
+      githubRepo: paper.githubRepo ?? null,
+      githubStars: paper.githubStars ?? null,
+      projectPage: paper.projectPage ?? null,
+      thumbnailUrl: item.thumbnail ?? null,
+      aiSummary: paper.ai_summary ?? null,
+      keywords: paper.ai_keywords ?? [],
+      upvoteBaseline: paper.upvotes ?? 0,
+      commentCount: item.numComments ?? 0,
+    }),
+  );
 
 function toSubmitter(user: Submitter): PaperRecord['submittedBy'] {
   const username = user?.name ?? user?.user;

@@ -61,10 +61,7 @@ export function metrics({ jobCounts, token }: MetricsDependencies): Plugin {
       const started = startedAt.get(request);
       if (started === undefined) return;
       const route = routeOf(new URL(request.url).pathname);
-      requestDuration.observe(
-        { method: request.method, route, status: String(response.status) },
-        (performance.now() - started) / 1000,
-      );
+      requestDuration.observe({ method: request.method, route, status: String(response.status) }, (performance.now() - started) / 1000);
     },
   };
 }

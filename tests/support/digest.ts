@@ -165,11 +165,7 @@ export async function seedPapers() {
   ]);
   const [most, second, third] = paperIds as [number, number, number];
   const votes = (paperId: number, voters: string[]) => voters.map((username) => ({ username, paperId, at: tuesday(13) }));
-  await castVotes(database.db, [
-    ...votes(most, ['v1', 'v2', 'v3', 'v4', 'v5']),
-    ...votes(second, ['v1', 'v2', 'v3']),
-    ...votes(third, ['v1']),
-  ]);
+  await castVotes(database.db, [...votes(most, ['v1', 'v2', 'v3', 'v4', 'v5']), ...votes(second, ['v1', 'v2', 'v3']), ...votes(third, ['v1'])]);
 }
 
 /** An in-process job runner on `jobConfig` that records what is enqueued. */

@@ -104,12 +104,13 @@ export async function saveTopicPapers(db: Database, perTopic: number): Promise<R
  */
 export async function castVotes(db: Database, votes: { username: string; paperId: number; at: Date }[]) {
   const usernames = [...new Set(votes.map((vote) => vote.username))];
-  await db.insert(users).values(usernames.map((username) => ({ username }))).onConflictDoNothing();
+  await db
+    .insert(users)
+    .values(usernames.map((username) => ({ username })))
+    .onConflictDoNothing();
   const stored = await db.select({ id: users.id, username: users.username }).from(users);
   const idOf = new Map(stored.map((user) => [user.username, user.id]));
-  await db
-    .insert(upvotes)
-    .values(votes.map((vote) => ({ paperId: vote.paperId, userId: idOf.get(vote.username)!, createdAt: vote.at })));
+  await db.insert(upvotes).values(votes.map((vote) => ({ paperId: vote.paperId, userId: idOf.get(vote.username)!, createdAt: vote.at })));
   await recomputeKeysAndCounts(db, trending);
 }
 

@@ -15,9 +15,7 @@ export function graphqlClient(app: App) {
   ): Promise<GraphQLResponse<Data>> {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     if (token) headers.authorization = `Bearer ${token}`;
-    const response = await app.fetch(
-      new Request('http://test/graphql', { method: 'POST', headers, body: JSON.stringify({ query, variables }) }),
-    );
+    const response = await app.fetch(new Request('http://test/graphql', { method: 'POST', headers, body: JSON.stringify({ query, variables }) }));
     const body = (await response.json()) as Omit<GraphQLResponse<Data>, 'status'>;
     return { status: response.status, ...body };
   };

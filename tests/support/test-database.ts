@@ -23,10 +23,7 @@ async function asAdmin(statements: string[]): Promise<void> {
 
 /** Drops and recreates `name`, optionally as a copy of `template`. */
 export async function recreateDatabase(name: string, template?: string): Promise<void> {
-  await asAdmin([
-    `drop database if exists "${name}" with (force)`,
-    `create database "${name}"${template ? ` template "${template}"` : ''}`,
-  ]);
+  await asAdmin([`drop database if exists "${name}" with (force)`, `create database "${name}"${template ? ` template "${template}"` : ''}`]);
 }
 
 export async function dropDatabase(name: string): Promise<void> {

@@ -19,11 +19,7 @@ export interface ExpectedTrending {
  * vote and authorship rows (of `paperIds`, else of every paper), with the
  * weight rule written out here rather than taken from the SQL it checks.
  */
-export async function expectedTrending(
-  db: Database,
-  settings: TrendingSettings,
-  paperIds?: readonly number[],
-): Promise<Map<number, ExpectedTrending>> {
+export async function expectedTrending(db: Database, settings: TrendingSettings, paperIds?: readonly number[]): Promise<Map<number, ExpectedTrending>> {
   const scope = (paperId: Column) => (paperIds ? inArray(paperId, [...paperIds]) : undefined);
   const paperRows = await db.select().from(papers).where(scope(papers.id));
   const votes = await db.select().from(upvotes).where(scope(upvotes.paperId));

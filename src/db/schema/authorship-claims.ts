@@ -14,15 +14,14 @@ export const authorshipClaims = pgTable(
     userId: integer('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    status: text('status', { enum: ['pending', 'approved', 'rejected'] }).notNull().default('pending'),
+    status: text('status', { enum: ['pending', 'approved', 'rejected'] })
+      .notNull()
+      .default('pending'),
     createdAt: timestampMs('created_at').notNull().defaultNow(),
     decidedAt: timestampMs('decided_at'),
     decidedById: integer('decided_by_id').references(() => users.id, { onDelete: 'set null' }),
   },
-  (t) => [
-    uniqueIndex('authorship_claims_author_user_key').on(t.authorId, t.userId),
-    index('authorship_claims_status_idx').on(t.status, t.createdAt),
-  ],
+  (t) => [uniqueIndex('authorship_claims_author_user_key').on(t.authorId, t.userId), index('authorship_claims_status_idx').on(t.status, t.createdAt)],
 );
 
 export type AuthorshipClaimRow = typeof authorshipClaims.$inferSelect;

@@ -18,10 +18,7 @@ export const digestSubscriptions = pgTable(
     confirmedAt: timestampMs('confirmed_at'),
     unsubscribedAt: timestampMs('unsubscribed_at'),
   },
-  (t) => [
-    uniqueIndex('digest_subscriptions_email_lower_key').on(sql`lower(${t.email})`),
-    index('digest_subscriptions_active_idx').on(t.frequency, t.id),
-  ],
+  (t) => [uniqueIndex('digest_subscriptions_email_lower_key').on(sql`lower(${t.email})`), index('digest_subscriptions_active_idx').on(t.frequency, t.id)],
 );
 
 /**
@@ -36,7 +33,9 @@ export const digestDeliveries = pgTable(
       .notNull()
       .references(() => digestSubscriptions.id, { onDelete: 'cascade' }),
     period: text('period').notNull(),
-    status: text('status', { enum: ['sending', 'sent', 'failed'] }).notNull().default('sending'),
+    status: text('status', { enum: ['sending', 'sent', 'failed'] })
+      .notNull()
+      .default('sending'),
     claimedAt: timestampMs('claimed_at').notNull().defaultNow(),
     sentAt: timestampMs('sent_at'),
   },

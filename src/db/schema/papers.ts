@@ -1,13 +1,5 @@
 import { getTableColumns, sql } from 'drizzle-orm';
-import {
-  boolean,
-  doublePrecision,
-  index,
-  integer,
-  pgTable,
-  primaryKey,
-  text,
-} from 'drizzle-orm/pg-core';
+import { boolean, doublePrecision, index, integer, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { authors } from './authors';
 import { timestampMs } from './columns';
 import { organizations } from './organizations';
@@ -85,10 +77,7 @@ export const paperAuthors = pgTable(
     /** The author hid this paper from their author page; it still lists them. */
     hidden: boolean('hidden').notNull().default(false),
   },
-  (t) => [
-    primaryKey({ columns: [t.paperId, t.position] }),
-    index('paper_authors_author_idx').on(t.authorId, t.paperId),
-  ],
+  (t) => [primaryKey({ columns: [t.paperId, t.position] }), index('paper_authors_author_idx').on(t.authorId, t.paperId)],
 );
 
 /** Every column but the search document, which only SQL reads: what paper queries select. */

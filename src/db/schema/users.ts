@@ -23,7 +23,9 @@ export const users = pgTable(
     emailTokenHash: text('email_token_hash'),
     passwordHash: text('password_hash'),
     /** 'admin' may approve authorship claims; everyone else is a 'member'. */
-    role: text('role', { enum: ['member', 'admin'] }).notNull().default('member'),
+    role: text('role', { enum: ['member', 'admin'] })
+      .notNull()
+      .default('member'),
     createdAt: timestampMs('created_at').notNull().defaultNow(),
   },
   (t) => [

@@ -78,8 +78,7 @@ builder.mutationFields((t) => ({
       usernameOrEmail: t.arg.string({ required: true, description: 'The username or the email address.' }),
       password: t.arg.string({ required: true, description: 'The password.' }),
     },
-    resolve: (_root, args, context) =>
-      logIn(context.db, context.config, context.limiters, context.clientAddress, args, context.now),
+    resolve: (_root, args, context) => logIn(context.db, context.config, context.limiters, context.clientAddress, args, context.now),
   }),
   verifyEmail: t.boolean({
     description:
@@ -104,8 +103,7 @@ builder.mutationFields((t) => ({
 builder.objectField(UserRef, 'emailVerified', (t) =>
   t.boolean({
     nullable: true,
-    description:
-      "Whether the account's email address is verified (it signs in only then). Only for the signed-in user's own account: null for others.",
+    description: "Whether the account's email address is verified (it signs in only then). Only for the signed-in user's own account: null for others.",
     resolve: async (user, _args, context) => {
       if (context.viewer?.user.id !== user.id) return null;
       const [account] = await context.db.select({ email: users.email }).from(users).where(eq(users.id, user.id));

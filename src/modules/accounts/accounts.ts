@@ -67,11 +67,7 @@ export async function signUp(
 
   const passwordHash = await hashPassword(password, config.passwordHashCost);
   return db.transaction(async (tx) => {
-    const [user] = await tx
-      .insert(users)
-      .values({ username, pendingEmail: email, passwordHash, createdAt: now })
-      .onConflictDoNothing()
-      .returning();
+    const [user] = await tx.insert(users).values({ username, pendingEmail: email, passwordHash, createdAt: now }).onConflictDoNothing().returning();
     // Someone took the name since the check above.
     if (!user) throw usernameTaken();
     const token = await createSession(tx, user.id, now, config.sessionTtlDays);
@@ -109,10 +105,7 @@ export async function verifyCredentials(
 }
 
 /** The limits a password check counts against. */
-export type SignInLimiters = Pick<
-  RateLimiters,
-  'auth' | 'signInFailures' | 'signInFailuresPerLogin' | 'signInFailuresDuringAttack'
->;
+export type SignInLimiters = Pick<RateLimiters, 'auth' | 'signInFailures' | 'signInFailuresPerLogin' | 'signInFailuresDuringAttack'>;
 
 const isRateLimited = (error: unknown) => error instanceof AppError && error.extensions.code === 'RATE_LIMITED';
 

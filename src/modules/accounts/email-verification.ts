@@ -15,9 +15,7 @@ import { hashToken, newConfirmToken } from '../digest/tokens';
  */
 
 /** The mail a pending address is due: a link to verify it, or a notice that it belongs to an account already. */
-export type EmailVerificationMail =
-  | { kind: 'verify'; email: string; token: string }
-  | { kind: 'address-taken'; email: string; pendingEmail: string };
+export type EmailVerificationMail = { kind: 'verify'; email: string; token: string } | { kind: 'address-taken'; email: string; pendingEmail: string };
 
 /** True when an account other than this row's has its pending address as a verified one. */
 const pendingAddressTaken = sql`exists (

@@ -31,8 +31,7 @@ const AuthorshipClaimStatus = builder.enumType('AuthorshipClaimStatus', {
 });
 
 AuthorshipClaimRef.implement({
-  description:
-    "A user's claim to be an author, pending until an admin approves or rejects it. Seen only by the claimant and admins.",
+  description: "A user's claim to be an author, pending until an admin approves or rejects it. Seen only by the claimant and admins.",
   fields: (t) => ({
     author: t.field({ type: AuthorRef, description: 'The author claimed.', resolve: (claim) => claim.authorId }),
     user: t.field({ type: UserRef, description: 'Who claims to be the author.', resolve: (claim) => claim.userId }),
@@ -87,10 +86,16 @@ async function decide(context: Context, claimId: number, decision: ClaimDecision
   if (claim.status === 'approved') {
     // Votes that were waiting on the approval's locks were weighed before it: reconcile the author's papers once they landed.
     for (const paperId of await paperIdsOfAuthor(context.db, claim.authorId)) {
-      enqueueInBackground(context.jobs, context.logger, 'refresh-paper-trending', { paperId }, {
-        deduplicationId: `paper:${paperId}`,
-        delayMs: VERIFICATION_REPAIR_DELAY_MS,
-      });
+      enqueueInBackground(
+        context.jobs,
+        context.logger,
+        'refresh-paper-trending',
+        { paperId },
+        {
+          deduplicationId: `paper:${paperId}`,
+          delayMs: VERIFICATION_REPAIR_DELAY_MS,
+        },
+      );
     }
   }
   return claim;

@@ -63,13 +63,9 @@ export function decideClaim(db: Database, settings: TrendingSettings, decision: 
     const [author] = await tx
       .select({ id: authors.id, userId: authors.userId })
       .from(authors)
-      .where(
-        eq(authors.id, sql`(select ${authorshipClaims.authorId} from ${authorshipClaims} where ${authorshipClaims.id} = ${decision.claimId})`),
-      )
+      .where(eq(authors.id, sql`(select ${authorshipClaims.authorId} from ${authorshipClaims} where ${authorshipClaims.id} = ${decision.claimId})`))
       .for('update');
-    const [claim] = author
-      ? await tx.select().from(authorshipClaims).where(eq(authorshipClaims.id, decision.claimId)).for('update')
-      : [];
+    const [claim] = author ? await tx.select().from(authorshipClaims).where(eq(authorshipClaims.id, decision.claimId)).for('update') : [];
     if (!author || !claim) throw new AppError('NOT_FOUND', 'No authorship claim has this ID.');
     if (claim.status !== 'pending') throw new AppError('CONFLICT', `This claim was already ${claim.status}.`);
     const decided = { decidedAt: decision.at, decidedById: decision.adminId };
@@ -116,5 +112,10 @@ async function recomputeKeysOfAuthor(tx: Database, settings: TrendingSettings, a
     .where(inArray(papers.id, tx.select({ id: paperAuthors.paperId }).from(paperAuthors).where(eq(paperAuthors.authorId, authorId))))
     .orderBy(papers.id)
     .for('update');
-  if (locked.length > 0) await recomputeKeys(tx, settings, locked.map((paper) => paper.id));
+  if (locked.length > 0)
+    await recomputeKeys(
+      tx,
+      settings,
+      locked.map((paper) => paper.id),
+    );
 }

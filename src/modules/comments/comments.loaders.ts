@@ -32,37 +32,56 @@ function groupBy<Key>(keys: readonly Key[], groupOf: (key: Key) => string): Map<
  * page request, however many threads it shows.
  */
 export const commentPageLoader = (context: Context) =>
-  loader(context, 'commentPage', () => new DataLoader<ThreadPageKey, Page<CommentRow>, string>(
-    async (keys) => {
-      const pages = new Map<string, Page<CommentRow>>();
-      const groups = groupBy(keys, (key) => JSON.stringify([key.thread, key.request]));
-      await Promise.all(
-        [...groups.values()].map(async (group) => {
-          const { thread, request } = group[0]!;
-          const byThread = await listCommentPages(context.db, thread, group.map((key) => key.id), request);
-          for (const key of group) pages.set(pageKey(key), byThread.get(key.id)!);
-        }),
-      );
-      return keys.map((key) => pages.get(pageKey(key))!);
-    },
-    { cacheKeyFn: pageKey },
-  ));
+  loader(
+    context,
+    'commentPage',
+    () =>
+      new DataLoader<ThreadPageKey, Page<CommentRow>, string>(
+        async (keys) => {
+          const pages = new Map<string, Page<CommentRow>>();
+          const groups = groupBy(keys, (key) => JSON.stringify([key.thread, key.request]));
+          await Promise.all(
+            [...groups.values()].map(async (group) => {
+              const { thread, request } = group[0]!;
+              const byThread = await listCommentPages(
+                context.db,
+                thread,
+                group.map((key) => key.id),
+                request,
+              );
+              for (const key of group) pages.set(pageKey(key), byThread.get(key.id)!);
+            }),
+          );
+          return keys.map((key) => pages.get(pageKey(key))!);
+        },
+        { cacheKeyFn: pageKey },
+      ),
+  );
 
 /** How many comments a thread has, batched per request: one statement per kind of thread. */
 export const commentCountLoader = (context: Context) =>
-  loader(context, 'commentCount', () => new DataLoader<ThreadKey, number, string>(
-    async (keys) => {
-      const counts = new Map<string, number>();
-      await Promise.all(
-        [...groupBy(keys, (key) => key.thread).values()].map(async (group) => {
-          const byThread = await countCommentsOfThreads(context.db, group[0]!.thread, group.map((key) => key.id));
-          for (const key of group) counts.set(threadKey(key), byThread.get(key.id) ?? 0);
-        }),
-      );
-      return keys.map((key) => counts.get(threadKey(key))!);
-    },
-    { cacheKeyFn: threadKey },
-  ));
+  loader(
+    context,
+    'commentCount',
+    () =>
+      new DataLoader<ThreadKey, number, string>(
+        async (keys) => {
+          const counts = new Map<string, number>();
+          await Promise.all(
+            [...groupBy(keys, (key) => key.thread).values()].map(async (group) => {
+              const byThread = await countCommentsOfThreads(
+                context.db,
+                group[0]!.thread,
+                group.map((key) => key.id),
+              );
+              for (const key of group) counts.set(threadKey(key), byThread.get(key.id) ?? 0);
+            }),
+          );
+          return keys.map((key) => counts.get(threadKey(key))!);
+        },
+        { cacheKeyFn: threadKey },
+      ),
+  );
 
 const threadKey = (key: ThreadKey) => `${key.thread}:${key.id}`;
 const pageKey = (key: ThreadPageKey) => JSON.stringify([key.thread, key.id, key.request]);

@@ -74,11 +74,7 @@ export async function listCommentPages(
 }
 
 /** How many comments each thread holds, keyed by its id (absent when none). */
-export async function countCommentsOfThreads(
-  db: Database,
-  thread: CommentThread,
-  threadIds: readonly number[],
-): Promise<Map<number, number>> {
+export async function countCommentsOfThreads(db: Database, thread: CommentThread, threadIds: readonly number[]): Promise<Map<number, number>> {
   const column = threadColumn(thread);
   const rows = await db
     .select({ threadId: column, total: count() })

@@ -25,11 +25,7 @@ const confirmUrlOf = (publicUrl: string, token: string) => `${publicUrl}/digest/
 const unsubscribeUrlOf = (publicUrl: string, token: string) => `${publicUrl}/digest/unsubscribe?token=${token}`;
 const paperUrlOf = (publicUrl: string, arxivId: string) => `${publicUrl}/papers/${arxivId}`;
 
-export function confirmationMessage(
-  publicUrl: string,
-  subscription: { email: string; frequency: DigestFrequency },
-  confirmToken: string,
-): MailMessage {
+export function confirmationMessage(publicUrl: string, subscription: { email: string; frequency: DigestFrequency }, confirmToken: string): MailMessage {
   const confirmUrl = confirmUrlOf(publicUrl, confirmToken);
   const request = `Someone, hopefully you, asked for the trending papers of Daily Papers ${cadence[subscription.frequency]} at this address.`;
   const ignore = 'If it was not you, ignore this email: nothing is sent unless the address is confirmed.';
@@ -37,10 +33,7 @@ export function confirmationMessage(
     to: subscription.email,
     subject: 'Confirm your Daily Papers digest',
     text: `${request}\n\nConfirm the subscription:\n${confirmUrl}\n\n${ignore}\n`,
-    html:
-      `<p>${escapeHtml(request)}</p>` +
-      `<p><a href="${escapeHtml(confirmUrl)}">Confirm the subscription</a></p>` +
-      `<p>${escapeHtml(ignore)}</p>`,
+    html: `<p>${escapeHtml(request)}</p>` + `<p><a href="${escapeHtml(confirmUrl)}">Confirm the subscription</a></p>` + `<p>${escapeHtml(ignore)}</p>`,
   };
 }
 

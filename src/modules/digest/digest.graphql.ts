@@ -6,8 +6,7 @@ const DigestFrequency = builder.enumType('DigestFrequency', {
   description: 'How often the trending digest arrives, at the UTC hour the server is configured with.',
   values: {
     DAILY: {
-      description:
-        'Every weekday: the top trending papers featured since the previous weekday edition (Monday covers Friday to Sunday).',
+      description: 'Every weekday: the top trending papers featured since the previous weekday edition (Monday covers Friday to Sunday).',
     },
     WEEKLY: { description: 'Every Monday: the top trending papers featured in the previous ISO week.' },
   } as const,
@@ -42,9 +41,15 @@ builder.mutationFields((t) => ({
         linkSecret: context.config.digest.linkSecret,
       });
       if (subscriptionId !== undefined) {
-        enqueueInBackground(context.jobs, context.logger, 'send-digest-confirmation', { subscriptionId }, {
-          deduplicationId: `subscription:${subscriptionId}`,
-        });
+        enqueueInBackground(
+          context.jobs,
+          context.logger,
+          'send-digest-confirmation',
+          { subscriptionId },
+          {
+            deduplicationId: `subscription:${subscriptionId}`,
+          },
+        );
       }
       return true;
     },

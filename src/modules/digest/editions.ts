@@ -53,8 +53,7 @@ export function editionOf(frequency: DigestFrequency, period: string): DigestEdi
 export function dueEdition(frequency: DigestFrequency, now: Date, hourUtc: number): DigestEdition {
   const today = midnightOf(now.getTime());
   let sendingDay = today + hourUtc * HOUR_MS <= now.getTime() ? today : today - DAY_MS;
-  const isSendingDay = (day: number) =>
-    frequency === 'WEEKLY' ? weekdayOf(day) === MONDAY : weekdayOf(day) !== SATURDAY && weekdayOf(day) !== SUNDAY;
+  const isSendingDay = (day: number) => (frequency === 'WEEKLY' ? weekdayOf(day) === MONDAY : weekdayOf(day) !== SATURDAY && weekdayOf(day) !== SUNDAY);
   while (!isSendingDay(sendingDay)) sendingDay -= DAY_MS;
   const period = frequency === 'DAILY' ? isoDate(sendingDay) : isoWeekOf(sendingDay - WEEK_MS);
   return editionOf(frequency, period)!;

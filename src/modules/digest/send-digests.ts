@@ -82,13 +82,15 @@ export async function sendEdition(sending: EditionSending, edition: DigestEditio
 
 /** The top trending papers featured within the edition's window. */
 async function editionPapers(db: Database, edition: DigestEdition, count: number): Promise<DigestPaper[]> {
-  const page = await listPapers(
+  const page = await listPapers(db, { submittedFrom: edition.from, submittedUntil: edition.until }, 'TRENDING', {
+    direction: 'forward',
+    size: count,
+    cursor: null,
+  });
+  const authorships = await findAuthorsOfPapers(
     db,
-    { submittedFrom: edition.from, submittedUntil: edition.until },
-    'TRENDING',
-    { direction: 'forward', size: count, cursor: null },
+    page.rows.map((paper) => paper.id),
   );
-  const authorships = await findAuthorsOfPapers(db, page.rows.map((paper) => paper.id));
   return page.rows.map((paper) => ({
     arxivId: paper.arxivId,
     title: paper.title,
@@ -116,9 +118,7 @@ function subscribersWithoutEdition(db: Database, edition: DigestEdition, afterId
           db
             .select({ one: sql`1` })
             .from(digestDeliveries)
-            .where(
-              and(eq(digestDeliveries.subscriptionId, digestSubscriptions.id), eq(digestDeliveries.period, edition.period)),
-            ),
+            .where(and(eq(digestDeliveries.subscriptionId, digestSubscriptions.id), eq(digestDeliveries.period, edition.period))),
         ),
       ),
     )
@@ -144,13 +144,7 @@ async function claimDelivery(db: Database, subscriptionId: number, edition: Dige
           sentAt: sql<Date | null>`null`.as('sent_at'),
         })
         .from(digestSubscriptions)
-        .where(
-          and(
-            eq(digestSubscriptions.id, subscriptionId),
-            isNotNull(digestSubscriptions.confirmedAt),
-            isNull(digestSubscriptions.unsubscribedAt),
-          ),
-        ),
+        .where(and(eq(digestSubscriptions.id, subscriptionId), isNotNull(digestSubscriptions.confirmedAt), isNull(digestSubscriptions.unsubscribedAt))),
     )
     .onConflictDoNothing()
     .returning({ subscriptionId: digestDeliveries.subscriptionId });

@@ -19,10 +19,7 @@ export function parseSubscriberEmail(input: string): string {
     // The text rule says what is wrong (a control character, too long...); the email check only that it is no address.
     const [issue] = parsed.error.issues;
     const problem = issue!.code === 'custom' ? `Invalid email: ${issue!.message}. ` : '';
-    throw badUserInput(
-      `${problem}Expected an email address such as "ada@example.org" (at most ${MAX_EMAIL_LENGTH} characters).`,
-      { field: 'email' },
-    );
+    throw badUserInput(`${problem}Expected an email address such as "ada@example.org" (at most ${MAX_EMAIL_LENGTH} characters).`, { field: 'email' });
   }
   return parsed.data;
 }
@@ -94,13 +91,7 @@ export async function issueConfirmToken(db: Database, subscriptionId: number): P
   const [pending] = await db
     .update(digestSubscriptions)
     .set({ confirmTokenHash: hashToken(token) })
-    .where(
-      and(
-        eq(digestSubscriptions.id, subscriptionId),
-        isNull(digestSubscriptions.confirmedAt),
-        isNull(digestSubscriptions.unsubscribedAt),
-      ),
-    )
+    .where(and(eq(digestSubscriptions.id, subscriptionId), isNull(digestSubscriptions.confirmedAt), isNull(digestSubscriptions.unsubscribedAt)))
     .returning({ email: digestSubscriptions.email, frequency: digestSubscriptions.frequency });
   return pending && { ...pending, token };
 }
@@ -116,13 +107,7 @@ export async function confirmSubscription(db: Database, token: string, now: Date
   const [confirmed] = await db
     .update(digestSubscriptions)
     .set({ confirmedAt: now })
-    .where(
-      and(
-        eq(digestSubscriptions.confirmTokenHash, tokenHash),
-        isNull(digestSubscriptions.confirmedAt),
-        isNull(digestSubscriptions.unsubscribedAt),
-      ),
-    )
+    .where(and(eq(digestSubscriptions.confirmTokenHash, tokenHash), isNull(digestSubscriptions.confirmedAt), isNull(digestSubscriptions.unsubscribedAt)))
     .returning({ id: digestSubscriptions.id });
   if (confirmed) return;
 

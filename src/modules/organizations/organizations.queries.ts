@@ -13,10 +13,7 @@ export async function findOrganizationByName(db: Database, name: string): Promis
 }
 
 /** Papers per organization, keyed by organization id. */
-export async function countPapersOfOrganizations(
-  db: Database,
-  organizationIds: readonly number[],
-): Promise<Map<number, number>> {
+export async function countPapersOfOrganizations(db: Database, organizationIds: readonly number[]): Promise<Map<number, number>> {
   const rows = await db
     .select({ organizationId: papers.organizationId, total: count() })
     .from(papers)

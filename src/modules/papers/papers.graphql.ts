@@ -49,8 +49,7 @@ export function paperListField<Parent>(
     type: PaperConnection,
     description: options.description,
     args: paperListArgs(t.arg, options.defaultOrder),
-    resolve: (parent, args, context) =>
-      paperConnection(context, options.criteria(parent), args.orderBy ?? options.defaultOrder, args),
+    resolve: (parent, args, context) => paperConnection(context, options.criteria(parent), args.orderBy ?? options.defaultOrder, args),
   });
 }
 
@@ -62,8 +61,7 @@ export const PaperConnection = builder.connectionObject(
     fields: (t) => ({
       snippet: t.string({
         nullable: true,
-        description:
-          'In search results: an excerpt of the abstract with the matched words in <mark> tags, HTML-escaped otherwise. Null elsewhere.',
+        description: 'In search results: an excerpt of the abstract with the matched words in <mark> tags, HTML-escaped otherwise. Null elsewhere.',
         resolve: (edge) => (edge.node as { snippet?: string }).snippet ?? null,
       }),
     }),
@@ -180,8 +178,7 @@ builder.queryFields((t) => ({
   }),
   dailyPapers: t.field({
     type: PaperConnection,
-    description:
-      'The Daily Papers feed: papers featured on a UTC day, ISO week (2025-W46) or month (2025-11). Exactly one of date/week/month.',
+    description: 'The Daily Papers feed: papers featured on a UTC day, ISO week (2025-W46) or month (2025-11). Exactly one of date/week/month.',
     args: {
       date: t.arg({ type: 'Date', description: 'A UTC day, e.g. "2025-11-12".' }),
       week: t.arg.string({ description: 'An ISO week, e.g. "2025-W46" (Monday to Sunday, UTC).' }),
@@ -192,12 +189,7 @@ builder.queryFields((t) => ({
     },
     resolve: (_root, args, context) => {
       const window = dailyWindow(args);
-      return paperConnection(
-        context,
-        { submittedFrom: window.from, submittedUntil: window.until },
-        args.orderBy ?? 'UPVOTES',
-        args,
-      );
+      return paperConnection(context, { submittedFrom: window.from, submittedUntil: window.until }, args.orderBy ?? 'UPVOTES', args);
     },
   }),
   trendingPapers: t.field({

@@ -36,18 +36,13 @@ function conditionsFor(criteria: PaperCriteria): SQL | undefined {
       : undefined,
     criteria.submittedById !== undefined ? eq(papers.submittedById, criteria.submittedById) : undefined,
     criteria.submitterUsername !== undefined
-      ? eq(
-          papers.submittedById,
-          sql`(select ${users.id} from ${users} where lower(${users.username}) = lower(${criteria.submitterUsername}))`,
-        )
+      ? eq(papers.submittedById, sql`(select ${users.id} from ${users} where lower(${users.username}) = lower(${criteria.submitterUsername}))`)
       : undefined,
     criteria.publishedAfter ? gte(papers.publishedAt, criteria.publishedAfter) : undefined,
     criteria.publishedBefore ? lt(papers.publishedAt, criteria.publishedBefore) : undefined,
     criteria.submittedFrom ? gte(papers.submittedAt, criteria.submittedFrom) : undefined,
     criteria.submittedUntil ? lt(papers.submittedAt, criteria.submittedUntil) : undefined,
-    criteria.keyword !== undefined
-      ? sql`${papers.keywords} @> array[${criteria.keyword.trim().toLowerCase()}]::text[]`
-      : undefined,
+    criteria.keyword !== undefined ? sql`${papers.keywords} @> array[${criteria.keyword.trim().toLowerCase()}]::text[]` : undefined,
   ];
   return and(...conditions);
 }
@@ -64,12 +59,7 @@ export function selectPaperPage(db: Database, criteria: PaperCriteria, order: Pa
 }
 
 /** One page of papers matching `criteria` in `order`. */
-export async function listPapers(
-  db: Database,
-  criteria: PaperCriteria,
-  order: PaperOrder,
-  request: PageRequest,
-): Promise<Page<PaperRow>> {
+export async function listPapers(db: Database, criteria: PaperCriteria, order: PaperOrder, request: PageRequest): Promise<Page<PaperRow>> {
   const fetched = await selectPaperPage(db, criteria, order, request);
   return toPage(paperOrders[order], request, fetched);
 }

@@ -45,11 +45,7 @@ const AUTHORSHIP_BATCH_SIZE = 10_000;
  * ones updates what the source owns and keeps local upvotes and comments.
  * Each arXiv id may appear once in `records` (callers report duplicates).
  */
-export async function savePapers(
-  db: Database,
-  settings: TrendingSettings,
-  records: readonly PaperRecord[],
-): Promise<SaveResult> {
+export async function savePapers(db: Database, settings: TrendingSettings, records: readonly PaperRecord[]): Promise<SaveResult> {
   const result: SaveResult = { written: 0, unchanged: 0, paperIds: [] };
   for (let offset = 0; offset < records.length; offset += BATCH_SIZE) {
     const batch = records.slice(offset, offset + BATCH_SIZE);
@@ -85,10 +81,7 @@ async function saveBatch(db: Transaction, settings: TrendingSettings, records: r
     upvoteCount: record.upvoteBaseline,
     commentBaseline: record.commentCount,
     commentCount: record.commentCount,
-    trendingKey: trendingKey(
-      { start: record.submittedAt ?? record.publishedAt, baseline: record.upvoteBaseline, voteTimes: [] },
-      settings,
-    ),
+    trendingKey: trendingKey({ start: record.submittedAt ?? record.publishedAt, baseline: record.upvoteBaseline, voteTimes: [] }, settings),
   }));
 
   const sourceColumns = [
@@ -142,7 +135,12 @@ async function saveBatch(db: Transaction, settings: TrendingSettings, records: r
   const stored = await db
     .select({ id: papers.id })
     .from(papers)
-    .where(inArray(papers.arxivId, records.map((record) => record.arxivId)));
+    .where(
+      inArray(
+        papers.arxivId,
+        records.map((record) => record.arxivId),
+      ),
+    );
   return { written: written.length, unchanged: records.length - written.length, paperIds: stored.map((row) => row.id) };
 }
 
@@ -224,7 +222,12 @@ async function arxivIdsWithChangedAuthors(db: Database, records: readonly PaperR
     .select({ arxivId: papers.arxivId, name: paperAuthors.name, hidden: paperAuthors.hidden })
     .from(papers)
     .leftJoin(paperAuthors, eq(paperAuthors.paperId, papers.id))
-    .where(inArray(papers.arxivId, records.map((record) => record.arxivId)))
+    .where(
+      inArray(
+        papers.arxivId,
+        records.map((record) => record.arxivId),
+      ),
+    )
     .orderBy(papers.arxivId, paperAuthors.position);
   const storedAuthors = new Map<string, { name: string; hidden: boolean }[]>();
   for (const row of rows) {

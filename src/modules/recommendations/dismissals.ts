@@ -21,8 +21,6 @@ export async function dismissRecommendation(db: Database, userId: number, paperI
 export async function undoDismissRecommendation(db: Database, userId: number, paperId: number): Promise<PaperRow | null> {
   const [paper] = await db.select(paperColumns).from(papers).where(eq(papers.id, paperId));
   if (!paper) return null;
-  await db
-    .delete(recommendationDismissals)
-    .where(and(eq(recommendationDismissals.userId, userId), eq(recommendationDismissals.paperId, paperId)));
+  await db.delete(recommendationDismissals).where(and(eq(recommendationDismissals.userId, userId), eq(recommendationDismissals.paperId, paperId)));
   return paper;
 }

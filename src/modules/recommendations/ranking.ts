@@ -346,12 +346,7 @@ const PERSONAL_SIGNALS: ReadonlySet<Signal> = new Set(['coUpvote', 'content', 'r
 /** The candidates' weighted scores, best first (ties: more trending, then newer id), the first `limit`. */
 export function rankCandidates(candidates: readonly Candidate[], weights: RankingWeights, limit: number): Candidate[] {
   const scored = candidates.map((candidate) => ({ candidate, score: weightedScore(candidate, weights) }));
-  scored.sort(
-    (a, b) =>
-      b.score - a.score ||
-      b.candidate.features.trending - a.candidate.features.trending ||
-      b.candidate.paperId - a.candidate.paperId,
-  );
+  scored.sort((a, b) => b.score - a.score || b.candidate.features.trending - a.candidate.features.trending || b.candidate.paperId - a.candidate.paperId);
   return scored.slice(0, limit).map((entry) => entry.candidate);
 }
 

@@ -49,10 +49,7 @@ async function readOwnFeed(user: { id: number }, first: number, context: Context
   }
   // Cold start: a new reader's first upvotes shape their feed on the next read, computed now (tens of ms).
   if (await isNewReaderFeedBehind(context.db, user.id)) await refreshRecommendations(context.db, user.id, context.now);
-  const [{ items, computedAt, modelId }, served] = await Promise.all([
-    readRecommendations(context.db, user.id, first),
-    findServedModel(context.db),
-  ]);
+  const [{ items, computedAt, modelId }, served] = await Promise.all([readRecommendations(context.db, user.id, first), findServedModel(context.db)]);
   const maxAgeMs = context.config.recommendations.maxAgeHours * 3_600_000;
   // Missing, old, or ranked by another model than the one served now (a new fit, or a rollback).
   if (computedAt === null || context.now.getTime() - computedAt.getTime() > maxAgeMs || modelId !== served.id) {
@@ -63,10 +60,16 @@ async function readOwnFeed(user: { id: number }, first: number, context: Context
 }
 
 function enqueueRefresh(context: Context, userId: number, delayMs: number): void {
-  enqueueInBackground(context.jobs, context.logger, 'refresh-recommendations', { userId }, {
-    deduplicationId: `user:${userId}`,
-    delayMs: delayMs > 0 ? delayMs : undefined,
-  });
+  enqueueInBackground(
+    context.jobs,
+    context.logger,
+    'refresh-recommendations',
+    { userId },
+    {
+      deduplicationId: `user:${userId}`,
+      delayMs: delayMs > 0 ? delayMs : undefined,
+    },
+  );
 }
 
 builder.objectField(UserRef, 'recommendedPapers', (t) =>
@@ -154,15 +157,15 @@ const RecommendationRef = builder.objectRef<RecommendationItem>('Recommendation'
 builder.objectField(UserRef, 'recommendations', (t) =>
   t.connection(
     {
-    type: RecommendationRef,
-    description: `The personal feed, best first: each paper with its score and the reasons read off the same scores. Up to ${RECOMMENDATIONS_STORED}; \`recommendedPapers\` lists the same papers. Only the user themselves may read it (FORBIDDEN otherwise).`,
-    resolve: async (user, args, context) => {
-      const request = pageRequestFrom(args);
-      if (request.direction === 'backward') throw badUserInput('Recommendations page forward only, with `first`/`after`.');
-      const items = await readOwnFeed(user, RECOMMENDATIONS_STORED, context);
-      const connection = resolveArrayConnection({ args: { first: request.size, after: args.after ?? undefined } }, items);
-      return { ...connection, totalCount: async () => items.length };
-    },
+      type: RecommendationRef,
+      description: `The personal feed, best first: each paper with its score and the reasons read off the same scores. Up to ${RECOMMENDATIONS_STORED}; \`recommendedPapers\` lists the same papers. Only the user themselves may read it (FORBIDDEN otherwise).`,
+      resolve: async (user, args, context) => {
+        const request = pageRequestFrom(args);
+        if (request.direction === 'backward') throw badUserInput('Recommendations page forward only, with `first`/`after`.');
+        const items = await readOwnFeed(user, RECOMMENDATIONS_STORED, context);
+        const connection = resolveArrayConnection({ args: { first: request.size, after: args.after ?? undefined } }, items);
+        return { ...connection, totalCount: async () => items.length };
+      },
     },
     { name: 'RecommendationConnection', description: 'A page of the personal feed.' },
     { name: 'RecommendationEdge', description: 'A recommendation in a page of the personal feed.' },

@@ -6,9 +6,7 @@ import { findTrendingPapers } from './trending-papers';
 
 /** Per request and per `first`: batches the similarPapers of a whole page into one query. */
 export const similarPapersLoader = (context: Context, first: number) =>
-  loader(context, `similarPapers:${first}`, () =>
-    new DataLoader<number, PaperRow[]>((paperIds) => loadSimilarPapers(context, paperIds, first)),
-  );
+  loader(context, `similarPapers:${first}`, () => new DataLoader<number, PaperRow[]>((paperIds) => loadSimilarPapers(context, paperIds, first)));
 
 /**
  * The stored similar papers of each paper; a paper whose list is missing (not

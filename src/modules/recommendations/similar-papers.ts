@@ -102,7 +102,10 @@ function similaritiesSql(batch: SQL, signals: readonly NeighborSignal[]): SQL {
     content: sql`select paper_id, 'content' as signal, similar_id, similarity from (${contentSimilaritySql(batch)}) content`,
     co_upvote: sql`select paper_id, 'co_upvote' as signal, similar_id, similarity from (${coUpvoteSimilaritySql(batch)}) co_upvotes`,
   };
-  return sql.join(signals.map((signal) => bySignal[signal]), sql` union all `);
+  return sql.join(
+    signals.map((signal) => bySignal[signal]),
+    sql` union all `,
+  );
 }
 
 /** (paper_id, signal, neighbor_id, similarity): the NEIGHBORS_STORED most similar of each paper and signal in `similarities`. */
@@ -201,11 +204,7 @@ async function insertSimilarPapers(tx: Database, batch: number[], weights: Simil
  * The stored similar papers of each paper in `paperIds`, best first, at most
  * `limit` each, in one query; a paper without rows maps to [].
  */
-export async function findSimilarPapers(
-  db: Database,
-  paperIds: readonly number[],
-  limit: number,
-): Promise<Map<number, PaperRow[]>> {
+export async function findSimilarPapers(db: Database, paperIds: readonly number[], limit: number): Promise<Map<number, PaperRow[]>> {
   const similar = new Map<number, PaperRow[]>(paperIds.map((paperId) => [paperId, []]));
   if (paperIds.length === 0 || limit <= 0) return similar;
   const rows = await db

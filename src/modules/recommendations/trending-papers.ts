@@ -24,12 +24,7 @@ export async function findTrendingPapers(db: Database, request: TrendingPapersRe
       and(
         excludeIds.length > 0 ? sql`not (${idIn(papers.id, excludeIds)})` : undefined,
         excludeUpvotedBy !== undefined
-          ? notExists(
-              db
-                .select({ one: sql`1` })
-                .from(upvotes)
-                .where(sql`${upvotes.userId} = ${excludeUpvotedBy} and ${upvotes.paperId} = ${papers.id}`),
-            )
+          ? notExists(db.select({ one: sql`1` }).from(upvotes).where(sql`${upvotes.userId} = ${excludeUpvotedBy} and ${upvotes.paperId} = ${papers.id}`))
           : undefined,
         excludeDismissedBy !== undefined
           ? notExists(

@@ -24,7 +24,9 @@ try {
   await database.migrate();
   if (rollback) {
     const { retired, served } = await rollBackRankingModel(database.db);
-    process.stdout.write(`${retired === null ? 'No tuned model was served' : `Retired model ${retired}`}; now serving ${served.id === null ? 'the hand weights' : `model ${served.id}`}: ${JSON.stringify(served.weights)}\n`);
+    process.stdout.write(
+      `${retired === null ? 'No tuned model was served' : `Retired model ${retired}`}; now serving ${served.id === null ? 'the hand weights' : `model ${served.id}`}: ${JSON.stringify(served.weights)}\n`,
+    );
   } else {
     const startedAt = performance.now();
     const result = await tuneRankingModel(database.db, config.trending);

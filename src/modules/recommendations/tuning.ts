@@ -6,16 +6,7 @@ import { rankingModels } from '../../db/schema';
 import { scoreRankings } from '../../eval/metrics';
 import { TRENDING_EPOCH_HOURS, decayRates } from '../trending/trending-key';
 import { CO_UPVOTE_SHRINKAGE } from './co-upvotes';
-import {
-  HAND_WEIGHTS,
-  SIGNALS,
-  rankCandidates,
-  scoreCandidates,
-  signalAlone,
-  type Candidate,
-  type RankingSources,
-  type RankingWeights,
-} from './ranking';
+import { HAND_WEIGHTS, SIGNALS, rankCandidates, scoreCandidates, signalAlone, type Candidate, type RankingSources, type RankingWeights } from './ranking';
 
 /**
  * Fits the personal ranking's weights to the site's own votes. Each active
@@ -86,7 +77,14 @@ export async function tuneRankingModel(db: Database, trending: TrendingSettings,
     return { heldOut, trainingVotes, candidates };
   });
   if (!fit.candidates) {
-    return { modelId: null, weights: HAND_WEIGHTS, validation: null, beatsTrending: false, validationUsers: fit.heldOut.size, trainingVotes: fit.trainingVotes };
+    return {
+      modelId: null,
+      weights: HAND_WEIGHTS,
+      validation: null,
+      beatsTrending: false,
+      validationUsers: fit.heldOut.size,
+      trainingVotes: fit.trainingVotes,
+    };
   }
   const judge = (weights: RankingWeights) => validate(fit.candidates!, fit.heldOut, weights);
   const weights = options.fixedWeights ?? searchWeights(judge);

@@ -19,7 +19,11 @@ builder.queryField('searchPapers', (t) =>
     resolve: async (_root, args, context) => {
       const query = normalizeSearchQuery(args.query);
       const page = await searchPapers(context.db, query, pageRequestFrom(args));
-      const snippets = await searchSnippets(context.db, query, page.rows.map((row) => row.id));
+      const snippets = await searchSnippets(
+        context.db,
+        query,
+        page.rows.map((row) => row.id),
+      );
       const rows = page.rows.map((row) => ({ ...row, snippet: snippets.get(row.id) }));
       return toConnection({ ...page, rows }, () => countSearchResults(context.db, query));
     },

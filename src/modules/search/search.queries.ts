@@ -185,8 +185,7 @@ export async function countSearchResults(db: Database, query: string): Promise<n
 const MARK_START = '\u27E6';
 const MARK_END = '\u27E7';
 
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
 
 /**
  * A highlighted excerpt of each paper's abstract (its opening when no word
@@ -204,7 +203,5 @@ export async function searchSnippets(db: Database, query: string, paperIds: read
           ts_headline('english', coalesce(nullif(${papers.abstract}, ''), ${papers.title}), ${stemmed}, ${options}) as snippet
         from ${papers} where ${idIn(papers.id, paperIds)}`,
   );
-  return new Map(
-    rows.map((row) => [row.id, escapeHtml(row.snippet).replaceAll(MARK_START, '<mark>').replaceAll(MARK_END, '</mark>')]),
-  );
+  return new Map(rows.map((row) => [row.id, escapeHtml(row.snippet).replaceAll(MARK_START, '<mark>').replaceAll(MARK_END, '</mark>')]));
 }

@@ -45,9 +45,15 @@ builder.mutationField('submitPaper', (t) =>
     resolve: async (_root, { input }, context) => {
       const { user } = requireViewer(context);
       const paper = await submitPaper(context, user, input, context.now);
-      enqueueInBackground(context.jobs, context.logger, 'refresh-similar-papers', { paperId: paper.id }, {
-        deduplicationId: `paper:${paper.id}`,
-      });
+      enqueueInBackground(
+        context.jobs,
+        context.logger,
+        'refresh-similar-papers',
+        { paperId: paper.id },
+        {
+          deduplicationId: `paper:${paper.id}`,
+        },
+      );
       return paper;
     },
   }),

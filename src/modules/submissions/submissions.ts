@@ -154,13 +154,7 @@ async function assertSubmittable(db: Database, config: AppConfig, arxivId: strin
   const [row] = await db
     .select({ submitted: count() })
     .from(papers)
-    .where(
-      and(
-        eq(papers.submittedById, submitterId),
-        gte(papers.submittedAt, new Date(dayStart)),
-        lt(papers.submittedAt, new Date(dayStart + DAY_MS)),
-      ),
-    );
+    .where(and(eq(papers.submittedById, submitterId), gte(papers.submittedAt, new Date(dayStart)), lt(papers.submittedAt, new Date(dayStart + DAY_MS))));
   const limit = config.submissions.perUserPerDay;
   if ((row?.submitted ?? 0) >= limit) {
     const retryAfter = Math.ceil((dayStart + DAY_MS - now.getTime()) / 1000);
@@ -227,13 +221,7 @@ async function findStoredPaper(db: Database, arxivId: string): Promise<StoredPap
  * what is stored. Everything else a stored paper has (keywords, imported
  * counts, summary, stars) is kept as it is.
  */
-function submissionRecord(
-  submission: Submission,
-  stored: StoredPaper | null,
-  fetched: ArxivEntry | null,
-  submitter: Submitter,
-  now: Date,
-): PaperRecord {
+function submissionRecord(submission: Submission, stored: StoredPaper | null, fetched: ArxivEntry | null, submitter: Submitter, now: Date): PaperRecord {
   const title = stored?.paper.title ?? fetched?.title ?? submission.title;
   const abstract = stored?.paper.abstract ?? fetched?.abstract ?? submission.abstract;
   const authorNames = stored?.authors.map((author) => author.name) ?? fetched?.authors ?? submission.authors;
@@ -242,7 +230,9 @@ function submissionRecord(
     const missing = Object.entries({ title, abstract, authors: authorNames, publishedAt })
       .filter(([, value]) => value == null)
       .map(([field]) => field);
-    throw arxivUnavailable(`arXiv's entry for ${submission.arxivId} has no ${missing.join(', ')}: send ${missing.length === 1 ? 'it' : 'them'} with the submission.`);
+    throw arxivUnavailable(
+      `arXiv's entry for ${submission.arxivId} has no ${missing.join(', ')}: send ${missing.length === 1 ? 'it' : 'them'} with the submission.`,
+    );
   }
   // An author who hid this paper from their page keeps it hidden.
   const hidden = new Set(stored?.authors.filter((author) => author.hidden).map((author) => author.name));

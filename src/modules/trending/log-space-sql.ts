@@ -10,8 +10,7 @@ import { TRENDING_EPOCH_HOURS } from './trending-key';
 export const EXP_FLOOR = -700;
 export const EXP_CEILING = 600;
 
-export const clampedExp = (x: SQL) =>
-  sql`exp(least(greatest(${x}, ${sql.raw(String(EXP_FLOOR))}::float8), ${sql.raw(String(EXP_CEILING))}::float8))`;
+export const clampedExp = (x: SQL) => sql`exp(least(greatest(${x}, ${sql.raw(String(EXP_FLOOR))}::float8), ${sql.raw(String(EXP_CEILING))}::float8))`;
 
 /** Hours since the trending epoch of a timestamptz expression, as SQL (date_part gives the float8 that extract would give as numeric). */
 export const hoursSql = (time: SQL) => sql`(date_part('epoch', ${time}) / 3600.0 - ${TRENDING_EPOCH_HOURS}::float8)`;

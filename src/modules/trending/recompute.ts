@@ -209,15 +209,19 @@ export interface RecomputedIds {
  * as the votes: a count or key that a vote changed since is left alone (for
  * the next run) instead of being overwritten with a stale value.
  */
-export async function recomputeKeysAndCounts(
-  db: Database,
-  settings: TrendingSettings,
-  paperIds?: readonly number[],
-): Promise<RecomputedIds> {
+export async function recomputeKeysAndCounts(db: Database, settings: TrendingSettings, paperIds?: readonly number[]): Promise<RecomputedIds> {
   const recomputeWith = async (tx: Database): Promise<RecomputedIds> => {
     const recomputed = await queryRows<Recomputed>(tx, onePassSql(settings, paperIds));
-    const countIds = await writeDrifted(tx, upvoteCountColumn, recomputed.filter((row) => row.countDrifted));
-    const keyIds = await writeDrifted(tx, trendingKeyColumn, recomputed.filter((row) => row.keyDrifted));
+    const countIds = await writeDrifted(
+      tx,
+      upvoteCountColumn,
+      recomputed.filter((row) => row.countDrifted),
+    );
+    const keyIds = await writeDrifted(
+      tx,
+      trendingKeyColumn,
+      recomputed.filter((row) => row.keyDrifted),
+    );
     const unshiftable = recomputed.filter((row) => row.key === null).map((row) => row.id);
     if (unshiftable.length > 0) keyIds.push(...(await recomputeKeys(tx, settings, unshiftable)));
     return { keyIds: keyIds.sort(byNumber), countIds: countIds.sort(byNumber) };

@@ -43,10 +43,7 @@ export interface TrendingInputs {
 export function trendingKey(inputs: TrendingInputs, settings: TrendingSettings): number {
   const { lambda, mu } = decayRates(settings);
   const start = hoursSinceEpoch(inputs.start);
-  const terms = [
-    Math.log(settings.prior + inputs.baseline) + lambda * start,
-    ...inputs.voteTimes.map((time) => lambda * hoursSinceEpoch(time)),
-  ];
+  const terms = [Math.log(settings.prior + inputs.baseline) + lambda * start, ...inputs.voteTimes.map((time) => lambda * hoursSinceEpoch(time))];
   return logSumExp(terms) + mu * start;
 }
 

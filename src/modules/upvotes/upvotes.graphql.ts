@@ -56,10 +56,16 @@ async function vote(context: Context, paperId: number, action: VoteAction, upvot
     // The voter's personal feed follows their upvotes: one refresh per user and burst of votes, shortly after its
     // first. Also for a new reader: a refresh costs seconds at 100,000 papers, and one per fresh voter's click
     // took the API's upvotes from 1,297 to 7 a second in `npm run bench`.
-    enqueueInBackground(context.jobs, context.logger, 'refresh-recommendations', { userId: user.id }, {
-      deduplicationId: `user:${user.id}`,
-      delayMs: context.config.recommendations.refreshDelayMs,
-    });
+    enqueueInBackground(
+      context.jobs,
+      context.logger,
+      'refresh-recommendations',
+      { userId: user.id },
+      {
+        deduplicationId: `user:${user.id}`,
+        delayMs: context.config.recommendations.refreshDelayMs,
+      },
+    );
   }
   return paper;
 }

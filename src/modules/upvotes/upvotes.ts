@@ -101,10 +101,7 @@ function voteStatement(db: Database, settings: TrendingSettings) {
  */
 export function removeUpvote(db: Database, settings: TrendingSettings, vote: Vote): Promise<VoteChange> {
   return withPaperLocked(db, vote.paperId, async (tx, paper) => {
-    const deleted = await tx
-      .delete(upvotes)
-      .where(sql`${upvotes.paperId} = ${vote.paperId} and ${upvotes.userId} = ${vote.userId}`)
-      .returning();
+    const deleted = await tx.delete(upvotes).where(sql`${upvotes.paperId} = ${vote.paperId} and ${upvotes.userId} = ${vote.userId}`).returning();
     if (deleted.length === 0) return { paper, changed: false };
     await tx
       .update(papers)
