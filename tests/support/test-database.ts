@@ -2,6 +2,7 @@ import postgres from 'postgres';
 import { inject } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { openDatabase, type DatabaseHandle } from '../../src/db/client';
+import { queryRows } from '../../src/db/rows';
 
 /** The server the tests run against; the admin database is used to create the others. */
 export const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -59,9 +60,18 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await dropDatabase(name);
     },
     async truncate() {
-      await handle.db.execute(
-        sql`truncate table upvotes, paper_authors, papers, authors, organizations, users, sessions, comments, authorship_claims, digest_subscriptions, digest_deliveries, similar_papers, recommendations, ranking_models restart identity cascade`,
-      );
+      // DELETE under session_replication_role = replica (no foreign-key triggers) empties every
+      // table in milliseconds; TRUNCATE rewrites each table's files and takes half a second.
+      await handle.db.transaction(async (tx) => {
+        const tables = await queryRows<{ name: string }>(tx, sql`select quote_ident(tablename) as name from pg_tables where schemaname = 'public'`);
+        const sequences = await queryRows<{ name: string }>(
+          tx,
+          sql`select quote_ident(sequencename) as name from pg_sequences where schemaname = 'public'`,
+        );
+        await tx.execute(sql`set local session_replication_role = replica`);
+        for (const { name } of tables) await tx.execute(sql.raw(`delete from ${name}`));
+        for (const { name } of sequences) await tx.execute(sql.raw(`alter sequence ${name} restart`));
+      });
     },
   };
 }
