@@ -11,6 +11,7 @@ import type { Database } from './db/client';
 import { databaseUnavailableError } from './db/unavailable';
 import { AppError, badUserInput } from './errors';
 import { feedsPlugin } from './feeds/feeds-plugin';
+import { hfApiPlugin } from './hf-api/hf-api-plugin';
 import type { Context } from './graphql/context';
 import { compiledExecution } from './graphql/execution';
 import { clientAddressOf } from './http/client-address';
@@ -152,6 +153,7 @@ export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts
       announceMutations(publicDataChanges),
       graphiqlAssets(),
       feedsPlugin({ db, config, logger, clock }),
+      hfApiPlugin({ db, logger, cache: cachedAnswers }),
       oneClickUnsubscribePlugin({ db, logger, clock }),
       verifyEmailPagePlugin({ db, logger }),
       {
