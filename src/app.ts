@@ -4,12 +4,14 @@ import type { Redis } from 'ioredis';
 import { GraphQLError, visit, type DocumentNode } from 'graphql';
 import { createYoga, maskError as maskUnexpectedError, type Plugin, type YogaLogger } from 'graphql-yoga';
 import type { JobCounts, JobQueue } from './job-queue';
+import { createCachedAnswers } from './cache/cached-answers';
 import type { PublicDataChanges } from './cache/public-data-changes';
 import type { AppConfig } from './config';
 import type { Database } from './db/client';
 import { databaseUnavailableError } from './db/unavailable';
 import { AppError, badUserInput } from './errors';
 import { feedsPlugin } from './feeds/feeds-plugin';
+import { hfApiPlugin } from './hf-api/hf-api-plugin';
 import type { Context } from './graphql/context';
 import { compiledExecution } from './graphql/execution';
 import { clientAddressOf } from './http/client-address';
@@ -88,6 +90,8 @@ query Trending {
 export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts, publicDataChanges, clock = () => new Date() }: AppDependencies) {
   void decoyHash(config.passwordHashCost);
   const graphiql = graphiqlPage({ title: 'Daily Papers API', defaultQuery: exampleQuery });
+  // One cache for /graphql and the REST paths, ended together by every change to public data.
+  const cachedAnswers = createCachedAnswers(config.responseCache, publicDataChanges);
   return createYoga<{ req?: IncomingMessage }>({
     schema,
     context: async ({ request, req }): Promise<Context> => {
@@ -145,10 +149,11 @@ export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts
       // Before the response cache: a request they stop would otherwise make it print a warning on the console.
       rejectNulCharacters,
       limitMutations,
-      ...responseCache(config.responseCache, publicDataChanges),
+      ...responseCache(cachedAnswers),
       announceMutations(publicDataChanges),
       graphiqlAssets(),
       feedsPlugin({ db, config, logger, clock }),
+      hfApiPlugin({ db, logger, cache: cachedAnswers }),
       oneClickUnsubscribePlugin({ db, logger, clock }),
       verifyEmailPagePlugin({ db, logger }),
       {

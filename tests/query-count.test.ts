@@ -6,6 +6,7 @@ import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 let database: TestDatabase;
 let request: ReturnType<typeof graphqlClient>;
+let app: ReturnType<typeof createTestApp>['app'];
 
 const FRONT_PAGE = `query($first: Int) {
   trendingPapers(first: $first) {
@@ -33,7 +34,7 @@ beforeAll(async () => {
       }),
     ),
   );
-  request = createTestApp(database.db).request;
+  ({ request, app } = createTestApp(database.db));
 });
 
 afterAll(async () => {
@@ -75,5 +76,51 @@ describe('a page of papers with authors, organization and submitter', () => {
     expect(database.queries).toHaveLength(1);
     expect(database.queries[0]).not.toMatch(/offset/i);
     expect(database.queries[0]).toMatch(/\("papers"\."trending_key", "papers"\."id"\) < \(/);
+  });
+});
+
+describe('the Hugging Face REST paths', () => {
+  /** The statements one GET sends, after checking that the page holds `size` papers with their relations. */
+  async function statementsForGet(path: string, size: number) {
+    database.queries.length = 0;
+    const response = await app.fetch(new Request(`http://test${path}`));
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as unknown;
+    const items = (Array.isArray(body) ? body : [body]) as Record<string, any>[];
+    expect(items).toHaveLength(size);
+    for (const item of items) {
+      const paper = item.paper ?? item;
+      expect(paper.authors).toHaveLength(3);
+      expect(paper.organization.name).toMatch(/^org-/);
+      expect(paper.submittedOnDailyBy.user).toMatch(/^submitter/);
+    }
+    return [...database.queries];
+  }
+
+  it.each([
+    '/api/daily_papers?date=2025-11-12&sort=upvotes',
+    '/api/daily_papers?sort=trending',
+    '/api/papers?sort=publishedAt',
+    '/api/papers/search?q=paper',
+  ])('%s costs the same four statements for 5 or 50 papers', async (path) => {
+    const small = await statementsForGet(`${path}&limit=5`, 5);
+    const large = await statementsForGet(`${path}&limit=50`, 50);
+    // The page, the authors of all papers, the organizations, the submitters.
+    expect(large).toHaveLength(4);
+    expect(small).toHaveLength(large.length);
+    expect(large.filter((query) => /from "paper_authors"/.test(query))).toHaveLength(1);
+    expect(large.filter((query) => /from "organizations"/.test(query))).toHaveLength(1);
+    expect(large.filter((query) => /from "users"/.test(query))).toHaveLength(1);
+  });
+
+  it('costs the same for a numbered page deep in the list as for the first', async () => {
+    const first = await statementsForGet('/api/daily_papers?limit=10&p=0', 10);
+    const deeper = await statementsForGet('/api/daily_papers?limit=10&p=4', 10);
+    expect(deeper).toHaveLength(first.length);
+  });
+
+  it('reads one paper in four statements', async () => {
+    const [paper] = (await (await app.fetch(new Request('http://test/api/papers?limit=1'))).json()) as { id: string }[];
+    expect(await statementsForGet(`/api/papers/${paper!.id}`, 1)).toHaveLength(4);
   });
 });

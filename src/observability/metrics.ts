@@ -77,6 +77,7 @@ function sendsToken(request: Request, token: string): boolean {
 function routeOf(pathname: string): string {
   if (['/graphql', '/health', '/ready', '/metrics', '/'].includes(pathname)) return pathname;
   if (pathname.startsWith('/feeds/')) return '/feeds';
+  if (pathname.startsWith('/api/')) return '/api';
   if (pathname.startsWith('/digest/')) return '/digest';
   return 'other';
 }

@@ -15,6 +15,9 @@ const idOfRequest = new WeakMap<Request, string>();
 /** The error behind each masked one, logged once the request id is known. */
 const originalOfMasked = new WeakMap<GraphQLError, unknown>();
 
+/** The id requestIds() gave `request`, for answers made outside GraphQL. */
+export const requestIdOf = (request: Request): string | undefined => idOfRequest.get(request);
+
 /** Records what a masked error hides, for requestIds() to log with the request's id. */
 export function rememberMaskedError(masked: GraphQLError, original: unknown): void {
   originalOfMasked.set(masked, original);

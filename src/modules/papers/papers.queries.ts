@@ -1,4 +1,4 @@
-import { and, asc, count, eq, exists, gte, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, exists, gte, isNotNull, lt, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { idIn } from '../../db/id-list';
 import { preparedPerDatabase } from '../../db/prepared-queries';
@@ -15,6 +15,8 @@ export interface PaperCriteria {
   submitterUsername?: string;
   publishedAfter?: Date;
   publishedBefore?: Date;
+  /** Featured in Daily Papers at some time. */
+  featured?: boolean;
   /** Featured in Daily Papers within [submittedFrom, submittedUntil). */
   submittedFrom?: Date;
   submittedUntil?: Date;
@@ -40,6 +42,7 @@ function conditionsFor(criteria: PaperCriteria): SQL | undefined {
       : undefined,
     criteria.publishedAfter ? gte(papers.publishedAt, criteria.publishedAfter) : undefined,
     criteria.publishedBefore ? lt(papers.publishedAt, criteria.publishedBefore) : undefined,
+    criteria.featured ? isNotNull(papers.submittedAt) : undefined,
     criteria.submittedFrom ? gte(papers.submittedAt, criteria.submittedFrom) : undefined,
     criteria.submittedUntil ? lt(papers.submittedAt, criteria.submittedUntil) : undefined,
     criteria.keyword !== undefined ? sql`${papers.keywords} @> array[${criteria.keyword.trim().toLowerCase()}]::text[]` : undefined,
@@ -64,6 +67,28 @@ export async function listPapers(db: Database, criteria: PaperCriteria, order: P
   return toPage(paperOrders[order], request, fetched);
 }
 
+/**
+ * Papers `offset` to `offset + size - 1` matching `criteria` in `order`, for
+ * clients that page by number (Hugging Face's `p`). The same statement as
+ * listPapers' first page with an OFFSET, so a deep page reads every row
+ * before it: callers bound `offset`.
+ */
+export async function listPapersAt(
+  db: Database,
+  criteria: PaperCriteria,
+  order: PaperOrder,
+  { offset, size }: { offset: number; size: number },
+): Promise<PaperRow[]> {
+  const request: PageRequest = { direction: 'forward', size, cursor: null };
+  return db
+    .select(paperColumns)
+    .from(papers)
+    .where(conditionsFor(criteria))
+    .orderBy(...keysetOrderBy(paperOrders[order], request))
+    .limit(size)
+    .offset(offset);
+}
+
 export async function countPapers(db: Database, criteria: PaperCriteria): Promise<number> {
   const [row] = await db.select({ total: count() }).from(papers).where(conditionsFor(criteria));
   return row?.total ?? 0;
@@ -82,6 +107,8 @@ export interface PaperAuthorView {
   paperId: number;
   position: number;
   name: string;
+  /** Listed on the paper but left off the author's page (Hugging Face's `hidden`). */
+  hidden: boolean;
   author: AuthorRow;
 }
 
@@ -92,6 +119,7 @@ const authorsOfPapersQuery = preparedPerDatabase((db) =>
       paperId: paperAuthors.paperId,
       position: paperAuthors.position,
       name: paperAuthors.name,
+      hidden: paperAuthors.hidden,
       author: authorColumns,
     })
     .from(paperAuthors)
