@@ -10,7 +10,7 @@ import { addUpvote } from '../modules/upvotes/upvotes';
 import { loadBenchDataset } from './bulk-load';
 
 /**
- * `DATABASE_URL=postgres://... npx tsx src/bench/recs-bench.ts [--reuse] [--skip-neighbours] [--refresh-only]`:
+ * `DATABASE_URL=postgres://... npx tsx src/bench/recs-bench.ts [--reuse] [--skip-neighbours] [--refresh-only] [--readers-only]`:
  * the personal ranking at the bench scale. Loads 100,000 papers, 20,000
  * users and 2,000,000 upvotes into its own database "recs_bench" (kept with
  * --reuse), then times the full similar-papers refresh (every paper's
@@ -26,6 +26,8 @@ const reuse = process.argv.includes('--reuse') || process.argv.includes('--refre
 const skipNeighbours = process.argv.includes('--skip-neighbours');
 /** Only the per-reader refresh, on a database a run before loaded and prepared. */
 const refreshOnly = process.argv.includes('--refresh-only');
+/** Neighbours of the timed readers' papers only, and no tuning: the refresh timing alone, in minutes rather than hours. */
+const readersOnly = process.argv.includes('--readers-only');
 const benchUrl = Object.assign(new URL(serverUrl), { pathname: `/${DATABASE}` }).toString();
 const log = (message: string) => process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 
@@ -50,24 +52,24 @@ try {
     db,
     sql`select u.id, (select count(*)::int from upvotes v where v.user_id = u.id) as upvotes from users u order by hashtext(u.id::text) limit ${READERS}`,
   );
-  if (!refreshOnly) {
-    let started = performance.now();
-    if (!skipNeighbours) {
-      // What the scheduled similar-papers refresh would have stored for the papers the tuner and the readers read.
-      const validating = await findValidationReaders(db);
-      const sources = await queryRows<{ paper_id: number }>(
-        db,
-        sql`select distinct paper_id from upvotes where user_id = any(${sql.param([...validating, ...readers.map((reader) => reader.id)])}::int[])`,
-      );
-      const refreshed = await refreshSimilarPapers(
-        db,
-        sources.map((row) => row.paper_id),
-      );
-      log(
-        `similar papers and neighbours of the ${refreshed.papers} papers upvoted by ${validating.length} validating and ${readers.length} timed readers in ${((performance.now() - started) / 1000).toFixed(1)} s`,
-      );
-    }
-    started = performance.now();
+  if (!refreshOnly && !skipNeighbours) {
+    const started = performance.now();
+    // What the scheduled similar-papers refresh would have stored for the papers the tuner and the readers read.
+    const validating = readersOnly ? [] : await findValidationReaders(db);
+    const sources = await queryRows<{ paper_id: number }>(
+      db,
+      sql`select distinct paper_id from upvotes where user_id = any(${sql.param([...validating, ...readers.map((reader) => reader.id)])}::int[])`,
+    );
+    const refreshed = await refreshSimilarPapers(
+      db,
+      sources.map((row) => row.paper_id),
+    );
+    log(
+      `similar papers and neighbours of the ${refreshed.papers} papers upvoted by ${validating.length} validating and ${readers.length} timed readers in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+  }
+  if (!refreshOnly && !readersOnly) {
+    const started = performance.now();
     const tuned = await tuneRankingModel(db, config.trending);
     const { weights, validation, ...figures } = tuned;
     log(

@@ -68,7 +68,9 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     const client = postgres(url, {
       max: options.poolSize ?? 10,
       onnotice: () => {},
-      connection: { application_name: 'daily-papers' },
+      // JIT off: the personal ranking's and reconcile's cost estimates cross jit_above_cost, and compiling took
+      // 670 ms of a 1,030 ms feed refresh at the bench scale; no statement here runs long enough to repay it.
+      connection: { application_name: 'daily-papers', jit: 'off' },
       ...outageSettings(options.connectTimeoutSeconds),
     });
     return {

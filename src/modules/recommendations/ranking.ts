@@ -56,6 +56,11 @@ const UPVOTE_HALF_LIFE_DAYS = 30;
 const DISMISSAL_WEIGHT = -1;
 /** Papers whose own list names an upvoted paper, per signal: the nearest of them (a popular paper is on thousands of lists). */
 const REVERSE_NEIGHBORS = 30;
+/**
+ * Of the papers near the reader's upvotes, the candidates proposed: the nearest by each of the
+ * two similarity signals. A long profile reaches thousands, and each candidate costs index reads.
+ */
+const NEARBY_CANDIDATES = 200;
 /** Each upvoted paper's latest voters that are compared with the reader (a popular paper has thousands). */
 const VOTERS_PER_PAPER = 50;
 /** Readers with the most shared upvotes, before dividing by the root of their upvotes. */
@@ -227,7 +232,12 @@ export async function scoreCandidates(
         order by s.votes desc, s.paper_id desc limit ${POPULAR_POOL}
       ),
       candidates as (
-        select user_id, paper_id from nearby
+        select user_id, paper_id from (
+          select user_id, paper_id,
+            row_number() over (partition by user_id order by co_upvote desc, paper_id desc) as by_co_upvote,
+            row_number() over (partition by user_id order by content desc, paper_id desc) as by_content
+          from nearby
+        ) proposed where by_co_upvote <= ${NEARBY_CANDIDATES} or by_content <= ${NEARBY_CANDIDATES}
         union
         select user_id, paper_id from (
           select user_id, paper_id, row_number() over (partition by user_id order by co_readers desc, paper_id desc) as position from co_read

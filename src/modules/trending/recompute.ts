@@ -210,29 +210,20 @@ export interface RecomputedIds {
  * the next run) instead of being overwritten with a stale value.
  */
 export async function recomputeKeysAndCounts(db: Database, settings: TrendingSettings, paperIds?: readonly number[]): Promise<RecomputedIds> {
-  const recomputeWith = async (tx: Database): Promise<RecomputedIds> => {
-    const recomputed = await queryRows<Recomputed>(tx, onePassSql(settings, paperIds));
-    const countIds = await writeDrifted(
-      tx,
-      upvoteCountColumn,
-      recomputed.filter((row) => row.countDrifted),
-    );
-    const keyIds = await writeDrifted(
-      tx,
-      trendingKeyColumn,
-      recomputed.filter((row) => row.keyDrifted),
-    );
-    const unshiftable = recomputed.filter((row) => row.key === null).map((row) => row.id);
-    if (unshiftable.length > 0) keyIds.push(...(await recomputeKeys(tx, settings, unshiftable)));
-    return { keyIds: keyIds.sort(byNumber), countIds: countIds.sort(byNumber) };
-  };
-  if (paperIds) return recomputeWith(db);
-  // Every paper: costly enough that Postgres would JIT-compile the statement,
-  // which takes longer than it saves here (measured on the bench data).
-  return db.transaction(async (tx) => {
-    await tx.execute(sql`set local jit = off`);
-    return recomputeWith(tx);
-  });
+  const recomputed = await queryRows<Recomputed>(db, onePassSql(settings, paperIds));
+  const countIds = await writeDrifted(
+    db,
+    upvoteCountColumn,
+    recomputed.filter((row) => row.countDrifted),
+  );
+  const keyIds = await writeDrifted(
+    db,
+    trendingKeyColumn,
+    recomputed.filter((row) => row.keyDrifted),
+  );
+  const unshiftable = recomputed.filter((row) => row.key === null).map((row) => row.id);
+  if (unshiftable.length > 0) keyIds.push(...(await recomputeKeys(db, settings, unshiftable)));
+  return { keyIds: keyIds.sort(byNumber), countIds: countIds.sort(byNumber) };
 }
 
 const byNumber = (a: number, b: number) => a - b;
