@@ -13,6 +13,7 @@ import '../modules/comments/comments.graphql';
 import '../modules/claims/claims.graphql';
 import '../modules/recommendations/recommendations.graphql';
 import '../modules/digest/digest.graphql';
+import '../modules/collections/collections.graphql';
 
 /** Sorted, so the printed schema.graphql diffs cleanly. */
 export const schema = lexicographicSortSchema(builder.toSchema());
