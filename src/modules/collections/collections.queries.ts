@@ -41,12 +41,7 @@ export async function findVisibleCollectionsByIds(db: Database, ids: readonly nu
  * may see, in one statement: a lateral subquery reads each owner's through
  * the index.
  */
-export async function listCollectionPagesOfOwners(
-  db: Database,
-  ownerIds: readonly number[],
-  viewerId: number | null,
-  request: PageRequest,
-): Promise<Map<number, Page<CollectionRow>>> {
+export function selectCollectionPagesOfOwners(db: Database, ownerIds: readonly number[], viewerId: number | null, request: PageRequest) {
   const orderBy = keysetOrderBy(collectionOrder, request);
   const page = db
     .select({
@@ -59,7 +54,7 @@ export async function listCollectionPagesOfOwners(
     .orderBy(...orderBy)
     .limit(request.size + 1)
     .as('page');
-  const fetched: CollectionRow[] = await db
+  return db
     .select({
       id: page.id,
       ownerId: page.ownerId,
@@ -72,6 +67,15 @@ export async function listCollectionPagesOfOwners(
     .from(sql`unnest(${sql.param([...ownerIds])}::int[]) as owner(id)`)
     .crossJoinLateral(page)
     .orderBy(page.rank);
+}
+
+export async function listCollectionPagesOfOwners(
+  db: Database,
+  ownerIds: readonly number[],
+  viewerId: number | null,
+  request: PageRequest,
+): Promise<Map<number, Page<CollectionRow>>> {
+  const fetched: CollectionRow[] = await selectCollectionPagesOfOwners(db, ownerIds, viewerId, request);
   const rowsByOwner = new Map<number, CollectionRow[]>(ownerIds.map((id) => [id, []]));
   for (const collection of fetched) rowsByOwner.get(collection.ownerId)!.push(collection);
   return new Map([...rowsByOwner].map(([id, rows]) => [id, toPage(collectionOrder, request, rows)]));
@@ -88,11 +92,7 @@ export async function countCollectionsOfOwners(db: Database, ownerIds: readonly 
 }
 
 /** One page of the papers of each collection in `collectionIds`, in the owner's order, in one statement. */
-export async function listPaperPagesOfCollections(
-  db: Database,
-  collectionIds: readonly number[],
-  request: PageRequest,
-): Promise<Map<number, Page<CollectionPaperView>>> {
+export function selectPaperPagesOfCollections(db: Database, collectionIds: readonly number[], request: PageRequest) {
   const orderBy = keysetOrderBy(collectionPaperOrder, request);
   const page = db
     .select({
@@ -110,11 +110,19 @@ export async function listPaperPagesOfCollections(
     .limit(request.size + 1)
     .as('page');
   const { rank: _rank, ...columns } = page._.selectedFields;
-  const fetched = (await db
+  return db
     .select(columns)
     .from(sql`unnest(${sql.param([...collectionIds])}::int[]) as collection(id)`)
     .crossJoinLateral(page)
-    .orderBy(page.rank)) as (CollectionPaperView & { collectionId: number })[];
+    .orderBy(page.rank);
+}
+
+export async function listPaperPagesOfCollections(
+  db: Database,
+  collectionIds: readonly number[],
+  request: PageRequest,
+): Promise<Map<number, Page<CollectionPaperView>>> {
+  const fetched = (await selectPaperPagesOfCollections(db, collectionIds, request)) as (CollectionPaperView & { collectionId: number })[];
   const rowsByCollection = new Map<number, CollectionPaperView[]>(collectionIds.map((id) => [id, []]));
   for (const { collectionId, ...row } of fetched) rowsByCollection.get(collectionId)!.push(row);
   return new Map([...rowsByCollection].map(([id, rows]) => [id, toPage(collectionPaperOrder, request, rows)]));
