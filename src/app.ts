@@ -148,7 +148,7 @@ export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts
       ...responseCache(config.responseCache, publicDataChanges),
       announceMutations(publicDataChanges),
       graphiqlAssets(),
-      feedsPlugin({ db, config, logger, clock }),
+      feedsPlugin({ db, config, logger, clock, jobs }),
       oneClickUnsubscribePlugin({ db, logger, clock }),
       verifyEmailPagePlugin({ db, logger }),
       {

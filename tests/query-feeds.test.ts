@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config';
-import { authors, feedLinks, organizations } from '../src/db/schema';
+import { authors, feedLinks, organizations, recommendations } from '../src/db/schema';
 import { FEED_PAPERS } from '../src/feeds/feeds-plugin';
 import { TEST_PASSWORD_HASH_COST, paperRecord, savePaperRecords, userWithToken } from './support/fixtures';
 import { createTestApp } from './support/test-app';
@@ -298,6 +298,16 @@ describe('GET /feeds/personal.atom', () => {
     expect(revoked.body).not.toContain('<entry>');
     expect((await ok(REVOKE_LINK, {}, ada)).revokePersonalFeedLink).toBe(false);
     expect((await ok(`{ viewer { personalFeedLinkCreatedAt } }`, {}, ada)).viewer.personalFeedLinkCreatedAt).toBeNull();
+  });
+
+  it('refreshes a feed with nothing stored in the background, for the next poll', async () => {
+    const { user, token } = await userWithToken(database.db, 'cyd');
+    const link = (await ok(CREATE_LINK, {}, token)).createPersonalFeedLink;
+    expect(await database.db.$count(recommendations, eq(recommendations.userId, user.id))).toBe(0);
+    // Trending papers meanwhile.
+    expect((await feedAt(`/feeds/personal.atom?token=${link.token}`)).entry.length).toBeGreaterThan(0);
+    await testApp.idle();
+    expect(await database.db.$count(recommendations, eq(recommendations.userId, user.id))).toBeGreaterThan(0);
   });
 
   it('has one live link per user: a new one revokes the old', async () => {

@@ -6,6 +6,7 @@ import type { PaperRow } from '../db/schema';
 import { AppError, badUserInput } from '../errors';
 import { MAX_PAGE_SIZE } from '../graphql/connection';
 import { decodeGlobalId } from '../graphql/global-id';
+import { enqueueInBackground, type JobQueue } from '../job-queue';
 import type { Logger } from '../logger';
 import { findAuthorsByIds } from '../modules/authors/authors.queries';
 import { findVisibleCollectionsByIds, listPaperPagesOfCollections } from '../modules/collections/collections.queries';
@@ -15,7 +16,8 @@ import { dailyWindow } from '../modules/papers/daily-window';
 import { criteriaFromFilter, type PaperFilterValues } from '../modules/papers/paper-filter';
 import type { PaperOrder } from '../modules/papers/paper-order';
 import { findAuthorsOfPapers, listPapers, type PaperCriteria } from '../modules/papers/papers.queries';
-import { readRecommendations } from '../modules/recommendations/recommendations';
+import { isStale, readRecommendations } from '../modules/recommendations/recommendations';
+import { findServedModel } from '../modules/recommendations/tuning';
 import { normalizeSearchQuery, searchPapers } from '../modules/search/search.queries';
 import { atomFeed, type FeedDescription, type FeedPaper } from './atom-feed';
 
@@ -24,6 +26,8 @@ export interface FeedsDependencies {
   config: AppConfig;
   logger: Logger;
   clock: () => Date;
+  /** For refreshing a stale personal feed. */
+  jobs: JobQueue;
 }
 
 const TRENDING_PAPERS = 30;
@@ -142,7 +146,7 @@ function describeFilter(parameters: Partial<Record<(typeof FILTER_PARAMETERS)[nu
  * - /feeds/personal.atom?token=: a user's recommendations, by a private link (404 once revoked), never cached.
  * Bad parameters answer 400 and unknown things 404, with a plain-text reason.
  */
-export function feedsPlugin({ db, config, logger, clock }: FeedsDependencies): Plugin {
+export function feedsPlugin({ db, config, logger, clock, jobs }: FeedsDependencies): Plugin {
   const describe = (
     url: URL,
     now: Date,
@@ -214,10 +218,14 @@ export function feedsPlugin({ db, config, logger, clock }: FeedsDependencies): P
       const { token } = parametersOf(url, ['token']);
       const userId = token === undefined ? undefined : await findFeedLinkUser(db, token, 'RECOMMENDATIONS');
       if (userId === undefined) throw notFound('feed at this address (the link may have been revoked)');
-      const { items } = await readRecommendations(db, userId, FEED_PAPERS);
+      const [stored, served] = await Promise.all([readRecommendations(db, userId, FEED_PAPERS), findServedModel(db)]);
+      // As when read through the API: served from what is stored, refreshed in the background for the next poll.
+      if (isStale(stored, served.id, now, config.recommendations.maxAgeHours * 3_600_000)) {
+        enqueueInBackground(jobs, logger, 'refresh-recommendations', { userId }, { deduplicationId: `user:${userId}` });
+      }
       const papers = await withAuthors(
         db,
-        items.map((item) => item.paper),
+        stored.items.map((item) => item.paper),
       );
       // The feed's id and self link leave the token out: they are shown by readers and may be shared.
       const description = {
