@@ -152,7 +152,7 @@ export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts
       ...responseCache(cachedAnswers),
       announceMutations(publicDataChanges),
       graphiqlAssets(),
-      feedsPlugin({ db, config, logger, clock }),
+      feedsPlugin({ db, config, logger, clock, jobs }),
       hfApiPlugin({ db, logger, cache: cachedAnswers }),
       oneClickUnsubscribePlugin({ db, logger, clock }),
       verifyEmailPagePlugin({ db, logger }),

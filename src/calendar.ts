@@ -84,3 +84,22 @@ export function parseCalendarDate(value: unknown): string {
   }
   return text;
 }
+
+const isoDateTime = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Validates an ISO-8601 date-time with a time zone, in the years the database holds. */
+export function parseDateTime(value: unknown): Date {
+  const text = stringOf(value, 'an ISO-8601 date-time with a time zone, e.g. "2025-11-12T08:30:00Z"');
+  const fields = isoDateTime
+    .exec(text)
+    ?.slice(1, 7)
+    .map((field) => Number(field ?? 0));
+  const time = new Date(text);
+  if (!fields || !isRealMoment(...(fields as [number, number, number, number, number, number])) || Number.isNaN(time.getTime())) {
+    throw badUserInput(`"${text}" is not an ISO-8601 date-time with a time zone, e.g. "2025-11-12T08:30:00Z".`);
+  }
+  if (time.getUTCFullYear() < YEARS.first || time.getUTCFullYear() > YEARS.last) {
+    throw badUserInput(`"${text}" is out of range: use a time in the years ${YEARS.first} to ${YEARS.last}.`);
+  }
+  return time;
+}

@@ -2,7 +2,13 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCursor, type PageRequest } from '../src/db/keyset';
 import { queryRows } from '../src/db/rows';
-import { papers } from '../src/db/schema';
+import { collectionPapers, collections, papers, users } from '../src/db/schema';
+import {
+  collectionOrder,
+  collectionPaperOrder,
+  selectCollectionPagesOfOwners,
+  selectPaperPagesOfCollections,
+} from '../src/modules/collections/collections.queries';
 import { paperOrders, type PaperOrder } from '../src/modules/papers/paper-order';
 import { selectPaperPage, type PaperCriteria } from '../src/modules/papers/papers.queries';
 import { paperRecord, savePaperRecords } from './support/fixtures';
@@ -65,5 +71,49 @@ describe('every feed is served by an index', () => {
     const plan = await planOf(criteria, order, false);
     expect(plan).toMatch(new RegExp(`Index Scan (Backward )?(using|on) (${index}|papers_\\w+_idx)`));
     expect(plan).not.toContain('Seq Scan');
+  });
+});
+
+describe('collections are read through their indexes', () => {
+  beforeAll(async () => {
+    const [owner] = await database.db.insert(users).values({ username: 'collector' }).returning();
+    const made = await database.db
+      .insert(collections)
+      .values(Array.from({ length: 20 }, (_, index) => ({ ownerId: owner!.id, name: `c${index}`, isPublic: index % 2 === 0 })))
+      .returning();
+    const paperRows = await database.db.select({ id: papers.id }).from(papers);
+    await database.db
+      .insert(collectionPapers)
+      .values(made.flatMap((collection) => paperRows.map((paper, position) => ({ collectionId: collection.id, paperId: paper.id, position }))));
+    await database.db.execute(sql`analyze`);
+  });
+
+  /** The plan with sequential scans priced out, so only a missing index shows. */
+  async function plan(statement: Parameters<typeof sql>[1]): Promise<string> {
+    return database.db.transaction(async (db) => {
+      await db.execute(sql`set local enable_seqscan = off`);
+      const rows = await queryRows<{ 'QUERY PLAN': string }>(db, sql`explain ${statement}`);
+      return rows.map((row) => row['QUERY PLAN']).join('\n');
+    });
+  }
+
+  it("User.collections and Collection.papers: each parent's page by an ordered index scan, no sort inside, on every page", async () => {
+    const [collection] = await database.db.select().from(collections).limit(1);
+    const [listed] = await selectPaperPagesOfCollections(database.db, [collection!.id], { direction: 'forward', size: 1, cursor: null });
+    for (const cursor of [null, encodeCursor(collectionOrder, collection!)]) {
+      const text = await plan(selectCollectionPagesOfOwners(database.db, [collection!.ownerId], null, { direction: 'forward', size: 20, cursor }));
+      expect(text).toContain('Index Scan using collections_owner_idx');
+      expect(text).not.toContain('Seq Scan');
+      expect(text).not.toMatch(/->\s+(Incremental )?Sort/);
+    }
+    for (const cursor of [null, encodeCursor(collectionPaperOrder, { ...(listed as any), id: listed!.id })]) {
+      const text = await plan(
+        selectPaperPagesOfCollections(database.db, [collection!.id, collection!.id + 1], { direction: 'forward', size: 20, cursor }),
+      );
+      expect(text).toContain('Index Scan using collection_papers_order_idx');
+      expect(text).not.toContain('Seq Scan');
+      // The only sort is the outer one, of the few rows the pages return: none under it.
+      expect(text).not.toMatch(/->\s+(Incremental )?Sort/);
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectionPapers, collections, papers, users } from '../src/db/schema';
 import { paperRecord, savePaperRecords } from './support/fixtures';
 import { createTestApp } from './support/test-app';
 import type { graphqlClient } from './support/graphql-client';
@@ -34,6 +35,25 @@ beforeAll(async () => {
       }),
     ),
   );
+  // Each submitter has a public and a private collection of four of the ten least upvoted papers (on no page below).
+  const paperRows = await database.db.select({ id: papers.id }).from(papers).orderBy(papers.upvoteCount);
+  const submitters = await database.db.select({ id: users.id }).from(users);
+  for (const [index, submitter] of submitters.entries()) {
+    const made = await database.db
+      .insert(collections)
+      .values([
+        { ownerId: submitter.id, name: `Public ${index}`, isPublic: true },
+        { ownerId: submitter.id, name: `Private ${index}`, isPublic: false },
+      ])
+      .returning({ id: collections.id });
+    await database.db
+      .insert(collectionPapers)
+      .values(
+        made.flatMap((collection) =>
+          [0, 1, 2, 3].map((position) => ({ collectionId: collection.id, paperId: paperRows[(index + position) % 10]!.id, position })),
+        ),
+      );
+  }
   ({ request, app } = createTestApp(database.db));
 });
 
@@ -122,5 +142,45 @@ describe('the Hugging Face REST paths', () => {
   it('reads one paper in four statements', async () => {
     const [paper] = (await (await app.fetch(new Request('http://test/api/papers?limit=1'))).json()) as { id: string }[];
     expect(await statementsForGet(`/api/papers/${paper!.id}`, 1)).toHaveLength(4);
+  });
+});
+
+const WITH_COLLECTIONS = `query($first: Int) {
+  trendingPapers(first: $first) {
+    edges { node {
+      arxivId collectionCount
+      submittedBy { username collections(first: 3) { totalCount edges { node {
+        name paperCount
+        papers(first: 3) { totalCount edges { note position node { arxivId collectionCount authors { name } } } }
+      } } } }
+    } }
+  }
+}`;
+
+describe("a page of papers with their submitters' collections and the collections' papers", () => {
+  it('costs the same fixed number of SQL statements for 5 or 50 papers', async () => {
+    const statements = async (first: number) => {
+      database.queries.length = 0;
+      const response = await request(WITH_COLLECTIONS, { first });
+      expect(response.errors).toBeUndefined();
+      const edges = response.data!.trendingPapers.edges as any[];
+      expect(edges).toHaveLength(first);
+      for (const { node } of edges) {
+        // Anonymous: the public collection only.
+        expect(node.submittedBy.collections.totalCount).toBe(1);
+        const [collection] = node.submittedBy.collections.edges;
+        expect(collection.node.paperCount).toBe(4);
+        expect(collection.node.papers.edges).toHaveLength(3);
+        expect(collection.node.papers.edges.every((edge: any) => edge.node.collectionCount > 0)).toBe(true);
+      }
+      return [...database.queries];
+    };
+    const small = await statements(5);
+    const large = await statements(50);
+    // The page and its papers' collection counts; the submitters; their collections and how many; the
+    // collections' papers and how many; those papers' authors and collection counts.
+    expect(large).toHaveLength(9);
+    expect(small).toHaveLength(large.length);
+    expect(large.filter((query) => /from "collection_papers"/.test(query))).toHaveLength(4);
   });
 });

@@ -43,9 +43,10 @@ const hrefOf = (url: string) => new URL(url).href.replace(/&/g, '&amp;');
 /** An Atom 1.0 document of `papers` in the given order. */
 export function atomFeed(description: FeedDescription, papers: readonly FeedPaper[]): string {
   const feed = new Feed({
-    id: description.selfUrl,
-    title: description.title,
-    description: description.subtitle,
+    id: asText(description.selfUrl),
+    // Titles may hold what users wrote (a collection's name, a search).
+    title: asText(description.title),
+    description: asText(description.subtitle),
     link: description.publicUrl,
     feedLinks: { atom: description.selfUrl },
     // Atom requires an author for the feed unless every entry has one; a paper may list none.

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { countPublicCollectionsOfPapers } from '../modules/collections/collections.queries';
 import { countPapersOfAuthors } from '../modules/authors/authors.queries';
 import { countPapersOfOrganizations } from '../modules/organizations/organizations.queries';
 import { findAuthorsOfPapers, type PaperAuthorView } from '../modules/papers/papers.queries';
@@ -51,5 +52,17 @@ export const paperCountOfOrganizationLoader = (context: Context) =>
       new DataLoader<number, number>(async (organizationIds) => {
         const counts = await countPapersOfOrganizations(context.db, organizationIds);
         return organizationIds.map((id) => counts.get(id) ?? 0);
+      }),
+  );
+
+/** In how many public collections a paper is. */
+export const publicCollectionCountOfPaperLoader = (context: Context) =>
+  loader(
+    context,
+    'publicCollectionCountOfPaper',
+    () =>
+      new DataLoader<number, number>(async (paperIds) => {
+        const counts = await countPublicCollectionsOfPapers(context.db, paperIds);
+        return paperIds.map((id) => counts.get(id) ?? 0);
       }),
   );

@@ -1,9 +1,10 @@
 import { findAuthorsByIds } from '../modules/authors/authors.queries';
+import { findVisibleCollectionsByIds } from '../modules/collections/collections.queries';
 import { findCommentsByIds } from '../modules/comments/comments.queries';
 import { findOrganizationsByIds } from '../modules/organizations/organizations.queries';
 import { findPapersByIds } from '../modules/papers/papers.queries';
 import { findUsersByIds } from '../modules/users/users.queries';
-import type { AuthorRow, CommentRow, OrganizationRow, PaperRow, UserProfile } from '../db/schema';
+import type { AuthorRow, CollectionRow, CommentRow, OrganizationRow, PaperRow, UserProfile } from '../db/schema';
 import { builder } from './builder';
 
 // The node types are declared here and implemented in their modules, so the
@@ -41,4 +42,11 @@ export const CommentRef = builder.loadableNodeRef<CommentRow, number, number>('C
   id: { resolve: (comment) => comment.id, ...numericId },
   load: (ids: number[], context) => findCommentsByIds(context.db, ids),
   sort: (comment) => comment.id,
+});
+
+/** Only what the viewer may see loads: someone else's private collection is null, as if it did not exist. */
+export const CollectionRef = builder.loadableNodeRef<CollectionRow, number, number>('Collection', {
+  id: { resolve: (collection) => collection.id, ...numericId },
+  load: (ids: number[], context) => findVisibleCollectionsByIds(context.db, ids, context.viewer?.user.id ?? null),
+  sort: (collection) => collection.id,
 });

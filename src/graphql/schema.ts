@@ -13,6 +13,8 @@ import '../modules/comments/comments.graphql';
 import '../modules/claims/claims.graphql';
 import '../modules/recommendations/recommendations.graphql';
 import '../modules/digest/digest.graphql';
+import '../modules/collections/collections.graphql';
+import '../modules/feed-links/feed-links.graphql';
 
 /** Sorted, so the printed schema.graphql diffs cleanly. */
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -9,3 +9,4 @@ export * from './recommendations';
 export * from './comments';
 export * from './authorship-claims';
 export * from './digests';
+export * from './collections';

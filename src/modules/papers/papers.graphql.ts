@@ -7,6 +7,7 @@ import { AuthorRef, OrganizationRef, PaperRef, UserRef } from '../../graphql/nod
 import { trendingScore } from '../trending/trending-key';
 import { normalizeArxivId } from './arxiv-id';
 import { dailyWindow } from './daily-window';
+import { criteriaFromFilter } from './paper-filter';
 import type { PaperOrder } from './paper-order';
 import { countPapers, findPaperByArxivId, listPapers, type PaperAuthorView, type PaperCriteria } from './papers.queries';
 
@@ -165,14 +166,7 @@ builder.queryFields((t) => ({
     },
     resolve: (_root, args, context) => {
       const filter = args.filter;
-      const criteria: PaperCriteria = {
-        authorId: filter?.authorId ? filter.authorId.id : undefined,
-        organizationName: filter?.organization ?? undefined,
-        submitterUsername: filter?.submittedBy ?? undefined,
-        publishedAfter: filter?.publishedAfter ?? undefined,
-        publishedBefore: filter?.publishedBefore ?? undefined,
-        keyword: filter?.keyword ?? undefined,
-      };
+      const criteria = criteriaFromFilter(filter && { ...filter, authorId: filter.authorId ? filter.authorId.id : undefined });
       return paperConnection(context, criteria, args.orderBy ?? 'TRENDING', args);
     },
   }),

@@ -10,7 +10,7 @@ import { requireViewer } from '../accounts/accounts.graphql';
 import { dismissRecommendation, undoDismissRecommendation } from './dismissals';
 import type { RecommendationReason } from './ranking';
 import { RECOMMENDATIONS_STORED, SIMILAR_PAPERS_STORED } from './ranking-parameters';
-import { isNewReaderFeedBehind, readRecommendations, refreshRecommendations, type RecommendationItem } from './recommendations';
+import { isNewReaderFeedBehind, isStale, readRecommendations, refreshRecommendations, type RecommendationItem } from './recommendations';
 import { similarPapersLoader } from './similar-papers-loader';
 import { findServedModel } from './tuning';
 
@@ -49,14 +49,13 @@ async function readOwnFeed(user: { id: number }, first: number, context: Context
   }
   // Cold start: a new reader's first upvotes shape their feed on the next read, computed now (tens of ms).
   if (await isNewReaderFeedBehind(context.db, user.id)) await refreshRecommendations(context.db, user.id, context.now);
-  const [{ items, computedAt, modelId }, served] = await Promise.all([readRecommendations(context.db, user.id, first), findServedModel(context.db)]);
-  const maxAgeMs = context.config.recommendations.maxAgeHours * 3_600_000;
+  const [stored, served] = await Promise.all([readRecommendations(context.db, user.id, first), findServedModel(context.db)]);
   // Missing, old, or ranked by another model than the one served now (a new fit, or a rollback).
-  if (computedAt === null || context.now.getTime() - computedAt.getTime() > maxAgeMs || modelId !== served.id) {
+  if (isStale(stored, served.id, context.now, context.config.recommendations.maxAgeHours * 3_600_000)) {
     // Served meanwhile from what is stored (or trending); the next read gets the fresh list.
     enqueueRefresh(context, user.id, 0);
   }
-  return items;
+  return stored.items;
 }
 
 function enqueueRefresh(context: Context, userId: number, delayMs: number): void {

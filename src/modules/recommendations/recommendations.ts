@@ -137,3 +137,13 @@ export async function readRecommendations(db: Database, userId: number, first: n
     modelId: rows[0]?.modelId ?? null,
   };
 }
+
+/** Whether a stored list is due for a refresh: missing, older than `maxAgeMs`, or ranked by another model than the one served now. */
+export function isStale(
+  stored: Pick<StoredRecommendations, 'computedAt' | 'modelId'>,
+  servedModelId: number | null,
+  now: Date,
+  maxAgeMs: number,
+): boolean {
+  return stored.computedAt === null || now.getTime() - stored.computedAt.getTime() > maxAgeMs || stored.modelId !== servedModelId;
+}
