@@ -14,7 +14,8 @@ let origin: string;
 beforeAll(async () => {
   database = await createTestDatabase();
   testApp = createTestApp(database.db);
-  listener = createHttpServer(testApp.app);
+  // An idle connection outlives the test: with the 5 s default, a loaded machine let fetch reuse one the server had just closed (ECONNRESET).
+  listener = createHttpServer(testApp.app, { timeouts: { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 120_000 } });
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
 });
