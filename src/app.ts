@@ -16,7 +16,7 @@ import { clientAddressOf } from './http/client-address';
 import { cors } from './http/cors';
 import { graphiqlAssets, graphiqlPage } from './http/graphiql';
 import { securityHeaders } from './http/security-headers';
-import { announceMutations, responseCache } from './graphql/response-cache';
+import { responseCache } from './graphql/response-cache';
 import { requestLimits } from './graphql/limits';
 import { limitMutations } from './graphql/mutation-limit';
 import { readinessCheck } from './observability/health';
@@ -103,6 +103,7 @@ export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts
         limiters,
         clientAddress: clientAddressOf(req, config.http.trustedProxyHops),
         loaders: new Map(),
+        publicDataChanges,
       };
     },
     graphqlEndpoint: '/graphql',
@@ -145,8 +146,7 @@ export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts
       // Before the response cache: a request they stop would otherwise make it print a warning on the console.
       rejectNulCharacters,
       limitMutations,
-      ...responseCache(config.responseCache, publicDataChanges),
-      announceMutations(publicDataChanges),
+      ...responseCache(config.responseCache, publicDataChanges, schema),
       graphiqlAssets(),
       feedsPlugin({ db, config, logger, clock }),
       oneClickUnsubscribePlugin({ db, logger, clock }),

@@ -1,4 +1,5 @@
 import type DataLoader from 'dataloader';
+import type { PublicDataChanges } from '../cache/public-data-changes';
 import type { JobQueue } from '../job-queue';
 import type { AppConfig } from '../config';
 import type { Database } from '../db/client';
@@ -21,6 +22,8 @@ export interface Context {
   limiters: RateLimiters;
   /** The client's network address, for per-address limits. */
   clientAddress: string;
+  /** Where a mutation announces what it changed of what anonymous readers see (cached answers showing it end). */
+  publicDataChanges: PublicDataChanges;
 }
 
 /**
