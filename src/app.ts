@@ -17,6 +17,7 @@ import { cors } from './http/cors';
 import { graphiqlAssets, graphiqlPage } from './http/graphiql';
 import { securityHeaders } from './http/security-headers';
 import { responseCache } from './graphql/response-cache';
+import { SharedReads } from './graphql/shared-reads';
 import { requestLimits } from './graphql/limits';
 import { limitMutations } from './graphql/mutation-limit';
 import { readinessCheck } from './observability/health';
@@ -88,6 +89,7 @@ query Trending {
 export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts, publicDataChanges, clock = () => new Date() }: AppDependencies) {
   void decoyHash(config.passwordHashCost);
   const graphiql = graphiqlPage({ title: 'Daily Papers API', defaultQuery: exampleQuery });
+  const sharedReads = new SharedReads(publicDataChanges, config.responseCache.ttlMs);
   return createYoga<{ req?: IncomingMessage }>({
     schema,
     context: async ({ request, req }): Promise<Context> => {
@@ -104,6 +106,7 @@ export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts
         clientAddress: clientAddressOf(req, config.http.trustedProxyHops),
         loaders: new Map(),
         publicDataChanges,
+        sharedReads,
       };
     },
     graphqlEndpoint: '/graphql',

@@ -421,4 +421,23 @@ describe('the response cache', () => {
       expect(upvotedFirst(ownAByGet.data)).toBe(true);
     }
   });
+
+  it("reads a paper's authors once for every reader, signed in or not, until a change to the paper is announced", async () => {
+    const publicDataChanges = createPublicDataChanges({ redisUrl: undefined, redisPrefix: 'unused' }, createLogger('silent'));
+    const { request } = cachingApp(publicDataChanges);
+    const { token } = await userWithToken(database.db, 'author_reader');
+    const page = `{ trendingPapers(first: 5) { edges { node { id authors { name } viewerHasUpvoted } } } }`;
+    const first = await statementsOf(() => request(page, {}, token));
+    // The same page again: the session, the page and the viewer's upvotes, not the authors.
+    expect(await statementsOf(() => request(page, {}, token))).toBe(first - 1);
+    const { data } = await request<TrendingData>(TRENDING, {}, token);
+    await publicDataChanges.announce({
+      kind: 'entities',
+      entities: [{ typename: 'Paper', id: Number(atob(data!.trendingPapers.edges[0]!.node.id).split(':')[1]) }],
+    });
+    expect(await statementsOf(() => request(page, {}, token))).toBe(first);
+    // Votes leave the authors be.
+    await publicDataChanges.announce({ kind: 'votes', paperIds: [Number(atob(data!.trendingPapers.edges[1]!.node.id).split(':')[1])] });
+    expect(await statementsOf(() => request(page, {}, token))).toBe(first - 1);
+  });
 });

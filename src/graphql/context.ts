@@ -5,6 +5,7 @@ import type { AppConfig } from '../config';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
 import type { Viewer } from '../modules/accounts/sessions';
+import type { SharedReads } from './shared-reads';
 import type { RateLimiters } from '../rate-limit';
 
 /** What every resolver gets: the database and services are injected, never imported. */
@@ -24,6 +25,8 @@ export interface Context {
   clientAddress: string;
   /** Where a mutation announces what it changed of what anonymous readers see (cached answers showing it end). */
   publicDataChanges: PublicDataChanges;
+  /** What every reader sees the same (a paper's authors), kept across requests. */
+  sharedReads: SharedReads;
 }
 
 /**
