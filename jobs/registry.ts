@@ -1,4 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
+import type { PublicDataChange } from '../src/cache/public-data-changes';
 import { z } from 'zod';
 import { jobPayloadSchemas, type JobDependencies, type JobName, type JobPayload } from './jobs';
 import { reconcileEveryPaper, reconcileOnePaper } from './processors/reconcile-trending';
@@ -26,11 +27,15 @@ const jobProcessors: { [Name in JobName]: JobProcessor<Name> } = {
 };
 
 /**
- * The jobs whose writes always change what anonymous readers see (similar
- * papers): announced when they finish. The trending reconciles announce
- * themselves, only when they repaired something.
+ * What the jobs whose writes always change what anonymous readers see (similar
+ * papers) announce when they finish. The trending reconciles announce
+ * themselves, only what they repaired.
  */
-const changesPublicData: ReadonlySet<JobName> = new Set(['refresh-similar-papers', 'refresh-all-similar-papers']);
+const publicChangeOf: { [Name in JobName]?: (payload: JobPayload<Name>) => PublicDataChange } = {
+  'refresh-similar-papers': ({ paperId }) => ({ kind: 'entities', entities: [{ typename: 'Paper', id: paperId }] }),
+  // Any paper may now be similar to any other.
+  'refresh-all-similar-papers': () => ({ kind: 'everything' }),
+};
 
 export function isJobName(name: string): name is JobName {
   return Object.hasOwn(jobPayloadSchemas, name);
@@ -54,6 +59,7 @@ async function runValidated<Name extends JobName>(name: Name, payload: unknown, 
   const processor: JobProcessor<Name> = jobProcessors[name];
   // safeParse on the schema picked by a generic name widens its output to every payload; it is this job's.
   const result = await processor(parsed.data as JobPayload<Name>, dependencies);
-  if (changesPublicData.has(name)) void dependencies.publicDataChanges?.announce();
+  const change = publicChangeOf[name]?.(parsed.data as JobPayload<Name>);
+  if (change) void dependencies.publicDataChanges?.announce(change);
   return result;
 }

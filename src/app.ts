@@ -4,7 +4,6 @@ import type { Redis } from 'ioredis';
 import { GraphQLError, visit, type DocumentNode } from 'graphql';
 import { createYoga, maskError as maskUnexpectedError, type Plugin, type YogaLogger } from 'graphql-yoga';
 import type { JobCounts, JobQueue } from './job-queue';
-import { createCachedAnswers } from './cache/cached-answers';
 import type { PublicDataChanges } from './cache/public-data-changes';
 import type { AppConfig } from './config';
 import type { Database } from './db/client';
@@ -18,7 +17,8 @@ import { clientAddressOf } from './http/client-address';
 import { cors } from './http/cors';
 import { graphiqlAssets, graphiqlPage } from './http/graphiql';
 import { securityHeaders } from './http/security-headers';
-import { announceMutations, responseCache } from './graphql/response-cache';
+import { createAnswerStore, responseCache } from './graphql/response-cache';
+import { SharedReads } from './graphql/shared-reads';
 import { requestLimits } from './graphql/limits';
 import { limitMutations } from './graphql/mutation-limit';
 import { readinessCheck } from './observability/health';
@@ -90,8 +90,9 @@ query Trending {
 export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts, publicDataChanges, clock = () => new Date() }: AppDependencies) {
   void decoyHash(config.passwordHashCost);
   const graphiql = graphiqlPage({ title: 'Daily Papers API', defaultQuery: exampleQuery });
-  // One cache for /graphql and the REST paths, ended together by every change to public data.
-  const cachedAnswers = createCachedAnswers(config.responseCache, publicDataChanges);
+  // One cache for /graphql and the REST paths.
+  const answers = createAnswerStore(config.responseCache, publicDataChanges);
+  const sharedReads = new SharedReads(publicDataChanges, config.responseCache.ttlMs);
   return createYoga<{ req?: IncomingMessage }>({
     schema,
     context: async ({ request, req }): Promise<Context> => {
@@ -107,6 +108,8 @@ export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts
         limiters,
         clientAddress: clientAddressOf(req, config.http.trustedProxyHops),
         loaders: new Map(),
+        publicDataChanges,
+        sharedReads,
       };
     },
     graphqlEndpoint: '/graphql',
@@ -149,11 +152,10 @@ export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts
       // Before the response cache: a request they stop would otherwise make it print a warning on the console.
       rejectNulCharacters,
       limitMutations,
-      ...responseCache(cachedAnswers),
-      announceMutations(publicDataChanges),
+      ...responseCache(answers, config.responseCache, schema),
       graphiqlAssets(),
       feedsPlugin({ db, config, logger, clock, jobs }),
-      hfApiPlugin({ db, logger, cache: cachedAnswers }),
+      hfApiPlugin({ db, logger, answers }),
       oneClickUnsubscribePlugin({ db, logger, clock }),
       verifyEmailPagePlugin({ db, logger }),
       {

@@ -155,6 +155,8 @@ const settingsSchema = z.object({
   responseCache: z.object({
     /** How long an anonymous query's answer may be served from the cache (any data change ends it sooner); 0 turns the cache off. */
     ttlMs: env('RESPONSE_CACHE_TTL_SECONDS', z.coerce.number().min(0).default(60).transform(toMs)),
+    /** How long an anonymous answer holding a list of papers may be served: votes, which may reorder any list, leave it stale this long at most. */
+    listMaxAgeMs: env('RESPONSE_CACHE_LIST_MAX_AGE_SECONDS', z.coerce.number().min(0).default(1).transform(toMs)),
     maxEntries: env('RESPONSE_CACHE_MAX_ENTRIES', z.coerce.number().int().min(1).default(1_000)),
     /** Bytes (of JSON) the cached answers may hold together; the least recently used leave first. */
     maxBytes: env('RESPONSE_CACHE_MAX_BYTES', z.coerce.number().int().min(10_000).default(50_000_000)),

@@ -2,19 +2,29 @@ import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createPublicDataChanges, type PublicDataChanges } from '../src/cache/public-data-changes';
 import { loadConfig } from '../src/config';
+import { users } from '../src/db/schema';
+import { hashPassword } from '../src/modules/accounts/passwords';
 import { createLogger } from '../src/logger';
 import { recomputeKeysAndCounts } from '../src/modules/trending/recompute';
 import { TEST_PASSWORD_HASH_COST, paperRecord, redisTestConfig, savePaperRecords, testRedisUrl as redisUrl, userWithToken } from './support/fixtures';
 import { createTestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
-/** The test settings with the response cache on, as it is by default in production. */
+/**
+ * The test settings with the response cache on, as it is by default in production, except that lists of papers
+ * live a minute rather than a second: long enough that no test sees one end by itself.
+ */
 const cachingConfig = loadConfig({
   LOG_LEVEL: 'silent',
   PASSWORD_HASH_COST: String(TEST_PASSWORD_HASH_COST),
   MUTATION_RATE_LIMIT_PER_MINUTE: '1000000',
-  RESPONSE_CACHE_TTL_SECONDS: '60',
+  RESPONSE_CACHE_TTL_SECONDS: '120',
+  RESPONSE_CACHE_LIST_MAX_AGE_SECONDS: '60',
 });
+
+/** A paper page: no list of papers in it, so a vote on the paper ends it at once. */
+const PAPER_PAGE = `query($arxivId: String!) { paper(arxivId: $arxivId) { id upvotes trendingScore commentCount } }`;
+const UPVOTE = `mutation($id: ID!) { upvotePaper(paperId: $id) { upvotes } }`;
 
 const TRENDING = `{ trendingPapers(first: 5) { edges { node { id arxivId upvotes viewerHasUpvoted } } } }`;
 
@@ -101,23 +111,41 @@ describe('the response cache', () => {
     expect(await statementsOf(() => request(TRENDING))).toBe(0);
   });
 
-  it('ends every cached answer when an upvote changes the ranking', async () => {
+  it('ends the answers that show a voted paper at once, and leaves lists to end within their maximum age', async () => {
     const { request } = cachingApp();
     const { token } = await userWithToken(database.db, 'voter');
     const before = await request<TrendingData>(TRENDING);
     const third = before.data!.trendingPapers.edges[2]!.node;
     expect(third.upvotes).toBe(10);
+    await request(PAPER_PAGE, { arxivId: third.arxivId });
+    await request(PAPER_PAGE, { arxivId: '2511.20001' });
 
-    const voted = await request(`mutation($id: ID!) { upvotePaper(paperId: $id) { upvotes } }`, { id: third.id }, token);
+    const voted = await request(UPVOTE, { id: third.id }, token);
     expect(voted.errors).toBeUndefined();
 
-    const after = await request<TrendingData>(TRENDING);
-    expect(after.data!.trendingPapers.edges.find((edge) => edge.node.id === third.id)!.node.upvotes).toBe(11);
-    // The anonymous reader still gets false: the signed-in answer was not cached for them.
-    expect(after.data!.trendingPapers.edges.every((edge) => !edge.node.viewerHasUpvoted)).toBe(true);
+    // The voted paper's page is computed again, and shows the vote.
+    let page: { data?: { paper: { upvotes: number } } | null } | undefined;
+    expect(await statementsOf(async () => (page = await request(PAPER_PAGE, { arxivId: third.arxivId })))).toBeGreaterThan(0);
+    expect(page!.data!.paper.upvotes).toBe(11);
+    // Another paper's page, and the list (which may lag a vote by RESPONSE_CACHE_LIST_MAX_AGE_SECONDS), are still served.
+    expect(await statementsOf(() => request(PAPER_PAGE, { arxivId: '2511.20001' }))).toBe(0);
+    expect(await statementsOf(() => request(TRENDING))).toBe(0);
+    // The voter sees their vote at once: a signed-in request never reads the cache.
+    const own = await request<TrendingData>(TRENDING, {}, token);
+    expect(own.data!.trendingPapers.edges.find((edge) => edge.node.id === third.id)!.node).toMatchObject({ upvotes: 11, viewerHasUpvoted: true });
   });
 
-  it('ends every cached answer when the reconcile job repairs the ranking', async () => {
+  it('serves a list at most RESPONSE_CACHE_LIST_MAX_AGE_SECONDS after a vote', async () => {
+    const { request } = cachingApp(undefined, { ...cachingConfig.responseCache, listMaxAgeMs: 300 });
+    const { token } = await userWithToken(database.db, 'list_voter');
+    const third = (await request<TrendingData>(TRENDING)).data!.trendingPapers.edges[2]!.node;
+    await request(UPVOTE, { id: third.id }, token);
+    const upvotesOfThird = async () =>
+      (await request<TrendingData>(TRENDING)).data!.trendingPapers.edges.find((edge) => edge.node.id === third.id)!.node.upvotes;
+    await expect.poll(upvotesOfThird, { timeout: 5_000, interval: 20 }).toBe(11);
+  });
+
+  it('ends the answers that show what the reconcile job repaired', async () => {
     const { request, idle, jobs } = cachingApp();
     await request(TRENDING);
     // Drift the stored order behind the cache's back; only the reconcile job knows the truth.
@@ -125,12 +153,15 @@ describe('the response cache', () => {
     const stale = await request<TrendingData>(TRENDING);
     expect(stale.data!.trendingPapers.edges[0]!.node.arxivId).toBe('2511.20001');
 
+    await request(PAPER_PAGE, { arxivId: '2511.20003' });
+    await request(PAPER_PAGE, { arxivId: '2511.20001' });
+
     await jobs.enqueue('reconcile-trending', {});
     await idle();
 
-    const repaired = await request<TrendingData>(TRENDING);
-    expect(repaired.data!.trendingPapers.edges.map((edge) => edge.node.arxivId)).toEqual(['2511.20001', '2511.20002', '2511.20003']);
-    expect(await statementsOf(() => request(TRENDING))).toBe(0);
+    // The repaired paper's page ends; the other paper's, which showed nothing repaired, does not.
+    expect(await statementsOf(() => request(PAPER_PAGE, { arxivId: '2511.20003' }))).toBeGreaterThan(0);
+    expect(await statementsOf(() => request(PAPER_PAGE, { arxivId: '2511.20001' }))).toBe(0);
   });
 
   it('is not emptied by a reconcile that repaired nothing', async () => {
@@ -150,16 +181,18 @@ describe('the response cache', () => {
         new Request('http://test/graphql', {
           method: 'POST',
           headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
-          body: JSON.stringify({ query: TRENDING }),
+          body: JSON.stringify({ query: PAPER_PAGE, variables: { arxivId: '2511.20001' } }),
         }),
       );
     const etag = (await send()).headers.get('etag');
     expect(etag).toBeTruthy();
-    expect((await send({ 'if-none-match': etag! })).status).toBe(304);
+    const notModified = await send({ 'if-none-match': etag! });
+    expect(notModified.status).toBe(304);
+    expect(notModified.headers.get('etag')).toBe(etag);
 
     const { token } = await userWithToken(database.db, 'etag_voter');
-    const [paper] = (await request<TrendingData>(TRENDING)).data!.trendingPapers.edges;
-    await request(`mutation($id: ID!) { upvotePaper(paperId: $id) { upvotes } }`, { id: paper!.node.id }, token);
+    const { data } = await request(PAPER_PAGE, { arxivId: '2511.20001' });
+    await request(UPVOTE, { id: data!.paper.id }, token);
     const changed = await send({ 'if-none-match': etag! });
     expect(changed.status).toBe(200);
     expect(changed.headers.get('etag')).not.toBe(etag);
@@ -256,11 +289,155 @@ describe('the response cache', () => {
 
     const before = await readerApp.request<TrendingData>(TRENDING);
     const third = before.data!.trendingPapers.edges[2]!.node;
-    await writerApp.request(`mutation($id: ID!) { upvotePaper(paperId: $id) { upvotes } }`, { id: third.id }, token);
+    await readerApp.request(PAPER_PAGE, { arxivId: third.arxivId });
+    await writerApp.request(UPVOTE, { id: third.id }, token);
 
-    // Pub/sub is asynchronous: the reader's cache ends within moments, not at once.
-    const upvotesOfThird = async () =>
-      (await readerApp.request<TrendingData>(TRENDING)).data!.trendingPapers.edges.find((edge) => edge.node.id === third.id)!.node.upvotes;
+    // Pub/sub is asynchronous: the reader's cached page ends within moments, not at once.
+    const upvotesOfThird = async () => (await readerApp.request(PAPER_PAGE, { arxivId: third.arxivId })).data!.paper.upvotes;
     await expect.poll(upvotesOfThird, { timeout: 10_000, interval: 20 }).toBe(third.upvotes + 1);
+  });
+
+  it('is not emptied by mutations that change nothing anyone else sees', async () => {
+    const { request, idle } = cachingApp();
+    const { token } = await userWithToken(database.db, 'quiet_voter');
+    const { data } = await request(PAPER_PAGE, { arxivId: '2511.20002' });
+    await request(UPVOTE, { id: data!.paper.id }, token);
+    await request(TRENDING);
+    await request(PAPER_PAGE, { arxivId: '2511.20002' });
+    const cachedReads = () => Promise.all([request(TRENDING), request(PAPER_PAGE, { arxivId: '2511.20002' })]);
+
+    // A repeated upvote, a sign-in, a digest subscription, a dismissed recommendation, a sign-out.
+    const repeated = await request(UPVOTE, { id: data!.paper.id }, token);
+    expect(repeated.errors).toBeUndefined();
+    await database.db
+      .insert(users)
+      .values({ username: 'regular', email: 'regular@example.org', passwordHash: await hashPassword('correct horse battery', TEST_PASSWORD_HASH_COST) });
+    const loggedIn = await request(`mutation { logIn(usernameOrEmail: "regular", password: "correct horse battery") { token } }`);
+    expect(loggedIn.errors).toBeUndefined();
+    expect((await request(`mutation { subscribeToDigest(email: "reader@example.org") }`)).errors).toBeUndefined();
+    expect((await request(`mutation($id: ID!) { dismissRecommendation(paperId: $id) { id } }`, { id: data!.paper.id }, token)).errors).toBeUndefined();
+    expect((await request('mutation { logOut }', {}, token)).errors).toBeUndefined();
+    await idle();
+    expect(await statementsOf(cachedReads)).toBe(0);
+  });
+
+  it('ends what a sign-up and a comment change: the page of a new username, the commented paper', async () => {
+    const { request } = cachingApp();
+    const USER = `query($username: String!) { user(username: $username) { username } }`;
+    expect((await request(USER, { username: 'newcomer' })).data).toEqual({ user: null });
+    await request(PAPER_PAGE, { arxivId: '2511.20001' });
+    await request(PAPER_PAGE, { arxivId: '2511.20002' });
+
+    const signedUp = await request<{ signUp: { token: string } }>(
+      `mutation { signUp(username: "newcomer", email: "newcomer@example.org", password: "correct horse battery") { token } }`,
+    );
+    expect((await request(USER, { username: 'newcomer' })).data).toEqual({ user: { username: 'newcomer' } });
+
+    const { data } = await request(PAPER_PAGE, { arxivId: '2511.20001' });
+    const commented = await request(
+      `mutation($id: ID!) { addComment(paperId: $id, body: "Nice.") { id } }`,
+      { id: data!.paper.id },
+      signedUp.data!.signUp.token,
+    );
+    expect(commented.errors).toBeUndefined();
+    expect((await request(PAPER_PAGE, { arxivId: '2511.20001' })).data!.paper.commentCount).toBe(1);
+    expect(await statementsOf(() => request(PAPER_PAGE, { arxivId: '2511.20002' }))).toBe(0);
+  });
+
+  it('sends a hit as stored bytes before the GraphQL pipeline, to GET and POST alike, with the usual headers', async () => {
+    const { app } = cachingApp();
+    const variables = { arxivId: '2511.20001' };
+    const post = (accept?: string) =>
+      app.fetch(
+        new Request('http://test/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(accept ? { accept } : {}) },
+          body: JSON.stringify({ query: PAPER_PAGE, variables }),
+        }),
+      );
+    const getUrl = `http://test/graphql?query=${encodeURIComponent(PAPER_PAGE)}&variables=${encodeURIComponent(JSON.stringify(variables))}`;
+    const get = (headers: Record<string, string> = {}) => app.fetch(new Request(getUrl, { headers: { 'x-graphql-yoga-csrf': '1', ...headers } }));
+
+    const computed = await post();
+    const body = await computed.text();
+    let hit: Response | undefined;
+    expect(await statementsOf(async () => (hit = await get()))).toBe(0);
+    expect(hit!.status).toBe(200);
+    expect(await hit!.text()).toBe(body);
+    expect(hit!.headers.get('etag')).toBe(computed.headers.get('etag'));
+    expect(hit!.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    // The headers every answer carries are on a hit too.
+    expect(hit!.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(hit!.headers.get('x-request-id')).toBeTruthy();
+    expect((await post('application/graphql-response+json')).headers.get('content-type')).toBe('application/graphql-response+json; charset=utf-8');
+    expect((await get({ 'if-none-match': computed.headers.get('etag')! })).status).toBe(304);
+    // A GET without the CSRF header is still refused, hit or not.
+    expect((await app.fetch(new Request(getUrl))).status).toBe(403);
+  });
+
+  it("never serves one reader's private fields to another: anonymous, signed in, user A, user B, GET or POST", async () => {
+    const { app, request } = cachingApp();
+    const a = await userWithToken(database.db, 'reader_a');
+    const b = await userWithToken(database.db, 'reader_b');
+    const [first] = (await request<TrendingData>(TRENDING)).data!.trendingPapers.edges;
+    expect((await request(UPVOTE, { id: first!.node.id }, a.token)).errors).toBeUndefined();
+    const PRIVATE = `query($username: String!) {
+      viewer { username emailVerified }
+      trendingPapers(first: 5) { edges { node { id viewerHasUpvoted } } }
+      user(username: $username) { username recommendedPapers { id } }
+    }`;
+    const variables = { username: 'reader_a' };
+    const upvotedFirst = (data: any) => data.trendingPapers.edges.find((edge: any) => edge.node.id === first!.node.id).node.viewerHasUpvoted;
+    const viaGet = async (token?: string) => {
+      const url = `http://test/graphql?query=${encodeURIComponent(PRIVATE)}&variables=${encodeURIComponent(JSON.stringify(variables))}`;
+      const headers: Record<string, string> = { 'x-graphql-yoga-csrf': '1', accept: 'application/json' };
+      if (token) headers.authorization = `Bearer ${token}`;
+      return (await (await app.fetch(new Request(url, { headers }))).json()) as { data?: any; errors?: any[] };
+    };
+    const WITHOUT_FEED = PRIVATE.replace('recommendedPapers { id }', '');
+    // Each reader twice, in turns, by POST and by GET: whatever one left in a cache, the next must not get.
+    for (let round = 0; round < 2; round += 1) {
+      const ownA = await request(PRIVATE, variables, a.token);
+      expect(ownA.errors).toBeUndefined();
+      expect(ownA.data!.viewer.username).toBe('reader_a');
+      expect(upvotedFirst(ownA.data)).toBe(true);
+      expect(Array.isArray(ownA.data!.user.recommendedPapers)).toBe(true);
+
+      for (const answer of [await request(PRIVATE, variables), await viaGet()]) {
+        // A's feed is FORBIDDEN to anyone else: such an answer has errors, and is never cached.
+        expect(answer.errors?.map((error: any) => error.extensions.code)).toEqual(['FORBIDDEN']);
+      }
+      for (const anonymous of [await request(WITHOUT_FEED, variables), await request(WITHOUT_FEED, variables)]) {
+        expect(anonymous.data!.viewer).toBeNull();
+        expect(upvotedFirst(anonymous.data)).toBe(false);
+      }
+      for (const ofB of [await request(WITHOUT_FEED, variables, b.token), await viaGet(b.token)]) {
+        expect(ofB.data!.viewer).toEqual({ username: 'reader_b', emailVerified: expect.anything() });
+        expect(upvotedFirst(ofB.data)).toBe(false);
+      }
+      expect((await request(PRIVATE, variables, b.token)).errors?.map((error: any) => error.extensions.code)).toEqual(['FORBIDDEN']);
+      const ownAByGet = await viaGet(a.token);
+      expect(ownAByGet.data!.viewer.username).toBe('reader_a');
+      expect(upvotedFirst(ownAByGet.data)).toBe(true);
+    }
+  });
+
+  it("reads a paper's authors once for every reader, signed in or not, until a change to the paper is announced", async () => {
+    const publicDataChanges = createPublicDataChanges({ redisUrl: undefined, redisPrefix: 'unused' }, createLogger('silent'));
+    const { request } = cachingApp(publicDataChanges);
+    const { token } = await userWithToken(database.db, 'author_reader');
+    const page = `{ trendingPapers(first: 5) { edges { node { id authors { name } viewerHasUpvoted } } } }`;
+    const first = await statementsOf(() => request(page, {}, token));
+    // The same page again: the session, the page and the viewer's upvotes, not the authors.
+    expect(await statementsOf(() => request(page, {}, token))).toBe(first - 1);
+    const { data } = await request<TrendingData>(TRENDING, {}, token);
+    await publicDataChanges.announce({
+      kind: 'entities',
+      entities: [{ typename: 'Paper', id: Number(atob(data!.trendingPapers.edges[0]!.node.id).split(':')[1]) }],
+    });
+    expect(await statementsOf(() => request(page, {}, token))).toBe(first);
+    // Votes leave the authors be.
+    await publicDataChanges.announce({ kind: 'votes', paperIds: [Number(atob(data!.trendingPapers.edges[1]!.node.id).split(':')[1])] });
+    expect(await statementsOf(() => request(page, {}, token))).toBe(first - 1);
   });
 });

@@ -7,6 +7,29 @@ import { connectRedis, reportRedisOutages } from '../redis';
 const channelOf = (redisPrefix: string) => `${redisPrefix}:public-data-changed`;
 
 /**
+ * An object whose public fields changed (`id` given), or a type of which one
+ * may now exist where a reader saw none (`id` absent: a new account, a new
+ * paper). Ids are the database ids of the API's object types.
+ */
+export interface ChangedEntity {
+  typename: string;
+  id?: number;
+}
+
+/**
+ * What changed, as precisely as the writer knows it:
+ * - `entities`: these objects (cached answers that show one of them end);
+ * - `votes`: the upvote counts and trending keys of these papers (answers
+ *   that show one end; lists of papers, which a vote may reorder, end within
+ *   their own short lifetime instead, so votes cannot empty the cache);
+ * - `everything`: more than can be named (an import, an approved claim).
+ */
+export type PublicDataChange =
+  | { kind: 'entities'; entities: readonly ChangedEntity[] }
+  | { kind: 'votes'; paperIds: readonly number[] }
+  | { kind: 'everything' };
+
+/**
  * "Public data changed" (a vote, a comment, a reconcile, new similar papers...),
  * heard by every process that caches what anonymous readers see. Without
  * Redis there is one process and the news stays in it; with Redis it is also
@@ -14,20 +37,34 @@ const channelOf = (redisPrefix: string) => `${redisPrefix}:public-data-changed`;
  */
 export interface PublicDataChanges {
   /** Announces a change, here and to every other process; resolves once published (or given up). */
-  announce(): Promise<void>;
+  announce(change: PublicDataChange): Promise<void>;
   /** Calls `listener` on every change announced here or elsewhere. */
-  subscribe(listener: () => void): void;
+  subscribe(listener: (change: PublicDataChange) => void): void;
   close(): Promise<void>;
 }
 
+const everything: PublicDataChange = { kind: 'everything' };
+
+/** A message from the channel; anything unreadable (another version's message) counts as a change to everything. */
+export function parseChange(message: string): PublicDataChange {
+  try {
+    const change = JSON.parse(message) as PublicDataChange;
+    if (change.kind === 'entities' && Array.isArray(change.entities)) return change;
+    if (change.kind === 'votes' && Array.isArray(change.paperIds)) return change;
+  } catch {
+    // Not JSON: fall through.
+  }
+  return everything;
+}
+
 export function createPublicDataChanges({ redisUrl, redisPrefix }: Pick<AppConfig, 'redisUrl' | 'redisPrefix'>, logger: Logger): PublicDataChanges {
-  const listeners: (() => void)[] = [];
-  const notifyListeners = () => {
-    for (const listener of listeners) listener();
+  const listeners: ((change: PublicDataChange) => void)[] = [];
+  const notifyListeners = (change: PublicDataChange) => {
+    for (const listener of listeners) listener(change);
   };
   if (!redisUrl) {
     return {
-      announce: async () => notifyListeners(),
+      announce: async (change) => notifyListeners(change),
       subscribe: (listener) => void listeners.push(listener),
       close: async () => {},
     };
@@ -41,9 +78,10 @@ export function createPublicDataChanges({ redisUrl, redisPrefix }: Pick<AppConfi
   });
   let subscriber: Redis | undefined;
   return {
-    async announce() {
-      notifyListeners();
-      await publisher.publish(channel, '1').catch((error: unknown) => {
+    async announce(change) {
+      // This process hears its own announcement at once and again through Redis: ending an answer twice is harmless.
+      notifyListeners(change);
+      await publisher.publish(channel, JSON.stringify(change)).catch((error: unknown) => {
         // A failure during an outage was reported once, with the outage.
         if (publisher.status === 'ready') logger.warn({ err: error }, 'could not announce a data change');
       });
@@ -56,9 +94,9 @@ export function createPublicDataChanges({ redisUrl, redisPrefix }: Pick<AppConfi
         role: 'cache-invalidation',
         meanwhile: 'changes announced elsewhere are not heard; cached answers end with the TTL, and all of them once it is back',
       });
-      subscriber.on('message', notifyListeners);
+      subscriber.on('message', (_channel: string, message: string) => notifyListeners(parseChange(message)));
       // Messages published while the subscription was down are lost: start over with an empty cache.
-      subscriber.on('ready', notifyListeners);
+      subscriber.on('ready', () => notifyListeners(everything));
       void subscriber.subscribe(channel).catch(() => {});
     },
     async close() {

@@ -1,9 +1,11 @@
 import type DataLoader from 'dataloader';
+import type { PublicDataChanges } from '../cache/public-data-changes';
 import type { JobQueue } from '../job-queue';
 import type { AppConfig } from '../config';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
 import type { Viewer } from '../modules/accounts/sessions';
+import type { SharedReads } from './shared-reads';
 import type { RateLimiters } from '../rate-limit';
 
 /** What every resolver gets: the database and services are injected, never imported. */
@@ -21,6 +23,10 @@ export interface Context {
   limiters: RateLimiters;
   /** The client's network address, for per-address limits. */
   clientAddress: string;
+  /** Where a mutation announces what it changed of what anonymous readers see (cached answers showing it end). */
+  publicDataChanges: PublicDataChanges;
+  /** What every reader sees the same (a paper's authors), kept across requests. */
+  sharedReads: SharedReads;
 }
 
 /**

@@ -26,11 +26,10 @@ export const authorsOfPaperLoader = (context: Context) =>
     context,
     'authorsOfPaper',
     () =>
-      new DataLoader<number, PaperAuthorView[]>(async (paperIds) => {
-        const byPaper = new Map<number, PaperAuthorView[]>(paperIds.map((paperId) => [paperId, []]));
-        for (const row of await findAuthorsOfPapers(context.db, paperIds)) byPaper.get(row.paperId)?.push(row);
-        return paperIds.map((paperId) => byPaper.get(paperId)!);
-      }),
+      // Shared by every request: a page of papers reads the authors only of papers whose list is not kept.
+      new DataLoader<number, readonly PaperAuthorView[]>((paperIds) =>
+        context.sharedReads.authorsOfPapers(paperIds, (missing) => findAuthorsOfPapers(context.db, missing)),
+      ),
   );
 
 export const paperCountOfAuthorLoader = (context: Context) =>

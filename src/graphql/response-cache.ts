@@ -1,64 +1,357 @@
 import { useResponseCache, type Cache } from '@graphql-yoga/plugin-response-cache';
-import { defaultBuildResponseCacheKey } from '@envelop/response-cache';
-import { getOperationAST, Kind, type ExecutionResult } from 'graphql';
+import { encodeBase64 } from '@pothos/core';
+import { hash, randomUUID } from 'node:crypto';
+import { getNamedType, isListType, isNonNullType, isObjectType, type ExecutionResult, type GraphQLOutputType, type GraphQLSchema } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import type { Plugin } from 'graphql-yoga';
-import { isCacheable, type CachedAnswers } from '../cache/cached-answers';
-import type { PublicDataChanges } from '../cache/public-data-changes';
+import type { ChangedEntity, PublicDataChange, PublicDataChanges } from '../cache/public-data-changes';
+
+export interface ResponseCacheSettings {
+  /** Longest a cached response is served, in ms; 0 turns the cache off. */
+  ttlMs: number;
+  /** Longest an answer holding a list of papers is served, in ms: what a vote may leave stale. */
+  listMaxAgeMs: number;
+  maxEntries: number;
+  /** Bytes of JSON all cached answers may hold together. */
+  maxBytes: number;
+  /** An answer larger than this is never cached. */
+  maxEntryBytes: number;
+}
+
+interface Entry {
+  /** The GraphQL result, for the plugin; absent for a REST answer, which is only ever sent as bytes. */
+  result?: ExecutionResult;
+  /** The answer as sent (JSON, without the plugin's http extension): a hit sends these bytes as they are. */
+  body: Uint8Array<ArrayBuffer>;
+  etag: string;
+  lastModified: string;
+  /** Lives at most `listMaxAgeMs`: a vote leaves it to end by itself. */
+  short: boolean;
+  /** The entities it shows (`Type:globalId`), and the types it found missing or empty (`Type`). */
+  entityKeys: string[];
+}
+
+const utf8 = new TextEncoder();
+
+/** How many changed entities are remembered to keep an answer computed before the change out of the cache. */
+const REMEMBERED_CHANGES = 100_000;
 
 /**
- * Caches the answers to anonymous queries in `answers` (src/cache/cached-answers.ts:
- * generations, TTL, size bounds), so what everyone sees (the trending page, a
- * day's papers, a paper) is computed once, not once per reader. A signed-in
- * request is never cached nor served from the cache, nor is one that asks for
- * a fresh answer with Cache-Control: no-cache (or no-store).
+ * The store behind the response cache, shared by /graphql and the REST paths:
+ * answers by key, indexed by the entities they show, so a change ends only
+ * the answers that show what changed. An answer whose computation started
+ * before a change to one of its entities is not stored (it may hold the old
+ * data). Listens to `changes` from its creation.
  */
-export function responseCache(answers: CachedAnswers | null): Plugin[] {
-  if (!answers) return [];
+export class AnswerStore {
+  private readonly processPrefix = randomUUID().slice(0, 8);
+  private versions = 0;
+  /** Advances with every change heard. */
+  private sequence = 0;
+  private everythingAt = 0;
+  /** The sequence of the last change to an entity, and of the last vote on a paper. */
+  private readonly changedAt = this.changeLog();
+  private readonly votedAt = this.changeLog();
+  /** Changes older than this may have been forgotten by the logs above. */
+  private forgottenUpTo = 0;
+  /** The sequence at which the computation of an answer not yet stored began. */
+  private readonly startedAt = new LRUCache<string, number>({ max: REMEMBERED_CHANGES });
+  private readonly byEntity = new Map<string, Set<string>>();
+  private readonly entries: LRUCache<string, Entry>;
+
+  constructor(
+    settings: ResponseCacheSettings,
+    changes: PublicDataChanges,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.listMaxAgeMs = settings.listMaxAgeMs;
+    changes.subscribe((change) => this.end(change));
+    this.entries = new LRUCache<string, Entry>({
+      max: settings.maxEntries,
+      maxSize: settings.maxBytes,
+      maxEntrySize: settings.maxEntryBytes,
+      sizeCalculation: (entry) => entry.body.byteLength,
+      dispose: (entry, key) => this.unindex(key, entry),
+    });
+  }
+
+  private readonly listMaxAgeMs: number;
+
+  private changeLog() {
+    return new LRUCache<string, number>({
+      max: REMEMBERED_CHANGES,
+      dispose: (sequence, _key, reason) => {
+        if (reason === 'evict') this.forgottenUpTo = Math.max(this.forgottenUpTo, sequence);
+      },
+    });
+  }
+
+  get(key: string): Entry | undefined {
+    return this.entries.get(key);
+  }
+
+  /** Notes that the answer under `key` is being computed now (the oldest such computation counts). */
+  started(key: string) {
+    if (!this.startedAt.has(key)) this.startedAt.set(key, this.sequence);
+  }
+
+  set(key: string, result: ExecutionResult, entities: Iterable<{ typename: string; id?: number | string }>, ttl: number) {
+    const started = this.startedAt.get(key);
+    this.startedAt.delete(key);
+    // The plugin's ETag is the key, the same for every version of the answer: each stored answer gets its own.
+    this.versions += 1;
+    const etag = `"${this.processPrefix}-${this.versions}"`;
+    const headers = result.extensions?.http as { headers?: Record<string, string> } | undefined;
+    if (headers?.headers) headers.headers.ETag = etag;
+    const entityKeys = [...entities].map(({ typename, id }) => (id === undefined ? typename : `${typename}:${id}`));
+    const short = ttl <= this.listMaxAgeMs;
+    if (started === undefined || started < Math.max(this.everythingAt, this.forgottenUpTo)) return;
+    const changedSince = (log: LRUCache<string, number>) => entityKeys.some((entityKey) => (log.get(entityKey) ?? -1) > started);
+    // A vote leaves a short answer to end by itself: so too one that read the data before the vote.
+    if (changedSince(this.changedAt) || (!short && changedSince(this.votedAt))) return;
+    const { http: _http, ...extensions } = result.extensions ?? {};
+    const sent = Object.keys(extensions).length > 0 ? { ...result, extensions } : { data: result.data };
+    const entry: Entry = {
+      result,
+      body: utf8.encode(JSON.stringify(sent)),
+      etag,
+      lastModified: headers?.headers?.['Last-Modified'] ?? new Date(this.now()).toUTCString(),
+      short,
+      entityKeys,
+    };
+    this.entries.set(key, entry, { ttl });
+    if (this.entries.get(key) !== entry) return; // Too large to store.
+    for (const entityKey of entityKeys) {
+      const keys = this.byEntity.get(entityKey) ?? new Set<string>();
+      keys.add(key);
+      this.byEntity.set(entityKey, keys);
+    }
+  }
+
+  /**
+   * Stores a REST answer's bytes under `key` for `listMaxAgeMs`: it names no entities, so only that
+   * bound (or a change to everything) ends it. Not stored when everything changed since it was begun.
+   */
+  setBody(key: string, body: string) {
+    const started = this.startedAt.get(key);
+    this.startedAt.delete(key);
+    if (started === undefined || started < Math.max(this.everythingAt, this.forgottenUpTo)) return;
+    this.versions += 1;
+    const entry: Entry = {
+      body: utf8.encode(body),
+      etag: `"${this.processPrefix}-${this.versions}"`,
+      lastModified: new Date(this.now()).toUTCString(),
+      short: true,
+      entityKeys: [],
+    };
+    this.entries.set(key, entry, { ttl: this.listMaxAgeMs });
+  }
+
+  /** Ends the answers a change may have made stale. */
+  end(change: PublicDataChange) {
+    this.sequence += 1;
+    if (change.kind === 'everything') {
+      this.everythingAt = this.sequence;
+      this.entries.clear();
+      return;
+    }
+    const votes = change.kind === 'votes';
+    const entityKeys = votes ? change.paperIds.map((id) => entityKeyOf({ typename: 'Paper', id })) : change.entities.map(entityKeyOf);
+    for (const entityKey of entityKeys) {
+      (votes ? this.votedAt : this.changedAt).set(entityKey, this.sequence);
+      for (const key of [...(this.byEntity.get(entityKey) ?? [])]) {
+        if (!votes || !this.entries.peek(key)?.short) this.entries.delete(key);
+      }
+    }
+  }
+
+  private unindex(key: string, entry: Entry) {
+    for (const entityKey of entry.entityKeys) {
+      const keys = this.byEntity.get(entityKey);
+      keys?.delete(key);
+      if (keys?.size === 0) this.byEntity.delete(entityKey);
+    }
+  }
+}
+
+/** The answer store, or null when the settings turn the cache off. */
+export function createAnswerStore(settings: ResponseCacheSettings, changes: PublicDataChanges): AnswerStore | null {
+  return settings.ttlMs === 0 ? null : new AnswerStore(settings, changes);
+}
+
+/** The key under which the response cache plugin lists an entity: its type and global ID, or the type alone. */
+function entityKeyOf({ typename, id }: ChangedEntity) {
+  return id === undefined ? typename : `${typename}:${encodeBase64(`${typename}:${id}`)}`;
+}
+
+/**
+ * The cache key of a request: the same for the same operation and variables,
+ * however they came (GET or POST). Hashed: the plugin sends it as a header.
+ */
+function cacheKeyOf(query: string, operationName: string | null | undefined, variablesJson: string) {
+  return hash('sha1', `${operationName ?? ''}\u0000${variablesJson}\u0000${query}`, 'base64url');
+}
+
+/**
+ * Caches the answers to anonymous queries: what everyone sees (the trending
+ * page, a day's papers, a paper) is computed once, not once per reader.
+ * A signed-in request is never cached nor served from the cache, nor is one
+ * that asks for a fresh answer with Cache-Control: no-cache (or no-store).
+ *
+ * A change ends only the answers that show what changed: the plugin lists
+ * the entities (type and id) of every answer it stores, and an announced
+ * change ends the answers listing one of them (in every process, through
+ * Redis). An answer that holds a list of papers lives at most
+ * `listMaxAgeMs` (the plugin's TTL per schema coordinate): a vote, which may
+ * reorder any such list, leaves it to end by itself, so heavy voting cannot
+ * send every reader to Postgres; answers without one end at the vote.
+ * A hit is sent as the bytes stored, before the GraphQL pipeline runs
+ * (`servedFromCache`); the TTL bounds what a missed announcement (Redis down
+ * between processes) can leave stale.
+ *
+ * The cache holds at most `maxEntries` answers and `maxBytes` of them (as
+ * JSON), the least recently used leaving first; an answer over
+ * `maxEntryBytes` is never stored.
+ */
+export function responseCache(store: AnswerStore | null, settings: ResponseCacheSettings, schema: GraphQLSchema): Plugin[] {
+  if (!store) return [];
   const cache: Cache = {
-    get: (key) => answers.get(key) as ExecutionResult | undefined,
-    set: (key, result, _entities, ttl) => answers.set(key, result, ttl),
-    // Every change to public data is announced and ends every answer: nothing is left to end per entity.
+    get: (key) => store.get(key)?.result,
+    set: (key, result, entities, ttl) => store.set(key, result, entities, ttl),
+    // Called with what a mutation's answer shows, which need not have changed (a repeated upvote): the resolvers
+    // announce what they changed instead.
     invalidate: () => {},
   };
+  const listTtls =
+    settings.listMaxAgeMs < settings.ttlMs ? Object.fromEntries(paperListFields(schema).map((coordinate) => [coordinate, settings.listMaxAgeMs])) : {};
   return [
+    servedFromCache(store),
     useResponseCache({
       cache,
-      ttl: answers.ttlMs,
+      ttl: settings.ttlMs,
+      ttlPerSchemaCoordinate: listTtls,
       session: () => null,
       enabled: (request) => isCacheable(request),
       // The plugin asks for a key before it asks whether to cache: spare the other requests the hashing.
-      buildResponseCacheKey: async ({ request, context: _context, ...params }) =>
-        isCacheable(request) ? answers.keyOf(await defaultBuildResponseCacheKey(params)) : 'not cached',
+      buildResponseCacheKey: async ({ request, documentString, operationName, variableValues }) => {
+        if (!isCacheable(request)) return 'not cached';
+        const key = cacheKeyOf(documentString, operationName, JSON.stringify(variableValues ?? {}));
+        store.started(key);
+        return key;
+      },
       // On: with it off the plugin caches a mutation's answer like a query's (a repeat of an anonymous
-      // logIn could be answered without running). The entities it would invalidate are ended with
-      // everything else by announceMutations.
+      // logIn could be answered without running).
       invalidateViaMutation: true,
     }),
   ];
 }
 
+/** Anonymous, and not asking for a fresh answer (Cache-Control: no-cache or no-store, as a browser's reload sends). */
+export const isCacheable = (request: Request) =>
+  !request.headers.has('authorization') && !/no-cache|no-store/i.test(request.headers.get('cache-control') ?? '');
+
 /**
- * A mutation that did something may have changed what readers see: announce
- * it once it has run. One that did nothing (refused, rate limited, or only
- * `__typename`) announces nothing, so no one can empty the caches for free.
+ * Answers a cached query before the GraphQL pipeline runs: after the checks
+ * of every request (CORS, CSRF, body size: onRequest), before parsing,
+ * validation and execution. The key is the one the cache stores under; a
+ * matching If-None-Match gets a 304. A miss goes on as usual.
  */
-export function announceMutations(changes: PublicDataChanges): Plugin {
+function servedFromCache(store: AnswerStore): Plugin {
   return {
-    onExecute({ args }) {
-      const operation = getOperationAST(args.document, args.operationName);
-      if (operation?.operation !== 'mutation') return;
-      // The answers of the root fields that are not __typename, by response key (alias or name); a fragment counts as one.
-      const changingKeys = operation.selectionSet.selections.flatMap((selection) =>
-        selection.kind !== Kind.FIELD ? [null] : selection.name.value === '__typename' ? [] : [(selection.alias ?? selection.name).value],
-      );
-      return {
-        onExecuteDone: ({ result }) => {
-          const data = 'data' in result ? (result.data as Record<string, unknown> | null | undefined) : undefined;
-          if (!data) return;
-          const didSomething = changingKeys.some((key) => (key === null ? Object.values(data).some((value) => value !== null) : data[key] != null));
-          if (didSomething) void changes.announce();
-        },
+    onRequestParse({ request, url, requestParser, setRequestParser, endResponse, fetchAPI }) {
+      if (!isCacheable(request)) return;
+      /** The cached answer to `key` as this request accepts it, if there is one. */
+      const cachedResponse = (key: string | undefined) => {
+        const entry = key === undefined ? undefined : store.get(key);
+        const mediaType = entry && regularMediaType(request.headers.get('accept'));
+        if (!entry || !mediaType) return undefined;
+        const headers = { etag: entry.etag, 'last-modified': entry.lastModified };
+        if (matchesETag(request.headers.get('if-none-match'), entry.etag)) return new fetchAPI.Response(null, { status: 304, headers });
+        return new fetchAPI.Response(entry.body, { status: 200, headers: { ...headers, 'content-type': `${mediaType}; charset=utf-8` } });
       };
+      if (request.method === 'GET') {
+        const query = url.searchParams.get('query');
+        const response = query
+          ? cachedResponse(keyOrUndefined(query, url.searchParams.get('operationName'), () => url.searchParams.get('variables') ?? undefined))
+          : undefined;
+        if (response) endResponse(response);
+        return;
+      }
+      const parseJson = requestParser;
+      if (request.method !== 'POST' || !parseJson || !request.headers.get('content-type')?.includes('application/json')) return;
+      // A parser, so that yoga's body size limit, which wraps the parser chosen, still counts the body it reads.
+      setRequestParser(async (limitedRequest) => {
+        const text = await limitedRequest.text();
+        let params: unknown;
+        try {
+          params = JSON.parse(text);
+        } catch {
+          params = undefined;
+        }
+        if (!isPlainObject(params)) {
+          // Not an object: the usual parser answers, from the body read here.
+          return parseJson(new fetchAPI.Request(request.url, { method: 'POST', headers: request.headers, body: text }));
+        }
+        const { query, operationName, variables } = params;
+        const key = typeof query === 'string' ? keyOrUndefined(query, operationName as string | undefined, () => variables) : undefined;
+        return cachedResponse(key) ?? params;
+      });
     },
   };
+}
+
+/** The cache key of a query, its variables given as JSON text (GET) or parsed (POST); undefined when they are not JSON. */
+function keyOrUndefined(query: string, operationName: string | null | undefined, variables: () => unknown) {
+  try {
+    const value = variables();
+    const parsed = typeof value === 'string' ? JSON.parse(value) : value;
+    return cacheKeyOf(query, operationName, JSON.stringify(parsed ?? {}));
+  } catch {
+    return undefined;
+  }
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The media type yoga would answer a plain result with, or undefined when the
+ * request accepts only another kind of answer (a stream): the first listed
+ * type that a JSON answer satisfies decides, as in yoga's result processors.
+ */
+function regularMediaType(accept: string | null): string | undefined {
+  if (!accept) return 'application/json';
+  for (const listed of accept.toLowerCase().split(',')) {
+    const [type = '', ...parameters] = listed.split(';').map((part) => part.trim());
+    if (parameters.some((parameter) => parameter.startsWith('charset=') && parameter !== 'charset=utf-8')) continue;
+    if (type === 'application/graphql-response+json') return type;
+    if (type === 'application/json' || type === 'application/*' || type === '*/*') return 'application/json';
+  }
+  return undefined;
+}
+
+export function matchesETag(ifNoneMatch: string | null, etag: string) {
+  return (ifNoneMatch ?? '').split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
+
+/**
+ * The schema coordinates (Type.field) that answer a list of papers, plain or
+ * as a connection: what a vote may reorder or add to.
+ */
+export function paperListFields(schema: GraphQLSchema): string[] {
+  const holdsPapers = (type: GraphQLOutputType): boolean => {
+    const inner = isNonNullType(type) ? type.ofType : type;
+    if (isListType(inner)) return getNamedType(inner).name === 'Paper';
+    const named = getNamedType(inner);
+    const node = isObjectType(named) ? named.getFields().edges : undefined;
+    const edge = node && getNamedType(node.type);
+    return isObjectType(edge) && getNamedType(edge.getFields().node?.type ?? edge)?.name === 'Paper';
+  };
+  const coordinates: string[] = [];
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    for (const field of Object.values(type.getFields())) {
+      if (holdsPapers(field.type)) coordinates.push(`${type.name}.${field.name}`);
+    }
+  }
+  return coordinates;
 }

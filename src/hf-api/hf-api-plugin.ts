@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
-import { isCacheable, type CachedAnswers } from '../cache/cached-answers';
+import { isCacheable, matchesETag, type AnswerStore } from '../graphql/response-cache';
 import type { Database } from '../db/client';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/unavailable';
 import { AppError } from '../errors';
@@ -20,8 +20,8 @@ import { hfDailyPaper, hfPaperPage } from './hf-shapes';
 export interface HfApiDependencies {
   db: Database;
   logger: Logger;
-  /** The response cache /graphql uses; null when it is off. */
-  cache: CachedAnswers | null;
+  /** The response cache's store /graphql uses; null when it is off. */
+  answers: AnswerStore | null;
 }
 
 /** Hugging Face's default page size for daily papers (huggingface_hub's list_daily_papers). */
@@ -122,7 +122,7 @@ function routeOf(pathname: string): Route | undefined {
 interface Reply {
   status: number;
   headers: Record<string, string>;
-  body: string | null;
+  body: string | Uint8Array<ArrayBuffer> | null;
 }
 
 const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
@@ -136,7 +136,6 @@ const json = (status: number, value: unknown, headers: Record<string, string> = 
 const STATUS_OF_CODE: Record<string, number> = { BAD_USER_INPUT: 400, NOT_FOUND: 404 };
 
 /** Whether If-None-Match names `etag` (a list, weak or not). */
-const matchesEtag = (ifNoneMatch: string | null, etag: string) => ifNoneMatch?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag) ?? false;
 
 /**
  * Hugging Face's read-only papers API beside /graphql, in HF's JSON shapes
@@ -147,26 +146,26 @@ const matchesEtag = (ifNoneMatch: string | null, etag: string) => ifNoneMatch?.s
  * unknown paper or path 404. Anonymous answers share /graphql's response
  * cache, with an ETag and 304s.
  */
-export function hfApiPlugin({ db, logger, cache }: HfApiDependencies): Plugin {
+export function hfApiPlugin({ db, logger, answers }: HfApiDependencies): Plugin {
   async function answer(request: Request, url: URL): Promise<Reply> {
     const route = routeOf(url.pathname);
     if (!route) return json(404, { error: `No such path: ${url.pathname.slice(0, 100)}.`, code: 'NOT_FOUND' });
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       return json(405, { error: 'This API is read-only: GET and HEAD only.', code: 'BAD_USER_INPUT' }, { allow: 'GET, HEAD' });
     }
-    const key =
-      cache && isCacheable(request) ? cache.keyOf(`rest:${createHash('sha256').update(`${url.pathname}${url.search}`).digest('hex')}`) : undefined;
-    const etag = key && `"${key}"`;
-    const cached = key === undefined ? undefined : (cache!.get(key) as { body: string } | undefined);
+    const key = answers && isCacheable(request) ? `rest:${createHash('sha256').update(`${url.pathname}${url.search}`).digest('hex')}` : undefined;
+    const cached = key === undefined ? undefined : answers!.get(key);
     if (cached) {
-      if (matchesEtag(request.headers.get('if-none-match'), etag!)) return { status: 304, headers: { etag: etag! }, body: null };
-      return { status: 200, headers: { ...JSON_TYPE, etag: etag! }, body: cached.body };
+      if (matchesETag(request.headers.get('if-none-match'), cached.etag)) return { status: 304, headers: { etag: cached.etag }, body: null };
+      return { status: 200, headers: { ...JSON_TYPE, etag: cached.etag }, body: cached.body };
     }
     try {
+      if (key !== undefined) answers!.started(key);
       const body = JSON.stringify(await route(new QueryParameters(url.searchParams), db));
       if (key === undefined) return { status: 200, headers: JSON_TYPE, body };
-      cache!.set(key, { body });
-      return { status: 200, headers: { ...JSON_TYPE, etag: etag! }, body };
+      answers!.setBody(key, body);
+      const stored = answers!.get(key);
+      return { status: 200, headers: stored ? { ...JSON_TYPE, etag: stored.etag } : JSON_TYPE, body };
     } catch (error) {
       return failure(request, url, error);
     }

@@ -65,7 +65,7 @@ async function main(args: readonly string[]): Promise<number> {
 async function announcePublicDataChange(config: AppConfig) {
   if (!config.redisUrl) return;
   const changes = createPublicDataChanges(config, createLogger('warn'));
-  await changes.announce();
+  await changes.announce({ kind: 'everything' });
   await changes.close();
 }
 

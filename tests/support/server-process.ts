@@ -124,9 +124,10 @@ export interface ServerProcess extends ScriptProcess {
 /**
  * Starts `src/server.ts` as `npm start` does, on a free port, and waits until
  * it listens. The demo data set is small (20 papers) unless DEMO_PAPERS says otherwise.
+ * `args` go to the script (`['api']`: the API without the worker, as `npm run start:api`).
  */
-export async function startServer(environment: Record<string, string>, timeoutMs = PROCESS_START_MS): Promise<ServerProcess> {
-  const server = spawnScript(['src/server.ts'], { PORT: '0', HOST: '127.0.0.1', DEMO_PAPERS: '20', ...environment });
+export async function startServer(environment: Record<string, string>, timeoutMs = PROCESS_START_MS, args: string[] = []): Promise<ServerProcess> {
+  const server = spawnScript(['src/server.ts', ...args], { PORT: '0', HOST: '127.0.0.1', DEMO_PAPERS: '20', ...environment });
   let port: number;
   try {
     port = Number((await server.waitForOutput(/"port":(\d+)/, timeoutMs))[1]);

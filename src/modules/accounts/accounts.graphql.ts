@@ -58,6 +58,8 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, context) => {
       await context.limiters.auth.consume(`address:${context.clientAddress}`);
       const result = await signUp(context.db, context.config, args, context.now);
+      // A new username now has a public page: only answers that found no such user end.
+      void context.publicDataChanges.announce({ kind: 'entities', entities: [{ typename: 'User' }] });
       // Past the address's allowance no mail goes out, and the answer stays the same: it must not tell whether the address has an account.
       const mayMail = await context.limiters.accountMails.consume(`email:${args.email.trim().toLowerCase()}`).then(
         () => true,

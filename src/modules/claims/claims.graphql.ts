@@ -84,6 +84,8 @@ async function decide(context: Context, claimId: number, decision: ClaimDecision
   const { user } = requireAdmin(context);
   const claim = await decideClaim(context.db, context.config.trending, { claimId, adminId: user.id, decision, at: context.now });
   if (claim.status === 'approved') {
+    // The author, the claimant's pages and the weight of votes on the author's papers: rare enough to end every answer.
+    void context.publicDataChanges.announce({ kind: 'everything' });
     // Votes that were waiting on the approval's locks were weighed before it: reconcile the author's papers once they landed.
     for (const paperId of await paperIdsOfAuthor(context.db, claim.authorId)) {
       enqueueInBackground(

@@ -3,6 +3,7 @@ import { builder } from '../../graphql/builder';
 import { pageRequestFrom, toConnection } from '../../graphql/connection';
 import { publicCollectionCountOfPaperLoader } from '../../graphql/loaders';
 import { CollectionRef, PaperRef, UserRef } from '../../graphql/node-refs';
+import type { Context } from '../../graphql/context';
 import { requireViewer } from '../accounts/accounts.graphql';
 import {
   MAX_COLLECTION_DESCRIPTION_LENGTH,
@@ -14,6 +15,7 @@ import {
   collectionNote,
   createCollection,
   deleteCollection,
+  paperIdsOfCollection,
   movePaperInCollection,
   removePaperFromCollection,
   updateCollection,
@@ -124,6 +126,18 @@ const UpdateCollectionInput = builder.inputType('UpdateCollectionInput', {
   }),
 });
 
+/**
+ * Ends the cached anonymous answers a collection change may show: the collection, its owner's list of
+ * collections, and the collection counts of `paperIds`.
+ */
+function announceCollectionChange(context: Context, collection: { id: number; ownerId: number }, paperIds: readonly number[] = []) {
+  const papers = paperIds.map((id) => ({ typename: 'Paper', id }));
+  void context.publicDataChanges.announce({
+    kind: 'entities',
+    entities: [{ typename: 'Collection', id: collection.id }, { typename: 'User', id: collection.ownerId }, ...papers],
+  });
+}
+
 const ownCollectionRule = 'Signed in; NOT_FOUND for an unknown collection or a private one of someone else, FORBIDDEN for a public one of someone else.';
 
 builder.mutationFields((t) => ({
@@ -131,15 +145,17 @@ builder.mutationFields((t) => ({
     type: CollectionRef,
     description: 'Make a collection (signed in).',
     args: { input: t.arg({ type: CreateCollectionInput, required: true, description: 'The collection.' }) },
-    resolve: (_root, { input }, context) => {
+    resolve: async (_root, { input }, context) => {
       const { user } = requireViewer(context);
-      return createCollection(context.db, {
+      const collection = await createCollection(context.db, {
         ownerId: user.id,
         name: collectionName(input.name),
         description: collectionDescription(input.description),
         isPublic: input.isPublic,
         at: context.now,
       });
+      if (collection.isPublic) announceCollectionChange(context, collection);
+      return collection;
     },
   }),
   updateCollection: t.field({
@@ -149,13 +165,16 @@ builder.mutationFields((t) => ({
       id: t.arg.globalID({ required: true, for: [CollectionRef], description: 'The Collection ID.' }),
       input: t.arg({ type: UpdateCollectionInput, required: true, description: 'The changes.' }),
     },
-    resolve: (_root, { id, input }, context) => {
+    resolve: async (_root, { id, input }, context) => {
       const { user } = requireViewer(context);
       const changes: CollectionChanges = {};
       if (input.name != null) changes.name = collectionName(input.name);
       if (input.description !== undefined) changes.description = collectionDescription(input.description);
       if (input.isPublic != null) changes.isPublic = input.isPublic;
-      return updateCollection(context.db, id.id, user.id, changes, context.now);
+      const collection = await updateCollection(context.db, id.id, user.id, changes, context.now);
+      // Made private or public, it leaves or joins its papers' counts.
+      announceCollectionChange(context, collection, changes.isPublic === undefined ? [] : await paperIdsOfCollection(context.db, collection.id));
+      return collection;
     },
   }),
   deleteCollection: t.id({
@@ -163,7 +182,9 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.globalID({ required: true, for: [CollectionRef], description: 'The Collection ID.' }) },
     resolve: async (_root, { id }, context) => {
       const { user } = requireViewer(context);
+      const paperIds = await paperIdsOfCollection(context.db, id.id);
       await deleteCollection(context.db, id.id, user.id);
+      announceCollectionChange(context, { id: id.id, ownerId: user.id }, paperIds);
       return encodeGlobalID('Collection', id.id);
     },
   }),
@@ -175,9 +196,11 @@ builder.mutationFields((t) => ({
       paperId: t.arg.globalID({ required: true, for: [PaperRef], description: 'The Paper ID.' }),
       note: t.arg.string({ description: `Plain text up to ${characters(MAX_COLLECTION_NOTE_LENGTH)}; blank or omitted: none.` }),
     },
-    resolve: (_root, args, context) => {
+    resolve: async (_root, args, context) => {
       const { user } = requireViewer(context);
-      return addPaperToCollection(context.db, args.collectionId.id, user.id, args.paperId.id, collectionNote(args.note), context.now);
+      const collection = await addPaperToCollection(context.db, args.collectionId.id, user.id, args.paperId.id, collectionNote(args.note), context.now);
+      announceCollectionChange(context, collection, [args.paperId.id]);
+      return collection;
     },
   }),
   removePaperFromCollection: t.field({
@@ -187,9 +210,11 @@ builder.mutationFields((t) => ({
       collectionId: t.arg.globalID({ required: true, for: [CollectionRef], description: 'The Collection ID.' }),
       paperId: t.arg.globalID({ required: true, for: [PaperRef], description: 'The Paper ID.' }),
     },
-    resolve: (_root, args, context) => {
+    resolve: async (_root, args, context) => {
       const { user } = requireViewer(context);
-      return removePaperFromCollection(context.db, args.collectionId.id, user.id, args.paperId.id, context.now);
+      const collection = await removePaperFromCollection(context.db, args.collectionId.id, user.id, args.paperId.id, context.now);
+      announceCollectionChange(context, collection, [args.paperId.id]);
+      return collection;
     },
   }),
   movePaperInCollection: t.field({
@@ -200,9 +225,11 @@ builder.mutationFields((t) => ({
       paperId: t.arg.globalID({ required: true, for: [PaperRef], description: 'The Paper ID.' }),
       position: t.arg.int({ required: true, description: 'Where it goes: 0 is first.' }),
     },
-    resolve: (_root, args, context) => {
+    resolve: async (_root, args, context) => {
       const { user } = requireViewer(context);
-      return movePaperInCollection(context.db, args.collectionId.id, user.id, args.paperId.id, args.position, context.now);
+      const collection = await movePaperInCollection(context.db, args.collectionId.id, user.id, args.paperId.id, args.position, context.now);
+      announceCollectionChange(context, collection);
+      return collection;
     },
   }),
 }));

@@ -61,6 +61,12 @@ async function touch(tx: Transaction, id: number, at: Date): Promise<CollectionR
   return row!;
 }
 
+/** The papers of a collection (its order aside). */
+export async function paperIdsOfCollection(db: Database, id: number): Promise<number[]> {
+  const rows = await db.select({ paperId: collectionPapers.paperId }).from(collectionPapers).where(eq(collectionPapers.collectionId, id));
+  return rows.map((row) => row.paperId);
+}
+
 export interface CollectionChanges {
   /** Cleaned; undefined leaves a field as it is (description null clears it). */
   name?: string;

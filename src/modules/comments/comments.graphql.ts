@@ -72,13 +72,17 @@ builder.mutationField('addComment', (t) =>
     resolve: async (_root, args, context) => {
       const { user } = requireViewer(context);
       await context.limiters.comments.consume(String(user.id));
-      return addComment(context.db, {
+      const comment = await addComment(context.db, {
         paperId: args.paperId.id,
         authorId: user.id,
         parentId: args.parentId?.id ?? null,
         body: normalizeCommentBody(args.body),
         at: context.now,
       });
+      // The paper's comment count and list, and the replies of the comment answered.
+      const entities = [{ typename: 'Paper', id: args.paperId.id }, ...(args.parentId ? [{ typename: 'Comment', id: args.parentId.id }] : [])];
+      void context.publicDataChanges.announce({ kind: 'entities', entities });
+      return comment;
     },
   }),
 );

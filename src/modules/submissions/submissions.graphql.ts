@@ -45,6 +45,8 @@ builder.mutationField('submitPaper', (t) =>
     resolve: async (_root, { input }, context) => {
       const { user } = requireViewer(context);
       const paper = await submitPaper(context, user, input, context.now);
+      // The paper (featured now), and answers that found no such paper; lists gain it within their short lifetime.
+      void context.publicDataChanges.announce({ kind: 'entities', entities: [{ typename: 'Paper', id: paper.id }, { typename: 'Paper' }] });
       enqueueInBackground(
         context.jobs,
         context.logger,

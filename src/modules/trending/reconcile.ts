@@ -26,8 +26,8 @@ const DRIFT_SAMPLE_SIZE = 10;
  * The reconcile: recomputes upvote counts and trending keys from the vote
  * rows (for every paper, or those in `paperIds`), compares them with the
  * stored ones and repairs what drifted. A repair is logged as a warning and
- * announced as a public-data change (cached answers end); a run that repaired
- * nothing announces nothing. Idempotent: a second run finds nothing to repair.
+ * announced as a change to the repaired papers' votes (cached answers showing
+ * them end); a run that repaired nothing announces nothing. Idempotent: a second run finds nothing to repair.
  */
 export async function reconcileTrending(
   { db, config, logger, publicDataChanges }: ReconcileDependencies,
@@ -46,6 +46,6 @@ export async function reconcileTrending(
     { ...reconciled, keySample: keyIds.slice(0, DRIFT_SAMPLE_SIZE), countSample: countIds.slice(0, DRIFT_SAMPLE_SIZE) },
     'trending drifted from the vote rows; repaired',
   );
-  void publicDataChanges?.announce();
+  void publicDataChanges?.announce({ kind: 'votes', paperIds: [...new Set([...keyIds, ...countIds])] });
   return reconciled;
 }
