@@ -33,6 +33,7 @@ export interface SaveResult {
   written: number;
   /** Papers already stored exactly as described. */
   unchanged: number;
+  /** The id of each record's paper, in the order of the records. */
   paperIds: number[];
 }
 
@@ -117,7 +118,7 @@ async function saveBatch(db: Transaction, settings: TrendingSettings, records: r
         ...Object.fromEntries(sourceColumns.map((column) => [toCamel(column), sql.raw(`excluded.${column}`)])),
         // Local votes stay: the count is the new baseline plus the vote rows.
         upvoteCount: sql`excluded.upvote_baseline + (select count(*)::int from upvotes where upvotes.paper_id = papers.id)`,
-        commentCount: sql`excluded.comment_baseline + (select count(*)::int from comments where comments.paper_id = papers.id)`,
+        commentCount: sql`excluded.comment_baseline + (select count(*)::int from comments where comments.paper_id = papers.id and comments.deleted_at is null)`,
         updatedAt: sql`now()`,
       },
       setWhere: changed,
@@ -133,7 +134,7 @@ async function saveBatch(db: Transaction, settings: TrendingSettings, records: r
   }
 
   const stored = await db
-    .select({ id: papers.id })
+    .select({ id: papers.id, arxivId: papers.arxivId })
     .from(papers)
     .where(
       inArray(
@@ -141,7 +142,9 @@ async function saveBatch(db: Transaction, settings: TrendingSettings, records: r
         records.map((record) => record.arxivId),
       ),
     );
-  return { written: written.length, unchanged: records.length - written.length, paperIds: stored.map((row) => row.id) };
+  // In the order of the records: a scan returns rows in whatever order the table holds them.
+  const storedIdOf = new Map(stored.map((row) => [row.arxivId, row.id]));
+  return { written: written.length, unchanged: records.length - written.length, paperIds: records.map((record) => storedIdOf.get(record.arxivId)!) };
 }
 
 function toCamel(column: string): string {
