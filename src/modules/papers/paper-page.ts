@@ -47,9 +47,14 @@ function paperBody(paper: PaperRow, authors: readonly string[]): string {
     webLink(`https://arxiv.org/pdf/${paper.arxivId}`, 'PDF'),
     webLink(paper.githubRepo, 'Code'),
     webLink(paper.projectPage, 'Project page'),
+    ...paper.mediaUrls.map((url, index) => webLink(url, `Media ${index + 1}`)),
   ].filter((link) => link !== undefined);
   const featured = paper.submittedAt ? ` · featured ${day(paper.submittedAt)}` : '';
+  const withdrawn = paper.withdrawnAt
+    ? `<p class="withdrawn"><strong>Withdrawn</strong> from arXiv on ${day(paper.withdrawnAt)}: it no longer appears in lists or feeds.</p>`
+    : '';
   return (
+    withdrawn +
     `<p class="authors">${escapeHtml(authors.join(', ') || 'Authors not listed')}</p>` +
     `<p class="meta">${paper.upvoteCount} upvote${paper.upvoteCount === 1 ? '' : 's'} · ` +
     `${paper.commentCount} comment${paper.commentCount === 1 ? '' : 's'} · published ${day(paper.publishedAt)}${featured}</p>` +
@@ -61,7 +66,7 @@ function paperBody(paper: PaperRow, authors: readonly string[]): string {
 /**
  * GET /papers/{arxivId}: the page feeds and digests link every paper to. Its
  * title, authors, abstract, upvotes and links, server-rendered and escaped;
- * an unknown paper is a 404 page. (PUBLIC_URL may point at a site of its own
+ * a withdrawn paper's says so; an unknown paper is a 404 page. (PUBLIC_URL may point at a site of its own
  * that serves the same paths.)
  */
 export function paperPagePlugin({ db, logger }: PaperPageDependencies): Plugin {
