@@ -4,7 +4,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { authors, paperAuthors, papers, users } from '../src/db/schema';
 import { importDailyPapers } from '../src/import/hf-daily-papers';
 import { claimAuthorship, decideClaim } from '../src/modules/claims/claims';
-import { paperRecord, savePaperRecords, trending, userWithToken } from './support/fixtures';
+import { readRecommendations, refreshRecommendations } from '../src/modules/recommendations/recommendations';
+import { refreshSimilarPapers } from '../src/modules/recommendations/similar-papers';
+import { castVotes, paperRecord, savePaperRecords, saveTopicPapers, trending, userWithToken } from './support/fixtures';
 import { errorCodes } from './support/graphql-client';
 import { createTestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
@@ -124,6 +126,40 @@ describe('a withdrawn paper', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toMatch(/<strong>Withdrawn<\/strong> from arXiv on 2025-11-12/);
     expect(await (await testApp.app.fetch(new Request('http://test/papers/2511.00001'))).text()).not.toContain('Withdrawn');
+  });
+});
+
+describe('a withdrawn paper, on pages of its own', () => {
+  it('counts on no author or organization page', async () => {
+    await savePaperRecords(database.db, [
+      paperRecord({ arxivId: '2511.00001', authors: [{ name: 'Ada Lovelace' }], organization: { name: 'lab' } }),
+      paperRecord({ arxivId: '2511.00002', authors: [{ name: 'Ada Lovelace' }], organization: { name: 'lab' }, withdrawnAt: new Date() }),
+    ]);
+    const counts = await testApp.request(`{
+      paper(arxivId: "2511.00001") {
+        authors { author { paperCount papers { totalCount } } }
+        organization { paperCount papers { totalCount } }
+      }
+    }`);
+    expect(counts.data!.paper).toEqual({
+      authors: [{ author: { paperCount: 1, papers: { totalCount: 1 } } }],
+      organization: { paperCount: 1, papers: { totalCount: 1 } },
+    });
+  });
+
+  it('leaves the personal feed, even when it was stored there before', async () => {
+    const topics = await saveTopicPapers(database.db, 3);
+    const { user } = await userWithToken(database.db, 'reader');
+    await castVotes(database.db, [{ username: 'reader', paperId: topics.robotics[0]!, at: new Date('2025-11-12T09:00:00Z') }]);
+    await refreshSimilarPapers(database.db, 'all');
+    await refreshRecommendations(database.db, user.id);
+    const before = (await readRecommendations(database.db, user.id, 5)).items.map((item) => item.paper.id);
+    const withdrawn = topics.robotics[1]!;
+    expect(before).toContain(withdrawn);
+    await database.db.update(papers).set({ withdrawnAt: new Date() }).where(eq(papers.id, withdrawn));
+    const after = (await readRecommendations(database.db, user.id, 5)).items.map((item) => item.paper.id);
+    expect(after).toHaveLength(5);
+    expect(after).not.toContain(withdrawn);
   });
 });
 
