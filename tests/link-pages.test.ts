@@ -136,6 +136,7 @@ describe('the digest pages', () => {
     expect(page.headers.get('content-security-policy')).toContain("form-action 'self'");
     expect(page.headers.get('cache-control')).toBe('no-store');
     expect(await page.text()).toMatch(/<form method="post" action="\/digest\/confirm\?token=[\w-]+"><button type="submit">Confirm the subscription/);
+    expect((await fetch(here(link), { method: 'HEAD' })).status).toBe(200);
     expect((await subscription('ada@example.org')).confirmedAt).toBeNull();
 
     const confirmed = await post(link);
@@ -225,7 +226,11 @@ describe('every link the emails and feeds send', () => {
   });
 });
 
-describe.skipIf(!existsSync(CHROMIUM))(`in a headless browser (${CHROMIUM}; set CHROMIUM_PATH to use another)`, () => {
+const hasChromium = existsSync(CHROMIUM);
+const noChromium = `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH): the headless-browser tests are skipped`;
+if (!hasChromium) console.warn(noChromium);
+
+describe.skipIf(!hasChromium)(hasChromium ? `in headless Chromium (${CHROMIUM})` : noChromium, () => {
   let browser: Browser;
   beforeAll(async () => {
     const puppeteer = (await import('puppeteer-core')).default;

@@ -39,21 +39,22 @@ const pages: Record<string, TokenPage> = {
 /**
  * The pages the digest's links land on: /digest/confirm?token=... (from the
  * confirmation email) and /digest/unsubscribe?token=... (from every digest).
- * A GET shows a button and changes nothing, since mail scanners open links
- * on their own; the button POSTs to the same address, which does it. That
- * POST is also the one-click unsubscribe of RFC 8058 that every digest's
- * List-Unsubscribe-Post header promises: mail clients send it by themselves.
+ * A GET (or HEAD) shows a button and changes nothing, since mail scanners
+ * open links on their own; the button POSTs to the same address, which does
+ * it. That POST is also the one-click unsubscribe of RFC 8058 that every
+ * digest's List-Unsubscribe-Post header promises: mail clients send it by
+ * themselves.
  */
 export function digestPagesPlugin({ db, logger, clock }: DigestPagesDependencies): Plugin {
   return {
     async onRequest({ request, url, endResponse, fetchAPI }) {
       const page = pages[url.pathname];
-      if (!page || (request.method !== 'GET' && request.method !== 'POST')) return;
+      if (!page || !['GET', 'HEAD', 'POST'].includes(request.method)) return;
       const reply = (status: number, title: string, body: string, policy = PAGE_POLICY) =>
-        endResponse(new fetchAPI.Response(htmlPage(title, body), { status, headers: tokenPageHeaders(policy) }));
+        endResponse(new fetchAPI.Response(request.method === 'HEAD' ? null : htmlPage(title, body), { status, headers: tokenPageHeaders(policy) }));
       const token = url.searchParams.get('token') ?? '';
       if (token === '') return reply(400, page.failed, '<p>This link has no token: copy the whole link from the email.</p>');
-      if (request.method === 'GET') {
+      if (request.method !== 'POST') {
         const action = `${url.pathname}?token=${encodeURIComponent(token)}`;
         return reply(200, page.ask.title, postButton(action, page.ask.button), FORM_PAGE_POLICY);
       }
