@@ -29,7 +29,8 @@ import type { Logger } from './logger';
 import { decoyHash } from './modules/accounts/accounts';
 import { findViewer } from './modules/accounts/sessions';
 import { verifyEmailPagePlugin } from './modules/accounts/verify-email-page';
-import { oneClickUnsubscribePlugin } from './modules/digest/one-click-unsubscribe';
+import { digestPagesPlugin } from './modules/digest/digest-pages';
+import { paperPagePlugin } from './modules/papers/paper-page';
 import type { RateLimiters } from './rate-limit';
 
 export interface AppDependencies {
@@ -156,7 +157,8 @@ export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts
       graphiqlAssets(),
       feedsPlugin({ db, config, logger, clock, jobs }),
       hfApiPlugin({ db, logger, answers }),
-      oneClickUnsubscribePlugin({ db, logger, clock }),
+      digestPagesPlugin({ db, logger, clock }),
+      paperPagePlugin({ db, logger }),
       verifyEmailPagePlugin({ db, logger }),
       {
         // The root URL is where a newcomer lands: send them to GraphiQL (a relative Location: the Host header is the client's).

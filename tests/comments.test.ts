@@ -1,7 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { comments, papers } from '../src/db/schema';
-import { paperRecord, savePaperRecords, userWithToken } from './support/fixtures';
+import { authors, comments, paperAuthors, papers, users } from '../src/db/schema';
+import { claimAuthorship, decideClaim } from '../src/modules/claims/claims';
+import { paperRecord, rowCounts, savePaperRecords, trending, userWithToken } from './support/fixtures';
 import { errorCodes } from './support/graphql-client';
 import { createTestApp } from './support/test-app';
 import { createRateLimiter } from '../src/rate-limit';
@@ -35,6 +36,33 @@ const THREAD = `query($id: ID!, $first: Int, $after: String) {
     }
   } }
 }`;
+
+const THREAD_WITH_AUTHORSHIP = `query($id: ID!, $first: Int) {
+  node(id: $id) { ... on Paper {
+    comments(first: $first) {
+      edges { node { isByPaperAuthor author { username } replies(first: 2) { totalCount edges { node { isByPaperAuthor author { username } } } } } }
+    }
+  } }
+}`;
+
+const EDIT = `mutation($id: ID!, $body: String!) { editComment(commentId: $id, body: $body) { id body editedAt createdAt } }`;
+const DELETE = `mutation($id: ID!) {
+  deleteComment(commentId: $id) { deletedCommentId placeholder { id body deletedAt author { username } replies { totalCount } } paper { id commentCount } }
+}`;
+
+/** Makes `userId` a verified author of the paper, as an approved claim does: a new author on the paper, claimed and approved. */
+async function verifiedAuthor(userId: number, paperRowId: number) {
+  const name = `Author of user ${userId}`;
+  const [author] = await database.db.insert(authors).values({ name }).returning();
+  const position = await database.db.$count(paperAuthors, eq(paperAuthors.paperId, paperRowId));
+  await database.db.insert(paperAuthors).values({ paperId: paperRowId, position, authorId: author!.id, name });
+  const [admin] = await database.db
+    .insert(users)
+    .values({ username: `admin${userId}`, role: 'admin' })
+    .returning();
+  const claim = await claimAuthorship(database.db, { authorId: author!.id, userId, at: new Date() });
+  await decideClaim(database.db, trending, { claimId: claim.id, adminId: admin!.id, decision: 'approved', at: new Date() });
+}
 
 async function comment(body: string, options: { paper?: string; parentId?: string; token?: string } = {}) {
   const response = await testApp.request(ADD, { paperId: options.paper ?? paperId, body, parentId: options.parentId }, options.token ?? token);
@@ -248,25 +276,30 @@ describe('Paper.comments and Comment.replies', () => {
     const people = await Promise.all(Array.from({ length: 12 }, (_, index) => userWithToken(database.db, `person${index}`)));
     const statementsFor = async (first: number) => {
       database.queries.length = 0;
-      const response = await testApp.request(THREAD, { id: paperId, first });
+      const response = await testApp.request(THREAD_WITH_AUTHORSHIP, { id: paperId, first });
       expect(response.errors).toBeUndefined();
       expect(response.data!.node.comments.edges).toHaveLength(first);
       for (const { node } of response.data!.node.comments.edges) {
         expect(node.author.username).toMatch(/^person/);
+        expect(node.isByPaperAuthor).toBe(['person0', 'person5'].includes(node.author.username));
         expect(node.replies.edges).toHaveLength(2);
+        expect(node.replies.edges.map((edge: any) => edge.node.isByPaperAuthor)).toEqual([false, true]);
         expect(node.replies.totalCount).toBe(3);
       }
       return [...database.queries];
     };
     const repliers = await Promise.all(['r1', 'r2', 'r3'].map((name) => userWithToken(database.db, name)));
+    // Some of them are verified authors of the paper, so isByPaperAuthor has both answers at each level.
+    for (const person of [people[0]!, people[5]!, repliers[1]!]) await verifiedAuthor(person.user.id, paperRowIds[0]!);
     for (const [index, person] of people.entries()) {
       const parent = await comment(`Comment ${index}`, { token: person.token });
       for (const replier of repliers) await comment('A reply', { parentId: parent.id, token: replier.token });
     }
     const small = await statementsFor(2);
     const large = await statementsFor(12);
-    // The paper, its comments and their count, the replies and their counts, the authors of each level.
-    expect(large).toHaveLength(7);
+    // The paper, its comments, the replies and their counts, the authors and isByPaperAuthor of each level.
+    expect(large).toHaveLength(8);
+    expect(large.filter((query) => /from "paper_authors"/.test(query))).toHaveLength(2);
     expect(small).toHaveLength(large.length);
     expect(large.filter((query) => /from "users"/.test(query))).toHaveLength(2);
     expect(large.filter((query) => /cross join lateral/.test(query))).toHaveLength(2);
@@ -283,5 +316,160 @@ describe('Paper.comments and Comment.replies', () => {
     const bodies = response.data!.papers.edges.flatMap((edge: any) => edge.node.comments.edges.map((e: any) => e.node.body));
     expect(bodies.sort()).toEqual(['On the first paper', 'On the second paper']);
     expect(database.queries.filter((query) => /from "comments"|lateral/.test(query))).toHaveLength(2);
+  });
+});
+
+describe('editComment', () => {
+  it("changes its author's comment and stamps editedAt; the same body again changes nothing", async () => {
+    const posted = await comment('Frist');
+    const edited = await testApp.request(EDIT, { id: posted.id, body: '  First, edited \r\n ' }, token);
+    expect(edited.errors).toBeUndefined();
+    expect(edited.data!.editComment).toMatchObject({ id: posted.id, body: 'First, edited' });
+    const editedAt = edited.data!.editComment.editedAt;
+    expect(Date.parse(editedAt)).toBeGreaterThan(Date.parse(edited.data!.editComment.createdAt));
+    const same = await testApp.request(EDIT, { id: posted.id, body: 'First, edited' }, token);
+    expect(same.data!.editComment.editedAt).toBe(editedAt);
+    const [row] = await database.db
+      .select()
+      .from(comments)
+      .where(eq(comments.id, rowIdOf(posted.id)));
+    expect(row).toMatchObject({ body: 'First, edited', editedAt: new Date(editedAt) });
+    // Listed with it.
+    const listed = await testApp.request(`query($id: ID!) { node(id: $id) { ... on Paper { comments { edges { node { body editedAt } } } } } }`, {
+      id: paperId,
+    });
+    expect(listed.data!.node.comments.edges).toEqual([{ node: { body: 'First, edited', editedAt } }]);
+  });
+
+  it('refuses anyone but the author, bad bodies and unknown comments, and changes nothing', async () => {
+    const posted = await comment('Original');
+    const grace = await userWithToken(database.db, 'grace');
+    const cases: [string, Record<string, unknown>, string | undefined, string][] = [
+      ['anonymous', { id: posted.id, body: 'Hijacked' }, undefined, 'UNAUTHENTICATED'],
+      ['someone else', { id: posted.id, body: 'Hijacked' }, grace.token, 'FORBIDDEN'],
+      ['blank body', { id: posted.id, body: '  \n ' }, token, 'BAD_USER_INPUT'],
+      ['too long', { id: posted.id, body: 'x'.repeat(10_001) }, token, 'BAD_USER_INPUT'],
+      ['control character', { id: posted.id, body: 'bad \u0007 bell' }, token, 'BAD_USER_INPUT'],
+      ['unknown comment', { id: globalId('Comment', 999_999), body: 'Hello' }, token, 'NOT_FOUND'],
+      ['a Paper ID', { id: paperId, body: 'Hello' }, token, 'BAD_USER_INPUT'],
+    ];
+    for (const [what, variables, as, code] of cases) {
+      const response = await testApp.request(EDIT, variables, as);
+      expect(errorCodes(response), what).toEqual([code]);
+      expect(response.errors![0]!.message.length, what).toBeGreaterThan(10);
+    }
+    const [row] = await database.db
+      .select()
+      .from(comments)
+      .where(eq(comments.id, rowIdOf(posted.id)));
+    expect(row).toMatchObject({ body: 'Original', editedAt: null });
+  });
+
+  it('counts against the comment rate limit', async () => {
+    const posted = await comment('Original');
+    const limited = createTestApp(database.db, {
+      limiters: { comments: createRateLimiter({ name: 'comments-edit-test', points: 1, durationSeconds: 60, action: 'comments' }) },
+    });
+    try {
+      expect((await limited.request(EDIT, { id: posted.id, body: 'Once' }, token)).errors).toBeUndefined();
+      expect(errorCodes(await limited.request(EDIT, { id: posted.id, body: 'Twice' }, token))).toEqual(['RATE_LIMITED']);
+      expect(errorCodes(await limited.request(DELETE, { id: posted.id }, token))).toEqual(['RATE_LIMITED']);
+      const [row] = await database.db
+        .select()
+        .from(comments)
+        .where(eq(comments.id, rowIdOf(posted.id)));
+      expect(row!.body).toBe('Once');
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe('deleteComment', () => {
+  it('removes a comment without replies and uncounts it', async () => {
+    const posted = await comment('Regrettable');
+    const deleted = await testApp.request(DELETE, { id: posted.id }, token);
+    expect(deleted.errors).toBeUndefined();
+    expect(deleted.data!.deleteComment).toEqual({ deletedCommentId: posted.id, placeholder: null, paper: { id: paperId, commentCount: 3 } });
+    expect(await stored()).toEqual({ rows: 0, commentCounts: [3, 0] });
+    expect((await testApp.request(`query($id: ID!) { node(id: $id) { id } }`, { id: posted.id })).data!.node).toBeNull();
+    // Once gone, it is gone.
+    expect(errorCodes(await testApp.request(DELETE, { id: posted.id }, token))).toEqual(['NOT_FOUND']);
+  });
+
+  it('keeps a comment with replies as a placeholder, and removes it with its last reply', async () => {
+    const grace = await userWithToken(database.db, 'grace');
+    const parent = await comment('Parent with secrets');
+    const reply = await comment('A reply', { parentId: parent.id, token: grace.token });
+    const deleted = await testApp.request(DELETE, { id: parent.id }, token);
+    expect(deleted.errors).toBeUndefined();
+    expect(deleted.data!.deleteComment).toMatchObject({
+      deletedCommentId: parent.id,
+      placeholder: { id: parent.id, body: '', author: { username: 'ada' }, replies: { totalCount: 1 } },
+      paper: { commentCount: 3 + 1 },
+    });
+    expect(deleted.data!.deleteComment.placeholder.deletedAt).not.toBeNull();
+    const thread = await testApp.request(THREAD, { id: paperId });
+    expect(thread.data!.node.comments.edges.map((edge: any) => [edge.node.body, edge.node.replies.totalCount])).toEqual([['', 1]]);
+    const [row] = await database.db
+      .select()
+      .from(comments)
+      .where(eq(comments.id, rowIdOf(parent.id)));
+    expect(row!.body).toBe('');
+
+    // A placeholder can be neither edited, deleted again nor replied to.
+    expect(errorCodes(await testApp.request(EDIT, { id: parent.id, body: 'Back' }, token))).toEqual(['NOT_FOUND']);
+    expect(errorCodes(await testApp.request(DELETE, { id: parent.id }, token))).toEqual(['NOT_FOUND']);
+    expect(errorCodes(await testApp.request(ADD, { paperId, body: 'Late reply', parentId: parent.id }, token))).toEqual(['BAD_USER_INPUT']);
+    expect(await stored()).toEqual({ rows: 2, commentCounts: [3 + 1, 0] });
+
+    // The last reply gone, the placeholder has nothing left to hold.
+    const last = await testApp.request(DELETE, { id: reply.id }, grace.token);
+    expect(last.data!.deleteComment).toMatchObject({ placeholder: null, paper: { commentCount: 3 } });
+    expect(await stored()).toEqual({ rows: 0, commentCounts: [3, 0] });
+  });
+
+  it('refuses anyone but the author and writes nothing', async () => {
+    const posted = await comment('Mine');
+    const grace = await userWithToken(database.db, 'grace');
+    expect(errorCodes(await testApp.request(DELETE, { id: posted.id }))).toEqual(['UNAUTHENTICATED']);
+    expect(errorCodes(await testApp.request(DELETE, { id: posted.id }, grace.token))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await testApp.request(DELETE, { id: globalId('Comment', 999_999) }, token))).toEqual(['NOT_FOUND']);
+    expect(errorCodes(await testApp.request(DELETE, { id: 'not an id' }, token))).toEqual(['BAD_USER_INPUT']);
+    expect(await stored()).toEqual({ rows: 1, commentCounts: [3 + 1, 0] });
+    expect(await rowCounts(database.db, { comments })).toEqual({ comments: 1 });
+  });
+
+  it('keeps the count exact when a paper is imported again after a deletion', async () => {
+    const grace = await userWithToken(database.db, 'grace');
+    const parent = await comment('Parent');
+    await comment('Reply', { parentId: parent.id, token: grace.token });
+    await testApp.request(DELETE, { id: parent.id }, token);
+    const [paper] = await database.db.select().from(papers).where(eq(papers.id, paperRowIds[0]!));
+    await savePaperRecords(database.db, [paperRecord({ arxivId: paper!.arxivId, commentCount: 3 })]);
+    expect((await stored()).commentCounts).toEqual([3 + 1, 0]);
+  });
+});
+
+describe('Comment.isByPaperAuthor', () => {
+  it('is true for a verified author of the paper only: not for a pending claim, nor on another paper', async () => {
+    const grace = await userWithToken(database.db, 'grace');
+    await verifiedAuthor(grace.user.id, paperRowIds[0]!);
+    const [author] = await database.db.insert(authors).values({ name: 'Pending Person' }).returning();
+    await database.db.insert(paperAuthors).values({ paperId: paperRowIds[0]!, position: 5, authorId: author!.id, name: 'Pending Person' });
+    const { user: ada } = await database.db
+      .select()
+      .from(users)
+      .where(eq(users.username, 'ada'))
+      .then(([user]) => ({ user: user! }));
+    await claimAuthorship(database.db, { authorId: author!.id, userId: ada.id, at: new Date() });
+
+    const byGrace = await comment('I wrote this', { token: grace.token });
+    const byAda = await comment('Pending claim');
+    const elsewhere = await comment('Another paper', { paper: otherPaperId, token: grace.token });
+    const flags = await testApp.request(`query($ids: [ID!]!) { nodes(ids: $ids) { ... on Comment { isByPaperAuthor } } }`, {
+      ids: [byGrace.id, byAda.id, elsewhere.id],
+    });
+    expect(flags.data!.nodes).toEqual([{ isByPaperAuthor: true }, { isByPaperAuthor: false }, { isByPaperAuthor: false }]);
   });
 });

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runJob } from '../jobs/registry';
 import { digestSubscriptions } from '../src/db/schema';
 import { schema } from '../src/graphql/schema';
-import { oneClickUnsubscribePlugin } from '../src/modules/digest/one-click-unsubscribe';
+import { digestPagesPlugin } from '../src/modules/digest/digest-pages';
 import { requestSubscription } from '../src/modules/digest/subscriptions';
 import { unsubscribeToken } from '../src/modules/digest/tokens';
 import {
@@ -194,7 +194,7 @@ describe('one-click unsubscribe (RFC 8058)', () => {
     await confirmedSubscriber('ada@example.org');
     const yoga = createYoga({
       schema,
-      plugins: [oneClickUnsubscribePlugin({ db: database.db, logger: dependencies.logger, clock: () => new Date() })],
+      plugins: [digestPagesPlugin({ db: database.db, logger: dependencies.logger, clock: () => new Date() })],
     });
     const post = (token: string) =>
       yoga.fetch(

@@ -7,8 +7,9 @@ const NOTHING_MAY_LOAD = "default-src 'none'; frame-ancestors 'none'";
 /**
  * Security headers on every answer of the app: no MIME sniffing, no framing,
  * no Referer leaving with a link, and a Content-Security-Policy: a page that
- * sets its own keeps it (the email verification page posts a form), other
- * HTML gets GraphiQL's, and nothing may load for the rest.
+ * sets its own keeps it (the pages links land on, src/http/html-page.ts: a
+ * form page may post to the API), other HTML gets GraphiQL's, and nothing
+ * may load for the rest.
  */
 export function securityHeaders(graphiql: GraphiQLPage): Plugin {
   return {

@@ -34,6 +34,8 @@ const requiredError = (issue: { input?: unknown }) => (issue.input == null ? 're
 // (author and organization names are unique) at most about 2.7 kB, an integer 2^31-1.
 const TEXT_LIMIT = 100_000;
 const NAME_LIMIT = 500;
+const URL_LIMIT = 2000;
+const MEDIA_LIMIT = 50;
 const storableText = (limit: number) =>
   z
     .string({ error: requiredError })
@@ -92,6 +94,8 @@ export const dailyPapersItemSchema = z
         submittedOnDailyBy: submitter,
         upvotes: count,
         githubRepo: optionalText,
+        mediaUrls: z.array(z.unknown()).nullish(),
+        withdrawnAt: optionalTime,
         githubStars: count,
         projectPage: optionalText,
         ai_summary: optionalText,
@@ -119,12 +123,29 @@ export const dailyPapersItemSchema = z
       githubStars: paper.githubStars ?? null,
       projectPage: paper.projectPage ?? null,
       thumbnailUrl: item.thumbnail ?? null,
+      mediaUrls: webUrls(paper.mediaUrls ?? []),
+      withdrawnAt: paper.withdrawnAt ?? null,
       aiSummary: paper.ai_summary ?? null,
       keywords: paper.ai_keywords ?? [],
       upvoteBaseline: paper.upvotes ?? 0,
       commentCount: item.numComments ?? 0,
     }),
   );
+
+/** Media shown with a paper: the http(s) URLs among them, each once, at most MEDIA_LIMIT; anything else is dropped, not the paper. */
+function webUrls(values: readonly unknown[]): string[] {
+  const urls = new Set<string>();
+  for (const value of values) {
+    if (typeof value !== 'string' || value.length > URL_LIMIT || value.includes('\u0000')) continue;
+    try {
+      const url = new URL(value.trim());
+      if (url.protocol === 'https:' || url.protocol === 'http:') urls.add(url.href);
+    } catch {
+      // Not a URL: dropped.
+    }
+  }
+  return [...urls].slice(0, MEDIA_LIMIT);
+}
 
 function toSubmitter(user: Submitter): PaperRecord['submittedBy'] {
   const username = user?.name ?? user?.user;

@@ -4,7 +4,11 @@ import { timestampMs } from './columns';
 import { papers } from './papers';
 import { users } from './users';
 
-/** A comment on a paper, or a reply to another comment on the same paper. */
+/**
+ * A comment on a paper, or a reply to another comment on the same paper. A
+ * deleted comment without replies is gone; one with replies stays as a
+ * placeholder (deleted_at set, body empty) until its last reply goes.
+ */
 export const comments = pgTable(
   'comments',
   {
@@ -18,6 +22,10 @@ export const comments = pgTable(
     parentId: integer('parent_id').references((): AnyPgColumn => comments.id, { onDelete: 'cascade' }),
     body: text('body').notNull(),
     createdAt: timestampMs('created_at').notNull().defaultNow(),
+    /** When its author last changed the body; null if never. */
+    editedAt: timestampMs('edited_at'),
+    /** When its author deleted it: it stays, its body emptied, as the placeholder its replies hang under. */
+    deletedAt: timestampMs('deleted_at'),
   },
   (t) => [
     // Top-level comments of a paper, oldest first; replies go through comments_parent_idx.

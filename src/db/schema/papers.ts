@@ -26,6 +26,12 @@ export const papers = pgTable(
     githubStars: integer('github_stars'),
     projectPage: text('project_page'),
     thumbnailUrl: text('thumbnail_url'),
+    /** Images and videos the source shows with the paper (http(s) URLs). */
+    mediaUrls: text('media_urls').array().notNull().default(sql`'{}'::text[]`),
+    /** When the paper was withdrawn from arXiv; null if it stands. A withdrawn paper is left out of every list and feed. */
+    withdrawnAt: timestampMs('withdrawn_at'),
+    /** When the submitter or a verified author last set githubRepo and projectPage; an import then keeps theirs. */
+    linksEditedAt: timestampMs('links_edited_at'),
     aiSummary: text('ai_summary'),
     /** Lower-cased, so the keyword filter matches regardless of case. */
     keywords: text('keywords').array().notNull().default(sql`'{}'::text[]`),

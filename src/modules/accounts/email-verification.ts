@@ -3,7 +3,7 @@ import type { Database } from '../../db/client';
 import { users } from '../../db/schema';
 import { AppError } from '../../errors';
 import type { MailMessage } from '../../mail/mailer';
-import { escapeHtml } from '../digest/digest-mail';
+import { escapeHtml } from '../../http/html-page';
 import { hashToken, newConfirmToken } from '../digest/tokens';
 
 /**

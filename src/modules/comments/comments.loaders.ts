@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import type { Page, PageRequest } from '../../db/keyset';
 import type { CommentRow } from '../../db/schema';
 import { loader, type Context } from '../../graphql/context';
-import { countCommentsOfThreads, listCommentPages, type CommentThread } from './comments.queries';
+import { countCommentsOfThreads, findPaperAuthorUsers, listCommentPages, type CommentThread, type UserOnPaper } from './comments.queries';
 
 /** A thread: the top-level comments of the paper `id`, or the replies to the comment `id`. */
 interface ThreadKey {
@@ -85,3 +85,20 @@ export const commentCountLoader = (context: Context) =>
 
 const threadKey = (key: ThreadKey) => `${key.thread}:${key.id}`;
 const pageKey = (key: ThreadPageKey) => JSON.stringify([key.thread, key.id, key.request]);
+
+/** Whether a user is an author of a paper (Comment.isByPaperAuthor), batched per request: one statement. */
+export const isPaperAuthorLoader = (context: Context) =>
+  loader(
+    context,
+    'isPaperAuthor',
+    () =>
+      new DataLoader<UserOnPaper, boolean, string>(
+        async (pairs) => {
+          const authorUsers = await findPaperAuthorUsers(context.db, pairs);
+          return pairs.map((pair) => authorUsers.has(userOnPaperKey(pair)));
+        },
+        { cacheKeyFn: userOnPaperKey },
+      ),
+  );
+
+const userOnPaperKey = (pair: UserOnPaper) => `${pair.paperId}:${pair.userId}`;

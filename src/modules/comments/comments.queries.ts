@@ -2,7 +2,7 @@ import { and, count, eq, getTableColumns, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { idIn } from '../../db/id-list';
 import { keysetCondition, keysetOrderBy, toPage, type KeysetOrder, type Page, type PageRequest } from '../../db/keyset';
-import { comments, type CommentRow } from '../../db/schema';
+import { authors, comments, paperAuthors, type CommentRow } from '../../db/schema';
 
 /**
  * A list of comments: the top-level comments of a paper (keyed by the paper's
@@ -64,6 +64,8 @@ export async function listCommentPages(
       parentId: page.parentId,
       body: page.body,
       createdAt: page.createdAt,
+      editedAt: page.editedAt,
+      deletedAt: page.deletedAt,
     })
     .from(sql`unnest(${sql.param([...threadIds])}::int[]) as thread(id)`)
     .crossJoinLateral(page)
@@ -82,4 +84,28 @@ export async function countCommentsOfThreads(db: Database, thread: CommentThread
     .where(and(idIn(column, threadIds), topLevelOnly(thread)))
     .groupBy(column);
   return new Map(rows.map((row) => [row.threadId!, row.total]));
+}
+
+/** A user on a paper: a comment's author and the paper it is on. */
+export interface UserOnPaper {
+  paperId: number;
+  userId: number;
+}
+
+/**
+ * Which of `pairs` name a user who is an author of the paper: an admin
+ * approved their claim on an author the paper lists (authors.user_id). One
+ * statement; the answer holds `${paperId}:${userId}` of those that do.
+ */
+export async function findPaperAuthorUsers(db: Database, pairs: readonly UserOnPaper[]): Promise<Set<string>> {
+  const rows = await db
+    .selectDistinct({ paperId: paperAuthors.paperId, userId: authors.userId })
+    .from(paperAuthors)
+    .innerJoin(authors, eq(authors.id, paperAuthors.authorId))
+    .where(
+      sql`(${paperAuthors.paperId}, ${authors.userId}) in (select * from unnest(${sql.param(pairs.map((pair) => pair.paperId))}::int[], ${sql.param(
+        pairs.map((pair) => pair.userId),
+      )}::int[]))`,
+    );
+  return new Set(rows.map((row) => `${row.paperId}:${row.userId}`));
 }

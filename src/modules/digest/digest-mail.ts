@@ -1,4 +1,5 @@
 import { DAY_MS } from '../../calendar';
+import { escapeHtml } from '../../http/html-page';
 import type { MailMessage } from '../../mail/mailer';
 import type { DigestEdition, DigestFrequency } from './editions';
 
@@ -17,9 +18,6 @@ const cadence: Record<DigestFrequency, string> = {
   DAILY: 'every weekday',
   WEEKLY: 'every Monday',
 };
-
-export const escapeHtml = (text: string) =>
-  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
 const confirmUrlOf = (publicUrl: string, token: string) => `${publicUrl}/digest/confirm?token=${token}`;
 const unsubscribeUrlOf = (publicUrl: string, token: string) => `${publicUrl}/digest/unsubscribe?token=${token}`;

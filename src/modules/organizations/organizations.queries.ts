@@ -1,4 +1,4 @@
-import { count, eq } from 'drizzle-orm';
+import { and, count, eq, isNull } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { idIn } from '../../db/id-list';
 import { organizations, papers, type OrganizationRow } from '../../db/schema';
@@ -12,12 +12,12 @@ export async function findOrganizationByName(db: Database, name: string): Promis
   return organization;
 }
 
-/** Papers per organization, keyed by organization id. */
+/** Papers per organization (withdrawn ones left out, as in its list), keyed by organization id. */
 export async function countPapersOfOrganizations(db: Database, organizationIds: readonly number[]): Promise<Map<number, number>> {
   const rows = await db
     .select({ organizationId: papers.organizationId, total: count() })
     .from(papers)
-    .where(idIn(papers.organizationId, organizationIds))
+    .where(and(idIn(papers.organizationId, organizationIds), isNull(papers.withdrawnAt)))
     .groupBy(papers.organizationId);
   return new Map(rows.map((row) => [row.organizationId!, row.total]));
 }

@@ -119,6 +119,13 @@ PaperRef.implement({
     githubStars: t.exposeInt('githubStars', { nullable: true, description: 'Stars of the code repository when last seen.' }),
     projectPage: t.exposeString('projectPage', { nullable: true, description: 'URL of the project page.' }),
     thumbnailUrl: t.exposeString('thumbnailUrl', { nullable: true, description: 'URL of a thumbnail image.' }),
+    mediaUrls: t.exposeStringList('mediaUrls', { description: 'Images and videos shown with the paper (http(s) URLs), as imported.' }),
+    withdrawnAt: t.expose('withdrawnAt', {
+      type: 'DateTime',
+      nullable: true,
+      description:
+        'When it was withdrawn from arXiv; null if it stands. A withdrawn paper is in no list, search or feed, but still found by ID and arXiv id.',
+    }),
     aiSummary: t.exposeString('aiSummary', { nullable: true, description: 'A one-paragraph machine-written summary.' }),
     keywords: t.exposeStringList('keywords', { description: 'Lower-cased topic keywords.' }),
     upvotes: t.exposeInt('upvoteCount', { description: 'Exact number of upvotes.' }),

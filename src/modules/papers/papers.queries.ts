@@ -1,4 +1,4 @@
-import { and, asc, count, eq, exists, gte, isNotNull, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, exists, gte, isNotNull, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { idIn } from '../../db/id-list';
 import { preparedPerDatabase } from '../../db/prepared-queries';
@@ -29,8 +29,10 @@ const listedAuthorship = (authorId: number) =>
     sql`(select 1 from ${paperAuthors} where ${paperAuthors.paperId} = ${papers.id} and ${paperAuthors.authorId} = ${authorId} and not ${paperAuthors.hidden})`,
   );
 
+/** Every list leaves withdrawn papers out; they are still found by id and arXiv id. */
 function conditionsFor(criteria: PaperCriteria): SQL | undefined {
   const conditions: (SQL | undefined)[] = [
+    isNull(papers.withdrawnAt),
     criteria.authorId !== undefined ? listedAuthorship(criteria.authorId) : undefined,
     criteria.organizationId !== undefined ? eq(papers.organizationId, criteria.organizationId) : undefined,
     criteria.organizationName !== undefined

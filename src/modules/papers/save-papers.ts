@@ -20,6 +20,9 @@ export interface PaperRecord {
   githubStars?: number | null;
   projectPage?: string | null;
   thumbnailUrl?: string | null;
+  mediaUrls?: string[];
+  /** When it was withdrawn from arXiv, if it was. */
+  withdrawnAt?: Date | null;
   aiSummary?: string | null;
   keywords: string[];
   /** Upvotes counted by the source, without voters. */
@@ -33,6 +36,7 @@ export interface SaveResult {
   written: number;
   /** Papers already stored exactly as described. */
   unchanged: number;
+  /** The id of each record's paper, in the order of the records. */
   paperIds: number[];
 }
 
@@ -75,6 +79,8 @@ async function saveBatch(db: Transaction, settings: TrendingSettings, records: r
     githubStars: record.githubStars ?? null,
     projectPage: record.projectPage ?? null,
     thumbnailUrl: record.thumbnailUrl ?? null,
+    mediaUrls: record.mediaUrls ?? [],
+    withdrawnAt: record.withdrawnAt ?? null,
     aiSummary: record.aiSummary ?? null,
     keywords: [...new Set(record.keywords.map((keyword) => keyword.trim().toLowerCase()).filter(Boolean))],
     upvoteBaseline: record.upvoteBaseline,
@@ -91,18 +97,23 @@ async function saveBatch(db: Transaction, settings: TrendingSettings, records: r
     'submitted_at',
     'submitted_by_id',
     'organization_id',
-    'github_repo',
     'github_stars',
-    'project_page',
     'thumbnail_url',
+    'media_urls',
+    'withdrawn_at',
     'ai_summary',
     'keywords',
     'upvote_baseline',
     'comment_baseline',
   ] as const;
+  // The source's links, unless the submitter or a verified author set their own (updatePaperLinks).
+  const linkColumns = ['github_repo', 'project_page'] as const;
   const changed = sql.join(
     [
       ...sourceColumns.map((column) => sql`papers.${sql.identifier(column)} is distinct from excluded.${sql.identifier(column)}`),
+      ...linkColumns.map(
+        (column) => sql`(papers.links_edited_at is null and papers.${sql.identifier(column)} is distinct from excluded.${sql.identifier(column)})`,
+      ),
       // The authors live in paper_authors, outside the row: a change there alone must still rewrite the paper.
       ...(authorsChanged.length > 0 ? [inArray(papers.arxivId, authorsChanged)] : []),
     ],
@@ -115,9 +126,15 @@ async function saveBatch(db: Transaction, settings: TrendingSettings, records: r
       target: papers.arxivId,
       set: {
         ...Object.fromEntries(sourceColumns.map((column) => [toCamel(column), sql.raw(`excluded.${column}`)])),
+        ...Object.fromEntries(
+          linkColumns.map((column) => [
+            toCamel(column),
+            sql.raw(`case when papers.links_edited_at is null then excluded.${column} else papers.${column} end`),
+          ]),
+        ),
         // Local votes stay: the count is the new baseline plus the vote rows.
         upvoteCount: sql`excluded.upvote_baseline + (select count(*)::int from upvotes where upvotes.paper_id = papers.id)`,
-        commentCount: sql`excluded.comment_baseline + (select count(*)::int from comments where comments.paper_id = papers.id)`,
+        commentCount: sql`excluded.comment_baseline + (select count(*)::int from comments where comments.paper_id = papers.id and comments.deleted_at is null)`,
         updatedAt: sql`now()`,
       },
       setWhere: changed,
@@ -133,7 +150,7 @@ async function saveBatch(db: Transaction, settings: TrendingSettings, records: r
   }
 
   const stored = await db
-    .select({ id: papers.id })
+    .select({ id: papers.id, arxivId: papers.arxivId })
     .from(papers)
     .where(
       inArray(
@@ -141,7 +158,9 @@ async function saveBatch(db: Transaction, settings: TrendingSettings, records: r
         records.map((record) => record.arxivId),
       ),
     );
-  return { written: written.length, unchanged: records.length - written.length, paperIds: stored.map((row) => row.id) };
+  // In the order of the records: a scan returns rows in whatever order the table holds them.
+  const storedIdOf = new Map(stored.map((row) => [row.arxivId, row.id]));
+  return { written: written.length, unchanged: records.length - written.length, paperIds: records.map((record) => storedIdOf.get(record.arxivId)!) };
 }
 
 function toCamel(column: string): string {

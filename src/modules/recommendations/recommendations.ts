@@ -115,7 +115,8 @@ export async function readRecommendations(db: Database, userId: number, first: n
       computedAt: recommendations.computedAt,
       modelId: recommendations.modelId,
       hidden: sql<boolean>`(exists (select 1 from upvotes v where v.user_id = ${recommendations.userId} and v.paper_id = ${recommendations.paperId})
-        or exists (select 1 from recommendation_dismissals d where d.user_id = ${recommendations.userId} and d.paper_id = ${recommendations.paperId}))`,
+        or exists (select 1 from recommendation_dismissals d where d.user_id = ${recommendations.userId} and d.paper_id = ${recommendations.paperId})
+        or ${papers.withdrawnAt} is not null)`,
     })
     .from(recommendations)
     .innerJoin(papers, eq(papers.id, recommendations.paperId))

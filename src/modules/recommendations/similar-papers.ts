@@ -1,4 +1,4 @@
-import { and, asc, eq, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { idIn } from '../../db/id-list';
 import { queryRows } from '../../db/rows';
@@ -211,7 +211,7 @@ export async function findSimilarPapers(db: Database, paperIds: readonly number[
     .select({ sourceId: similarPapers.paperId, paper: paperColumns })
     .from(similarPapers)
     .innerJoin(papers, eq(papers.id, similarPapers.similarPaperId))
-    .where(and(idIn(similarPapers.paperId, paperIds), lt(similarPapers.rank, limit)))
+    .where(and(idIn(similarPapers.paperId, paperIds), lt(similarPapers.rank, limit), isNull(papers.withdrawnAt)))
     .orderBy(asc(similarPapers.paperId), asc(similarPapers.rank));
   for (const row of rows) similar.get(row.sourceId)?.push(row.paper);
   return similar;

@@ -1,4 +1,4 @@
-import { and, desc, notExists, sql } from 'drizzle-orm';
+import { and, desc, isNull, notExists, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { idIn } from '../../db/id-list';
 import { paperColumns, papers, recommendationDismissals, upvotes, type PaperRow } from '../../db/schema';
@@ -13,7 +13,7 @@ export interface TrendingPapersRequest {
   excludeDismissedBy?: number;
 }
 
-/** The top trending papers, in trending order: the fallback wherever a precomputed list is missing or short. */
+/** The top trending papers (withdrawn ones left out), in trending order: the fallback wherever a precomputed list is missing or short. */
 export async function findTrendingPapers(db: Database, request: TrendingPapersRequest): Promise<PaperRow[]> {
   if (request.limit <= 0) return [];
   const { excludeIds = [], excludeUpvotedBy, excludeDismissedBy } = request;
@@ -22,6 +22,7 @@ export async function findTrendingPapers(db: Database, request: TrendingPapersRe
     .from(papers)
     .where(
       and(
+        isNull(papers.withdrawnAt),
         excludeIds.length > 0 ? sql`not (${idIn(papers.id, excludeIds)})` : undefined,
         excludeUpvotedBy !== undefined
           ? notExists(db.select({ one: sql`1` }).from(upvotes).where(sql`${upvotes.userId} = ${excludeUpvotedBy} and ${upvotes.paperId} = ${papers.id}`))

@@ -89,7 +89,7 @@ function scoredMatches(query: string): SQL {
     word_matches as materialized (
       select ${papers.id} as id, ${papers.upvoteCount} as upvotes, ${fullTextRank} as rank
       from ${papers} cross join terms
-      where ${papers.searchVector} @@ terms.stemmed or ${papers.searchVector} @@ terms.unstemmed),
+      where (${papers.searchVector} @@ terms.stemmed or ${papers.searchVector} @@ terms.unstemmed) and ${papers.withdrawnAt} is null),
     exact_titles as materialized (
       select ${papers.id} as id from ${papers} cross join terms where lower(${papers.title}) = terms.lowered),
     title_matches as materialized (
@@ -126,7 +126,8 @@ function scoredMatches(query: string): SQL {
           + ${WEIGHTS.authorSimilarity}::float8 * boosted.author_similarity`,
         papers.upvoteCount,
       )}
-      from boosted join ${papers} on ${papers.id} = boosted.id cross join terms)`;
+      from boosted join ${papers} on ${papers.id} = boosted.id cross join terms
+      where ${papers.withdrawnAt} is null)`;
 }
 
 /** The cursor format (searchPageQuery writes the condition and the order itself, over the ranked subquery). */

@@ -2,6 +2,7 @@ import { enqueueInBackground } from '../../job-queue';
 import { builder } from '../../graphql/builder';
 import { PaperRef } from '../../graphql/node-refs';
 import { requireViewer } from '../accounts/accounts.graphql';
+import { updatePaperLinks } from './paper-links';
 import { SUBMISSION_LIMITS, submitPaper } from './submissions';
 
 const SubmitPaperInput = builder.inputType('SubmitPaperInput', {
@@ -56,6 +57,35 @@ builder.mutationField('submitPaper', (t) =>
           deduplicationId: `paper:${paper.id}`,
         },
       );
+      return paper;
+    },
+  }),
+);
+
+builder.mutationField('updatePaperLinks', (t) =>
+  t.field({
+    type: PaperRef,
+    description:
+      "Set a paper's code repository and project page (signed in): its submitter or one of its verified authors only (FORBIDDEN otherwise, " +
+      'NOT_FOUND for an unknown paper). A field left out stays as it is; null clears it; at least one must be given. ' +
+      'Imports keep links set here. BAD_USER_INPUT for an invalid URL (`extensions.field` names it). Returns the paper.',
+    args: {
+      paperId: t.arg.globalID({ required: true, for: [PaperRef], description: 'The Paper ID.' }),
+      githubRepo: t.arg.string({
+        description: `The GitHub repository, e.g. "https://github.com/owner/repo" (at most ${SUBMISSION_LIMITS.url} characters); null clears it.`,
+      }),
+      projectPage: t.arg.string({ description: `The project page: an http(s) URL of at most ${SUBMISSION_LIMITS.url} characters; null clears it.` }),
+    },
+    resolve: async (_root, args, context) => {
+      const { user } = requireViewer(context);
+      const paper = await updatePaperLinks(context.db, {
+        paperId: args.paperId.id,
+        userId: user.id,
+        githubRepo: args.githubRepo,
+        projectPage: args.projectPage,
+        at: context.now,
+      });
+      void context.publicDataChanges.announce({ kind: 'entities', entities: [{ typename: 'Paper', id: args.paperId.id }] });
       return paper;
     },
   }),

@@ -53,7 +53,8 @@ const ARXIV_ID_LOCK = 1_935_828_302;
 
 const singleLine = (maxLength: number) => textSchema({ shape: 'line', maxLength });
 
-const webUrl = singleLine(SUBMISSION_LIMITS.url).refine(isWebUrl, 'expected an http(s) URL, e.g. "https://github.com/owner/repo"');
+/** A link a user gives (submitPaper, updatePaperLinks): one line, http(s). */
+export const webUrl = singleLine(SUBMISSION_LIMITS.url).refine(isWebUrl, 'expected an http(s) URL, e.g. "https://github.com/owner/repo"');
 
 const submissionSchema = z.object({
   arxivId: z
