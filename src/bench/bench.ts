@@ -56,6 +56,8 @@ const VOTERS = 2003;
 const POOL_SIZE = 10;
 const BENCH_DATABASE = 'bench';
 const SIGN_IN_USERS = 50;
+const READERS = 200;
+const WARM_UP_SECONDS = 2;
 const SIGN_IN_PASSWORD = 'bench-password-1';
 /** One vote in PROBE_EVERY of a stream to the API is on a paper of the trending page, and timed until readers see it. */
 const PROBE_EVERY = 4;
@@ -266,7 +268,8 @@ interface Row {
   page: 'trending' | 'daily' | 'paper' | 'search';
   name: string;
   server: Server;
-  request: HttpRequestSpec;
+  /** Sent in turn. */
+  requests: HttpRequestSpec[];
 }
 
 async function main() {
@@ -294,7 +297,8 @@ async function main() {
     log(`loaded ${dataset.upvoteRows} upvote rows in ${fixed((Date.now() - started) / 1000, 1)}s; busy day ${dataset.busyDay}`);
 
     const now = new Date();
-    const readerToken = await createSession(handle.db, 1, now, 30);
+    // Signed-in readers: bench users with votes, taken in turn (no row is one user's answer served over and over).
+    const readerTokens = await Promise.all(Array.from({ length: Math.min(READERS, scale.users) }, (_, i) => createSession(handle.db, 1 + i, now, 30)));
     const apiVoters = await createVoters(handle.db, 'bench_api_voter_', VOTERS, now);
     const bareVoters = await createVoters(handle.db, 'bench_bare_voter_', VOTERS, now);
     const streamVoters = await createVoters(handle.db, 'bench_stream_voter_', VOTERS, now);
@@ -348,32 +352,36 @@ async function main() {
     }
     log('API, bare and PostGraphile answer the same 50 trending papers (titles, abstracts, times, upvotes, organizations, authors in order)');
 
+    // As a browser sends them: without no-cache.
+    const signedInTrending = readerTokens.map((token) => graphqlRequest(TRENDING_SIGNED_IN_QUERY, {}, { token, fresh: false }));
     const rows: Row[] = [
-      { page: 'trending', name: 'trending, anonymous (cached)', server: 'api', request: graphqlRequest(TRENDING_QUERY, {}, { fresh: false }) },
-      { page: 'trending', name: 'trending, anonymous, no-cache', server: 'api', request: graphqlRequest(TRENDING_QUERY, {}) },
-      {
-        page: 'trending',
-        name: 'trending, signed in',
-        server: 'api',
-        request: graphqlRequest(TRENDING_SIGNED_IN_QUERY, {}, { token: readerToken }),
-      },
-      { page: 'trending', name: 'trending: bare', server: 'bare', request: bareTrending },
-      { page: 'trending', name: 'trending: PostGraphile', server: 'postgraphile', request: postgraphileTrending },
-      { page: 'daily', name: `daily ${dataset.busyDay}, no-cache`, server: 'api', request: graphqlRequest(DAILY_QUERY, { date: dataset.busyDay }) },
-      { page: 'daily', name: 'daily: bare', server: 'bare', request: { method: 'GET', path: `/daily?date=${dataset.busyDay}` } },
+      { page: 'trending', name: 'trending, anonymous (cached)', server: 'api', requests: [graphqlRequest(TRENDING_QUERY, {}, { fresh: false })] },
+      { page: 'trending', name: 'trending, anonymous, no-cache', server: 'api', requests: [graphqlRequest(TRENDING_QUERY, {})] },
+      { page: 'trending', name: 'trending, signed in', server: 'api', requests: signedInTrending },
+      { page: 'trending', name: 'trending: bare', server: 'bare', requests: [bareTrending] },
+      { page: 'trending', name: 'trending: PostGraphile', server: 'postgraphile', requests: [postgraphileTrending] },
+      { page: 'daily', name: `daily ${dataset.busyDay}, no-cache`, server: 'api', requests: [graphqlRequest(DAILY_QUERY, { date: dataset.busyDay })] },
+      { page: 'daily', name: 'daily: bare', server: 'bare', requests: [{ method: 'GET', path: `/daily?date=${dataset.busyDay}` }] },
       {
         page: 'paper',
         name: 'paper + similarPapers, no-cache',
         server: 'api',
-        request: graphqlRequest(PAPER_QUERY, { arxivId: dataset.featuredPaper.arxivId }),
+        requests: [graphqlRequest(PAPER_QUERY, { arxivId: dataset.featuredPaper.arxivId })],
       },
-      { page: 'paper', name: 'paper: bare', server: 'bare', request: { method: 'GET', path: `/paper?arxivId=${dataset.featuredPaper.arxivId}` } },
+      { page: 'paper', name: 'paper: bare', server: 'bare', requests: [{ method: 'GET', path: `/paper?arxivId=${dataset.featuredPaper.arxivId}` }] },
     ];
     const searchRows: Row[] = [
-      { page: 'search', name: `search "${SEARCH_TERMS}", no-cache`, server: 'api', request: graphqlRequest(SEARCH_QUERY, { q: SEARCH_TERMS }) },
-      { page: 'search', name: 'search: bare', server: 'bare', request: { method: 'GET', path: `/search?q=${encodeURIComponent(SEARCH_TERMS)}` } },
+      { page: 'search', name: `search "${SEARCH_TERMS}", no-cache`, server: 'api', requests: [graphqlRequest(SEARCH_QUERY, { q: SEARCH_TERMS })] },
+      { page: 'search', name: 'search: bare', server: 'bare', requests: [{ method: 'GET', path: `/search?q=${encodeURIComponent(SEARCH_TERMS)}` }] },
     ];
-    for (const row of [...rows, ...searchRows]) await checkOnce(bases[row.server], row.request, row.name);
+    for (const row of [...rows, ...searchRows]) await checkOnce(bases[row.server], row.requests[0]!, row.name);
+    for (const server of ['api', 'bare', 'postgraphile'] as const) {
+      log(`warm-up: ${server}, ${WARM_UP_SECONDS} s`);
+      await loadClients.run(bases[server], connections, WARM_UP_SECONDS, {
+        kind: 'requests',
+        requests: rows.find((row) => row.server === server)!.requests,
+      });
+    }
 
     /** Waits (up to a minute) until no statement runs in the bench database: no run inherits the last one's backlog. */
     const waitForIdle = async () => {
@@ -423,7 +431,7 @@ async function main() {
                       topPapers: await topPapers(),
                       watch: [{ name: 'api', base }, ...(second ? [{ name: 'second', base: second.base }] : [])],
                       anonymousPage: graphqlRequest(TRENDING_QUERY, {}, { fresh: false }),
-                      signedInPage: (token: string) => graphqlRequest(TRENDING_SIGNED_IN_QUERY, {}, { token }),
+                      signedInPage: (token: string) => graphqlRequest(TRENDING_SIGNED_IN_QUERY, {}, { token, fresh: false }),
                       readPage: readApiPage,
                       voterCheckEveryNth: 5,
                       timeoutMs: PROBE_TIMEOUT_MS,
@@ -446,12 +454,12 @@ async function main() {
       for (const row of rows) {
         figures.set(
           key(row, votesPerSecond),
-          await measure(row.server, bases[row.server], { kind: 'requests', requests: [row.request] }, votesPerSecond, row.name),
+          await measure(row.server, bases[row.server], { kind: 'requests', requests: row.requests }, votesPerSecond, row.name),
         );
       }
     }
     for (const row of searchRows)
-      figures.set(key(row, 0), await measure(row.server, bases[row.server], { kind: 'requests', requests: [row.request] }, 0, row.name));
+      figures.set(key(row, 0), await measure(row.server, bases[row.server], { kind: 'requests', requests: row.requests }, 0, row.name));
 
     // Upvotes at full load: every request a new (voter, paper) pair.
     const apiTokens = apiVoters.map((voter) => voter.token);
@@ -470,10 +478,11 @@ async function main() {
     const scaling: { processes: number; signedIn: LoadFigure; fresh: LoadFigure }[] = [];
     for (const processes of scaleProcesses) {
       const cluster = await startChild('src/bench/api-cluster.ts', [], { ...apiEnv, BENCH_API_PROCESSES: String(processes) }, { readyMessage: true });
+      await loadClients.run(cluster.base, connections, WARM_UP_SECONDS, { kind: 'requests', requests: signedInTrending });
       const signedIn = await measure(
         'api',
         cluster.base,
-        { kind: 'requests', requests: [graphqlRequest(TRENDING_SIGNED_IN_QUERY, {}, { token: readerToken })] },
+        { kind: 'requests', requests: signedInTrending },
         0,
         `trending, signed in: ${processes} API process(es)`,
       );
