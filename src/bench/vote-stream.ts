@@ -13,10 +13,10 @@ export interface Answer {
   body: string;
 }
 
-const agent = new Agent({ keepAlive: true, maxSockets: 512 });
+const sharedAgent = new Agent({ keepAlive: true, maxSockets: 64 });
 
 /** One HTTP request over a keep-alive pool (lighter than fetch at a few hundred requests a second). */
-export function send(base: string, spec: HttpRequestSpec): Promise<Answer> {
+export function send(base: string, spec: HttpRequestSpec, agent: Agent = sharedAgent): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const outgoing = request(`${base}${spec.path}`, { method: spec.method, headers: spec.headers, agent }, (incoming) => {
       const chunks: Buffer[] = [];
@@ -102,6 +102,8 @@ export function startVoteStream(options: VoteStreamOptions): { stop(): Promise<V
     void work.finally(() => inFlight.delete(work));
   };
   let running = true;
+  // Its own connections, closed at the end: none sits idle between runs until a server drops it mid-request.
+  const agent = new Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT + 16 });
 
   // Probes waiting to be seen, per watched server.
   interface Probe {
@@ -123,7 +125,7 @@ export function startVoteStream(options: VoteStreamOptions): { stop(): Promise<V
     const probe = probes && i % probes.everyNth === 0 ? probes.topPapers[Math.floor(i / probes.everyNth) % probes.topPapers.length] : undefined;
     const paperId = probe ? probe.id : 1 + (i % options.paperCount);
     try {
-      const answer = await send(options.base, voteRequest(options.target, voter.token, paperId));
+      const answer = await send(options.base, voteRequest(options.target, voter.token, paperId), agent);
       const upvotes = answer.status === 200 && !answer.body.includes('"error') ? (/"upvotes":(\d+)/.exec(answer.body)?.[1] ?? undefined) : undefined;
       if (upvotes === undefined) {
         result.failed += 1;
@@ -137,7 +139,7 @@ export function startVoteStream(options: VoteStreamOptions): { stop(): Promise<V
       for (const list of waiting.values()) list.push({ arxivId: probe.arxivId, upvotes: Number(upvotes), acceptedAt });
       probeCount += 1;
       if (probeCount % probes.voterCheckEveryNth === 0) {
-        const own = probes.readPage((await send(options.base, probes.signedInPage(voter.token))).body).get(probe.arxivId);
+        const own = probes.readPage((await send(options.base, probes.signedInPage(voter.token), agent)).body).get(probe.arxivId);
         result.voterChecks.checked += 1;
         if (own?.viewerHasUpvoted && own.upvotes >= Number(upvotes)) result.voterChecks.sawOwnVote += 1;
       }
@@ -149,7 +151,7 @@ export function startVoteStream(options: VoteStreamOptions): { stop(): Promise<V
 
   const signIn = async (i: number) => {
     try {
-      const answer = await send(options.base, options.signIns!.request(i));
+      const answer = await send(options.base, options.signIns!.request(i), agent);
       if (answer.status === 200 && answer.body.includes('"token":"')) result.signIns.accepted += 1;
       else noteFailure('sign-in', `${answer.status} ${answer.body}`);
     } catch (error) {
@@ -186,7 +188,7 @@ export function startVoteStream(options: VoteStreamOptions): { stop(): Promise<V
       }
       let shown: ReturnType<PageReader>;
       try {
-        shown = probes!.readPage((await send(base, probes!.anonymousPage)).body);
+        shown = probes!.readPage((await send(base, probes!.anonymousPage, agent)).body);
       } catch {
         await sleep(TICK_MS);
         continue;
@@ -212,6 +214,7 @@ export function startVoteStream(options: VoteStreamOptions): { stop(): Promise<V
       while (inFlight.size > 0) await Promise.all([...inFlight]);
       running = false;
       await Promise.all(pollers);
+      agent.destroy();
       return result;
     },
   };
