@@ -325,11 +325,13 @@ async function main() {
         ? startChild('src/server.ts', ['api'], apiEnv)
         : startChild('src/bench/api-cluster.ts', [], { ...apiEnv, BENCH_API_PROCESSES: String(processes) }, { readyMessage: true });
     const peerEnv = { ...process.env, DATABASE_URL: benchUrl, DB_POOL_SIZE: String(POOL_SIZE), NODE_ENV: 'production', BENCH_PEERS_DIR: peersDirectory };
-    const api = await startApi(apiProcesses);
     // The second API process: the vote-to-visible times of another replica (its cache hears of changes through Redis only).
-    const second = redisUrl ? await startChild('src/server.ts', ['api'], apiEnv) : undefined;
-    const bare = await startChild('src/bench/peers/bare-server.ts', [], peerEnv);
-    const postgraphile = await startChild('src/bench/peers/postgraphile-server.ts', [], peerEnv);
+    const [api, second, bare, postgraphile] = await Promise.all([
+      startApi(apiProcesses),
+      redisUrl ? startChild('src/server.ts', ['api'], apiEnv) : undefined,
+      startChild('src/bench/peers/bare-server.ts', [], peerEnv),
+      startChild('src/bench/peers/postgraphile-server.ts', [], peerEnv),
+    ]);
     const bases: Record<Server, string> = { api: api.base, bare: bare.base, postgraphile: postgraphile.base };
     log(
       `API at ${api.base} (${apiProcesses} process(es); ${redisUrl ? `Redis, prefix ${redisPrefix}` : 'no Redis: jobs in-process'}), ` +
