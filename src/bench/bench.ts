@@ -40,6 +40,7 @@ const { values: args } = parseArgs({
     'scale-processes': { type: 'string', default: '1,2' },
     'vote-rates': { type: 'string', default: '0,20,200' },
     'sign-ins': { type: 'string', default: '2' },
+    database: { type: 'string', default: 'bench' },
   },
 });
 const scale = { papers: Number(args.papers), users: Number(args.users), upvotes: Number(args.upvotes) };
@@ -54,7 +55,12 @@ const signInsPerSecond = Number(args['sign-ins']);
 /** Voters per voting scenario: a prime, so (voter, paper) pairs cycle through papers without repeating. */
 const VOTERS = 2003;
 const POOL_SIZE = 10;
-const BENCH_DATABASE = 'bench';
+/** Dropped and recreated by every run. */
+const BENCH_DATABASE = args.database;
+if (!/^[a-z_][a-z0-9_]*$/.test(BENCH_DATABASE)) {
+  console.error('--database takes a plain lowercase name (letters, digits, _).');
+  process.exit(2);
+}
 const SIGN_IN_USERS = 50;
 const READERS = 200;
 const WARM_UP_SECONDS = 2;
