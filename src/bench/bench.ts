@@ -271,7 +271,7 @@ async function clearRedisKeys(url: string) {
 type Server = 'api' | 'bare' | 'postgraphile';
 interface Row {
   /** What is read, e.g. "trending" (rows of one page share their peers' figures). */
-  page: 'trending' | 'daily' | 'paper' | 'search';
+  page: 'trending' | 'daily' | 'paper' | 'search' | 'hello';
   name: string;
   server: Server;
   /** Sent in turn. */
@@ -378,11 +378,13 @@ async function main() {
       },
       { page: 'paper', name: 'paper: bare', server: 'bare', requests: [{ method: 'GET', path: `/paper?arxivId=${dataset.featuredPaper.arxivId}` }] },
     ];
-    const searchRows: Row[] = [
+    // Rows run at 0 votes/s only.
+    const quietRows: Row[] = [
       { page: 'search', name: `search "${SEARCH_TERMS}", no-cache`, server: 'api', requests: [graphqlRequest(SEARCH_QUERY, { q: SEARCH_TERMS })] },
       { page: 'search', name: 'search: bare', server: 'bare', requests: [{ method: 'GET', path: `/search?q=${encodeURIComponent(SEARCH_TERMS)}` }] },
+      { page: 'hello', name: 'hello-world JSON: bare node:http', server: 'bare', requests: [{ method: 'GET', path: '/hello' }] },
     ];
-    for (const row of [...rows, ...searchRows]) await checkOnce(bases[row.server], row.requests[0]!, row.name);
+    for (const row of [...rows, ...quietRows]) await checkOnce(bases[row.server], row.requests[0]!, row.name);
     for (const server of ['api', 'bare', 'postgraphile'] as const) {
       log(`warm-up: ${server}, ${WARM_UP_SECONDS} s`);
       await loadClients.run(bases[server], connections, WARM_UP_SECONDS, {
@@ -466,7 +468,7 @@ async function main() {
         );
       }
     }
-    for (const row of searchRows)
+    for (const row of quietRows)
       figures.set(key(row, 0), await measure(row.server, bases[row.server], { kind: 'requests', requests: row.requests }, 0, row.name));
 
     // Upvotes at full load: every request a new (voter, paper) pair.
@@ -541,12 +543,12 @@ async function main() {
       `Reads: ${durationSeconds} s x ${connections} connections from ${clientCount} load processes each; ratios to the peers at the same vote rate.`,
     );
     const peerOf = (page: Row['page'], server: Server, votesPerSecond: number) => {
-      const peer = rows.find((row) => row.page === page && row.server === server) ?? searchRows.find((row) => row.page === page && row.server === server);
+      const peer = rows.find((row) => row.page === page && row.server === server) ?? quietRows.find((row) => row.page === page && row.server === server);
       return peer ? figures.get(key(peer, votesPerSecond))?.requestsPerSecond : undefined;
     };
     const readTable: string[][] = [];
     for (const votesPerSecond of voteRates) {
-      for (const row of votesPerSecond === 0 ? [...rows, ...searchRows] : rows) {
+      for (const row of votesPerSecond === 0 ? [...rows, ...quietRows] : rows) {
         const figure = figures.get(key(row, votesPerSecond))!;
         readTable.push([
           row.name,
@@ -640,6 +642,65 @@ async function main() {
         ]),
       );
     }
+    // The targets of issue 14, from this run's figures (a target whose rows did not run is left out).
+    const perSecond = (page: Row['page'], server: Server, votesPerSecond: number, name?: string) => {
+      const row = [...rows, ...quietRows].find(
+        (candidate) => candidate.page === page && candidate.server === server && (!name || candidate.name === name),
+      );
+      return row ? figures.get(key(row, votesPerSecond))?.requestsPerSecond : undefined;
+    };
+    const cachedName = rows[0]!.name;
+    const signedInName = rows[2]!.name;
+    const targets: string[][] = [];
+    const target = (what: string, wanted: number, measured: number | undefined, unit = 'x') => {
+      if (measured === undefined || !Number.isFinite(measured)) return;
+      const met = unit === 'ms' ? measured <= wanted : measured >= wanted;
+      targets.push([
+        what,
+        `${unit === 'ms' ? '<=' : '>='} ${wanted} ${unit}`,
+        `${fixed(measured, unit === 'ms' ? 0 : 2)} ${unit}`,
+        met ? 'met' : 'missed',
+      ]);
+    };
+    const over = (value: number | undefined, reference: number | undefined) => (value !== undefined && reference ? value / reference : undefined);
+    target('signed-in trending vs PostGraphile', 1.5, over(perSecond('trending', 'api', 0, signedInName), perSecond('trending', 'postgraphile', 0)));
+    target('signed-in trending vs bare', 0.6, over(perSecond('trending', 'api', 0, signedInName), perSecond('trending', 'bare', 0)));
+    for (const [votesPerSecond, wanted] of [
+      [20, 1.0],
+      [200, 0.5],
+    ] as const) {
+      target(
+        `anonymous trending at ${votesPerSecond} votes/s vs bare`,
+        wanted,
+        over(perSecond('trending', 'api', votesPerSecond, cachedName), perSecond('trending', 'bare', votesPerSecond)),
+      );
+    }
+    for (const [name, label] of [
+      ['api', 'anonymous readers'],
+      ['second', 'a second API process'],
+    ] as const) {
+      // A probe never seen counts as slower than any seen.
+      const times = [...streamTotals.values()]
+        .flat()
+        .flatMap((result) => [...(result.visible[name] ?? []), ...Array<number>(result.notSeen[name] ?? 0).fill(Number.POSITIVE_INFINITY)])
+        .sort((a, b) => a - b);
+      if (times.length > 0) target(`vote-to-visible p99, ${label}, all vote rates`, 1000, percentile(times, 99), 'ms');
+    }
+    const checks = [...streamTotals.values()].flat().map((result) => result.voterChecks);
+    if (checks.length > 0) {
+      const checked = checks.reduce((total, check) => total + check.checked, 0);
+      const saw = checks.reduce((total, check) => total + check.sawOwnVote, 0);
+      targets.push(['the voter sees their vote at once', 'all', `${saw} of ${checked}`, saw === checked ? 'met' : 'missed']);
+    }
+    target('upvotes vs the bare vote statement', 0.6, over(apiUpvotes.requestsPerSecond, bareUpvotes.requestsPerSecond));
+    const lost = Math.max(0, apiUpvotes.clean - storedApi) + Math.max(0, acceptedStreamPairs.size - storedStream);
+    targets.push(['upvotes lost', '0', String(lost), lost === 0 && drift!.n === 0 ? 'met' : 'missed']);
+    target('paper page vs bare', 0.5, over(perSecond('paper', 'api', 0), perSecond('paper', 'bare', 0)));
+    target('daily page vs bare', 0.5, over(perSecond('daily', 'api', 0), perSecond('daily', 'bare', 0)));
+    target('cached anonymous trending vs hello-world JSON', 0.25, over(perSecond('trending', 'api', 0, cachedName), perSecond('hello', 'bare', 0)));
+    console.log('');
+    printTable(['target (issue 14)', 'wanted', 'this run', ''], targets);
+
     console.log('');
     console.log(
       `full reconcile ${fixed(reconcileMs)} ms vs bare GROUP BY ${fixed(groupByMs)} ms: ${fixed(reconcileMs / groupByMs, 2)}x` +
