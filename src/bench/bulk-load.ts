@@ -75,11 +75,12 @@ const word = (seed: string, salt: number) => `(${WORDS_SQL})[1 + abs(hashint4(${
 
 /**
  * Loads a synthetic data set of the given scale with set-based SQL (one
- * statement per table), then derives what the site keeps: upvote counts,
+ * statement per table; two papers in three under an organization), then derives what the site keeps: upvote counts,
  * trending keys, search documents, and the similar papers of one paper.
  */
 export async function loadBenchDataset(db: Database, settings: TrendingSettings, scale: BenchScale): Promise<BenchDataset> {
   const authorCount = Math.max(10, Math.floor(scale.papers / 2));
+  const organizationCount = Math.max(5, Math.floor(scale.papers / 200));
 
   await db.execute(
     sql.raw(`
@@ -92,10 +93,16 @@ export async function loadBenchDataset(db: Database, settings: TrendingSettings,
     insert into authors (name) select 'Bench Author ' || g from generate_series(1, ${authorCount}) g`),
   );
 
+  await db.execute(
+    sql.raw(
+      `insert into organizations (name, full_name) select 'bench-org-' || g, 'Bench Organization ' || g from generate_series(1, ${organizationCount}) g`,
+    ),
+  );
+
   // arXiv-style ids (yymm.nnnnn), 90,000 a month; featured one day after publication, spread over DAYS days.
   await db.execute(
     sql.raw(`
-    insert into papers (arxiv_id, title, abstract, published_at, submitted_at, submitted_by_id, keywords, trending_key)
+    insert into papers (arxiv_id, title, abstract, published_at, submitted_at, submitted_by_id, organization_id, keywords, trending_key)
     select
       format('%s.%s', 2401 + g / 90000, lpad((g % 90000 + 1)::text, 5, '0')),
       initcap(${word('g', 3)} || ' ' || ${word('g', 5)} || ' for ' || ${word('g', 7)} || ' ' || ${word('g', 11)}),
@@ -104,6 +111,7 @@ export async function loadBenchDataset(db: Database, settings: TrendingSettings,
       published,
       published + interval '1 day',
       1 + (g % ${scale.users}),
+      case when g % 3 = 0 then null else 1 + (g % ${organizationCount}) end,
       array[${word('g', 37)}, ${word('g', 41)}, ${word('g', 43)}],
       0
     from generate_series(1, ${scale.papers}) g,

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import postgres from 'postgres';
-import { loadConfig } from '../config';
-import { TRENDING_EPOCH_MS, decayRates, hoursSinceEpoch } from '../modules/trending/trending-key';
+import { loadConfig } from '../../config';
+import { TRENDING_EPOCH_MS, decayRates, hoursSinceEpoch } from '../../modules/trending/trending-key';
 
 /**
- * The bare baseline of `npm run bench`: node:http and postgres.js running the
- * SQL each GraphQL scenario needs, with nothing else (no parsing, validation,
+ * The bare peer of `npm run bench`: node:http and postgres.js running the SQL
+ * each GraphQL scenario needs, with nothing else (no parsing, validation,
  * limits, loaders, logging). Run as its own process, like the API, so neither
- * shares a CPU with autocannon's event loop. Env: DATABASE_URL, PORT, DB_POOL_SIZE.
+ * shares a CPU with the load generator. Env: DATABASE_URL, PORT, DB_POOL_SIZE.
  */
 const databaseUrl = process.env.DATABASE_URL;
 if (!databaseUrl) throw new Error('DATABASE_URL is required');
@@ -54,16 +54,25 @@ async function viewerId(request: IncomingMessage): Promise<number | undefined> {
   return row?.user_id;
 }
 
-async function trending(request: IncomingMessage) {
-  const userId = await viewerId(request);
-  const rows = await sql<PaperListRow[]>`
-    select id, arxiv_id, title, upvote_count, trending_key from papers order by trending_key desc, id desc limit 51`;
-  const page = await withAuthors(rows, 50);
-  if (userId === undefined) return page;
-  const upvoted = await sql<{ paper_id: number }[]>`
-    select paper_id from upvotes where user_id = ${userId} and paper_id = any(${page.papers.map((p) => p.id)}::int[])`;
-  const upvotedIds = new Set(upvoted.map((row) => row.paper_id));
-  return { ...page, papers: page.papers.map((paper) => ({ ...paper, viewerHasUpvoted: upvotedIds.has(paper.id) })) };
+/** The trending page in one statement: 50 papers with title, abstract, publication time, upvotes, organization and authors in order. */
+async function trending() {
+  const rows = await sql<
+    { arxiv_id: string; title: string; abstract: string; published_at: Date; upvote_count: number; organization: string | null; authors: string[] }[]
+  >`
+    select p.arxiv_id, p.title, p.abstract, p.published_at, p.upvote_count, o.name as organization,
+      array(select pa.name from paper_authors pa where pa.paper_id = p.id order by pa.position) as authors
+    from (select * from papers order by trending_key desc, id desc limit 50) p
+    left join organizations o on o.id = p.organization_id
+    order by p.trending_key desc, p.id desc`;
+  return rows.map((row) => ({
+    arxivId: row.arxiv_id,
+    title: row.title,
+    abstract: row.abstract,
+    publishedAt: row.published_at,
+    upvotes: row.upvote_count,
+    organization: row.organization === null ? null : { name: row.organization },
+    authors: row.authors.map((name) => ({ name })),
+  }));
 }
 
 async function daily(date: string) {
@@ -133,7 +142,7 @@ async function route(request: IncomingMessage): Promise<unknown> {
     case '/health':
       return { ok: true };
     case '/trending':
-      return trending(request);
+      return trending();
     case '/daily':
       return daily(param('date'));
     case '/paper':
@@ -147,7 +156,14 @@ async function route(request: IncomingMessage): Promise<unknown> {
   }
 }
 
+const HELLO = JSON.stringify({ hello: 'world' });
+
 const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+  // The ceiling of a node:http server on this machine: what a cached answer is measured against.
+  if (request.url === '/hello') {
+    response.writeHead(200, { 'content-type': 'application/json', 'content-length': HELLO.length }).end(HELLO);
+    return;
+  }
   route(request).then(
     (data) => {
       response.writeHead(data === undefined ? 404 : 200, { 'content-type': 'application/json' });
