@@ -278,14 +278,19 @@ export async function scoreCandidates(
             (select published_at from papers order by published_at desc, id desc limit 1)
           ) as newest
       ),
-      affinity as (
-        select k.user_id, k.paper_id, sum(ks.share) as affinity,
-          (array_agg(ks.keyword order by ks.share desc, ks.keyword))[1] as keyword
+      -- Materialized: one read of each candidate's keywords, not one per keyword of the reader (the planner's choice).
+      kept_keywords as materialized (
+        select k.user_id, k.paper_id, pk.keyword
         from kept k
         cross join lateral (select keywords from papers where id = k.paper_id limit 1) paper
         cross join lateral unnest(paper.keywords) as pk(keyword)
-        join keyword_shares ks on ks.user_id = k.user_id and ks.keyword = pk.keyword
-        group by k.user_id, k.paper_id
+      ),
+      affinity as (
+        select kk.user_id, kk.paper_id, sum(ks.share) as affinity,
+          (array_agg(ks.keyword order by ks.share desc, ks.keyword))[1] as keyword
+        from kept_keywords kk
+        join keyword_shares ks on ks.user_id = kk.user_id and ks.keyword = kk.keyword
+        group by kk.user_id, kk.paper_id
       ),
       featured as (
         select k.user_id, k.paper_id,
