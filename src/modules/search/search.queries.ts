@@ -5,11 +5,14 @@ import { decodeCursor, toPage, type KeysetOrder, type Page, type PageRequest } f
 import { queryRows } from '../../db/rows';
 import { authors, paperAuthors, paperColumns, papers, type PaperRow } from '../../db/schema';
 import { badUserInput } from '../../errors';
+import { arxivIdInQuery, type ArxivIdReference } from '../papers/arxiv-id';
 
 export const MAX_QUERY_LENGTH = 250;
 
 /** How the parts of a result's score weigh (relevance first, popularity breaks near-ties). */
 const WEIGHTS = {
+  /** The score of the paper a query naming an arXiv id finds (the only result). */
+  identifier: 1000,
   /** A title equal to the query (ignoring case) ranks above everything else. */
   exactTitle: 10,
   /** ts_rank_cd of the stemmed English match plus that of the unstemmed one (author names). */
@@ -81,6 +84,8 @@ const blendedWithPopularity = (relevance: SQL, upvotes: SQL | AnyColumn) =>
  * through one consistent order.
  */
 function scoredMatches(query: string): SQL {
+  const reference = arxivIdInQuery(query);
+  if (reference) return scoredIdentifier(reference);
   return sql`
     terms as materialized (
       select websearch_to_tsquery('english', ${query}) as stemmed,
@@ -127,6 +132,32 @@ function scoredMatches(query: string): SQL {
         papers.upvoteCount,
       )}
       from boosted join ${papers} on ${papers.id} = boosted.id cross join terms)`;
+}
+
+/** `scored (id, score)` of a query naming an arXiv id: that paper (unique index on arxiv_id), or nothing. */
+function scoredIdentifier(reference: ArxivIdReference): SQL {
+  return sql`scored as (
+    select ${papers.id} as id, ${WEIGHTS.identifier}::float8 as score from ${papers} where ${papers.arxivId} = ${reference.id})`;
+}
+
+/** What the reader is told about a query that names an arXiv id (see searchHint); null for other queries. */
+export interface SearchHint {
+  arxivId: string;
+  found: boolean;
+  message: string;
+}
+
+/** The hint for `query` (normalized): whether the arXiv paper it names is here, and if not, how it could be. */
+export async function searchHintFor(db: Database, query: string, submissionMaxAgeDays: number): Promise<SearchHint | null> {
+  const reference = arxivIdInQuery(query);
+  if (!reference) return null;
+  const [row] = await queryRows<{ found: boolean }>(db, sql`select exists (select from ${papers} where ${papers.arxivId} = ${reference.id}) as found`);
+  const arxivId = reference.id;
+  if (row!.found) return { arxivId, found: true, message: `arXiv:${arxivId} is the first result.` };
+  const message = reference.newStyle
+    ? `arXiv:${arxivId} is not on this site yet. A signed-in reader can add it with submitPaper within ${submissionMaxAgeDays} days of its arXiv date.`
+    : `arXiv:${arxivId} is an old-style arXiv id; this site holds only papers with new-style ids (such as 2306.13229).`;
+  return { arxivId, found: false, message };
 }
 
 /** The cursor format (searchPageQuery writes the condition and the order itself, over the ranked subquery). */
