@@ -6,6 +6,7 @@ import { queryRows } from '../../db/rows';
 import { authors, paperAuthors, paperColumns, papers, type PaperRow } from '../../db/schema';
 import { badUserInput } from '../../errors';
 import { arxivIdInQuery, type ArxivIdReference } from '../papers/arxiv-id';
+import { searchTermQueries } from './search-terms';
 
 export const MAX_QUERY_LENGTH = 250;
 
@@ -13,9 +14,15 @@ export const MAX_QUERY_LENGTH = 250;
 const WEIGHTS = {
   /** The score of the paper a query naming an arXiv id finds (the only result). */
   identifier: 1000,
+  /**
+   * Added to the score of a paper matching every word (or whose title is the
+   * query): above any relevance, so these come before the papers found only
+   * by a close spelling of the query (typo tolerance), which follow them.
+   */
+  everyWord: 100,
   /** A title equal to the query (ignoring case) ranks above everything else. */
   exactTitle: 10,
-  /** ts_rank_cd of the stemmed English match plus that of the unstemmed one (author names). */
+  /** ts_rank_cd of the match, each term stemmed in text or as written in names (see fullTextRank). */
   fullText: 1,
   /** pg_trgm word similarity of the query to a title close enough to match it (0.6..1 by default): typos in titles. */
   titleSimilarity: 1,
@@ -50,9 +57,16 @@ export function normalizeSearchQuery(query: string): string {
   return cleaned;
 }
 
-/** The full-text part of the score: cover density of the stemmed match plus that of the unstemmed one. */
-const fullTextRank = sql`(ts_rank_cd(${papers.searchVector}, terms.stemmed)
-  + case when ${papers.searchVector} @@ terms.unstemmed then ts_rank_cd(${papers.searchVector}, terms.unstemmed) else 0 end)`;
+/**
+ * What a match weighs by where it is, for ts_rank_cd: names (D), abstract (C),
+ * keywords (B), title (A). Names weigh as much as keywords: a name typed is
+ * as deliberate as a topic.
+ */
+const PLACE_WEIGHTS = '{0.4, 0.2, 0.4, 1.0}';
+
+/** The full-text part of the score: cover density of the match, plus that of the optional stop-word terms (names such as "He"). */
+const fullTextRank = sql`(ts_rank_cd(${PLACE_WEIGHTS}::float4[], ${papers.searchVector}, terms.matching)
+  + case when ${papers.searchVector} @@ terms.optional then ts_rank_cd(${PLACE_WEIGHTS}::float4[], ${papers.searchVector}, terms.optional) else 0 end)`;
 
 /** Relevance times 1 + popularity * ln(1 + upvotes), as float8 (what cursors hold). */
 const blendedWithPopularity = (relevance: SQL, upvotes: SQL | AnyColumn) =>
@@ -73,8 +87,9 @@ const blendedWithPopularity = (relevance: SQL, upvotes: SQL | AnyColumn) =>
  *   nearest the query among those within word similarity (GIN trigram index
  *   on lower(name)), with the best similarity among them;
  * - boosted: those three together, a small set, scored in full;
- * - word_matches: the papers matching the words (GIN index on
- *   search_vector) with their full-text rank, which with popularity is all
+ * - word_matches: the papers matching every term, each either in the text
+ *   (stemmed) or in the names (as written; see searchTermQueries), through
+ *   the GIN index on search_vector, with their full-text rank, which with popularity is all
  *   the score of one outside `boosted` has. Materialized, so the typo gate
  *   counts from it: a LIMIT over the table itself could tempt the planner
  *   into a sequential scan, which reads every paper when few match.
@@ -86,15 +101,15 @@ const blendedWithPopularity = (relevance: SQL, upvotes: SQL | AnyColumn) =>
 function scoredMatches(query: string): SQL {
   const reference = arxivIdInQuery(query);
   if (reference) return scoredIdentifier(reference);
+  const { required, optional, excluded } = searchTermQueries(query);
   return sql`
     terms as materialized (
-      select websearch_to_tsquery('english', ${query}) as stemmed,
-        websearch_to_tsquery('simple', ${query}) as unstemmed,
-        lower(${query}) as lowered),
+      select case when numnode(required) = 0 then optional else required end as matching, optional, excluded, lower(${query}) as lowered
+      from (select ${required} as required, ${optional} as optional, ${excluded} as excluded) parsed),
     word_matches as materialized (
       select ${papers.id} as id, ${papers.upvoteCount} as upvotes, ${fullTextRank} as rank
       from ${papers} cross join terms
-      where ${papers.searchVector} @@ terms.stemmed or ${papers.searchVector} @@ terms.unstemmed),
+      where ${papers.searchVector} @@ terms.matching),
     exact_titles as materialized (
       select ${papers.id} as id from ${papers} cross join terms where lower(${papers.title}) = terms.lowered),
     title_matches as materialized (
@@ -120,18 +135,22 @@ function scoredMatches(query: string): SQL {
         union all select id, false, 0, similarity from author_matches) parts
       group by id),
     scored as (
-      select id, ${blendedWithPopularity(sql`${WEIGHTS.fullText}::float8 * rank`, sql`upvotes`)} as score
+      select id, ${WEIGHTS.everyWord}::float8 + ${blendedWithPopularity(sql`${WEIGHTS.fullText}::float8 * rank`, sql`upvotes`)} as score
       from word_matches
       where not exists (select from boosted where boosted.id = word_matches.id)
       union all
-      select ${papers.id}, ${blendedWithPopularity(
-        sql`case when boosted.exact then ${WEIGHTS.exactTitle}::float8 else 0 end
+      select ${papers.id},
+        case when boosted.exact or ${papers.searchVector} @@ terms.matching then ${WEIGHTS.everyWord}::float8 else 0 end
+        + ${blendedWithPopularity(
+          sql`case when boosted.exact then ${WEIGHTS.exactTitle}::float8 else 0 end
           + ${WEIGHTS.fullText}::float8 * ${fullTextRank}
           + ${WEIGHTS.titleSimilarity}::float8 * boosted.title_similarity
           + ${WEIGHTS.authorSimilarity}::float8 * boosted.author_similarity`,
-        papers.upvoteCount,
-      )}
-      from boosted join ${papers} on ${papers.id} = boosted.id cross join terms)`;
+          papers.upvoteCount,
+        )}
+      from boosted join ${papers} on ${papers.id} = boosted.id cross join terms
+      -- A paper found by a close spelling still has none of the excluded words.
+      where boosted.exact or not ${papers.searchVector} @@ terms.excluded)`;
 }
 
 /** `scored (id, score)` of a query naming an arXiv id: that paper (unique index on arxiv_id), or nothing. */
