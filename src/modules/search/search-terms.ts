@@ -61,9 +61,11 @@ const termQuery = (term: SearchTerm, configuration: 'english' | 'simple') =>
  *   those words as written, so "He" alone still finds He's papers.
  * - `optional`: those stop-word terms as written, which rank a paper higher
  *   (a name) without being required.
+ * - `anyTerm`: any of the terms not excluded, either way: what ranking reads
+ *   (see fullTextRank).
  * - `excluded`: any of the -excluded terms, either way (empty when none).
  */
-export function searchTermQueries(query: string): { required: SQL; optional: SQL; excluded: SQL } {
+export function searchTermQueries(query: string): { required: SQL; anyTerm: SQL; optional: SQL; excluded: SQL } {
   const groups = parseSearchTerms(query);
   const either = (term: SearchTerm) => sql`search_either(${termQuery(term, 'english')}, ${termQuery(term, 'simple')})`;
   const requiredGroups = groups.map((group) =>
@@ -75,10 +77,15 @@ export function searchTermQueries(query: string): { required: SQL; optional: SQL
     .filter((term) => !term.excluded)
     .map((term) => sql`search_stop_word(${termQuery(term, 'english')}, ${termQuery(term, 'simple')})`);
   const optional = stopWords.length === 0 ? sql`''::tsquery` : stopWords.reduce((all, next) => sql`(${all} || ${next})`);
+  const wanted = groups
+    .flat()
+    .filter((term) => !term.excluded)
+    .map(either);
+  const anyTerm = wanted.length === 0 ? sql`''::tsquery` : wanted.reduce((all, next) => sql`(${all} || ${next})`);
   const exclusions = groups
     .flat()
     .filter((term) => term.excluded)
     .map(either);
   const excluded = exclusions.length === 0 ? sql`''::tsquery` : exclusions.reduce((all, next) => sql`(${all} || ${next})`);
-  return { required, optional, excluded };
+  return { required, anyTerm, optional, excluded };
 }

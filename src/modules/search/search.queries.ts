@@ -22,7 +22,7 @@ const WEIGHTS = {
   everyWord: 100,
   /** A title equal to the query (ignoring case) ranks above everything else. */
   exactTitle: 10,
-  /** ts_rank_cd of the match, each term stemmed in text or as written in names (see fullTextRank). */
+  /** ts_rank of where the terms matched, each stemmed in text or as written in names (see fullTextRank). */
   fullText: 1,
   /** pg_trgm word similarity of the query to a title close enough to match it (0.6..1 by default): typos in titles. */
   titleSimilarity: 1,
@@ -58,15 +58,22 @@ export function normalizeSearchQuery(query: string): string {
 }
 
 /**
- * What a match weighs by where it is, for ts_rank_cd: names (D), abstract (C),
+ * What a match weighs by where it is, for ts_rank: names (D), abstract (C),
  * keywords (B), title (A). Names weigh as much as keywords: a name typed is
  * as deliberate as a topic.
  */
 const PLACE_WEIGHTS = '{0.4, 0.2, 0.4, 1.0}';
 
-/** The full-text part of the score: cover density of the match, plus that of the optional stop-word terms (names such as "He"). */
-const fullTextRank = sql`(ts_rank_cd(${PLACE_WEIGHTS}::float4[], ${papers.searchVector}, terms.matching)
-  + case when ${papers.searchVector} @@ terms.optional then ts_rank_cd(${PLACE_WEIGHTS}::float4[], ${papers.searchVector}, terms.optional) else 0 end)`;
+/**
+ * The full-text part of the score: where each term matched, by PLACE_WEIGHTS
+ * (ts_rank of the terms OR'ed: each term's best place, further occurrences
+ * adding less and less), plus the optional stop-word terms (names such as
+ * "He"). Not the cover density of the whole match: the names sit at the end
+ * of the document, so it would favour a word in the abstract, nearer them,
+ * over the same word in the title.
+ */
+const fullTextRank = sql`(ts_rank(${PLACE_WEIGHTS}::float4[], ${papers.searchVector}, terms.ranked)
+  + case when ${papers.searchVector} @@ terms.optional then ts_rank(${PLACE_WEIGHTS}::float4[], ${papers.searchVector}, terms.optional) else 0 end)`;
 
 /** Relevance times 1 + popularity * ln(1 + upvotes), as float8 (what cursors hold). */
 const blendedWithPopularity = (relevance: SQL, upvotes: SQL | AnyColumn) =>
@@ -101,11 +108,13 @@ const blendedWithPopularity = (relevance: SQL, upvotes: SQL | AnyColumn) =>
 function scoredMatches(query: string): SQL {
   const reference = arxivIdInQuery(query);
   if (reference) return scoredIdentifier(reference);
-  const { required, optional, excluded } = searchTermQueries(query);
+  const { required, anyTerm, optional, excluded } = searchTermQueries(query);
   return sql`
     terms as materialized (
-      select case when numnode(required) = 0 then optional else required end as matching, optional, excluded, lower(${query}) as lowered
-      from (select ${required} as required, ${optional} as optional, ${excluded} as excluded) parsed),
+      select case when numnode(required) = 0 then optional else required end as matching,
+        case when numnode(required) = 0 then ''::tsquery else any_term end as ranked,
+        optional, excluded, lower(${query}) as lowered
+      from (select ${required} as required, ${anyTerm} as any_term, ${optional} as optional, ${excluded} as excluded) parsed),
     word_matches as materialized (
       select ${papers.id} as id, ${papers.upvoteCount} as upvotes, ${fullTextRank} as rank
       from ${papers} cross join terms
