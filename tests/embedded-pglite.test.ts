@@ -101,6 +101,25 @@ describe('main queries on PGlite', () => {
     expect(fuzzy.data!.searchPapers.edges.map((edge: any) => edge.node.arxivId)).toContain(top.arxivId);
   });
 
+  it('searches names and words together, organizations and arXiv ids the same way', async () => {
+    const search = 'query($q: String!) { searchPapers(query: $q, first: 10) { searchHint { found } edges { node { arxivId } } } }';
+    const found = async (q: string) => {
+      const response = await request(search, { q });
+      expect(response.errors).toBeUndefined();
+      return response.data!.searchPapers;
+    };
+    const top = (await request('{ trendingPapers(first: 1) { edges { node { arxivId title authors { name } organization { fullName } } } } }')).data!
+      .trendingPapers.edges[0].node;
+    const lastName = top.authors[0].name.split(' ').at(-1);
+    const longest = top.title.split(/\W+/).sort((a: string, b: string) => b.length - a.length)[0];
+    const ids = (connection: any) => connection.edges.map((edge: any) => edge.node.arxivId);
+    expect(ids(await found(`${lastName} ${longest.toLowerCase()}`))).toContain(top.arxivId);
+    if (top.organization) expect(ids(await found(`${top.organization.fullName} ${longest}`))).toContain(top.arxivId);
+    const byId = await found(`https://arxiv.org/abs/${top.arxivId}v2`);
+    expect(ids(byId)).toEqual([top.arxivId]);
+    expect(byId.searchHint).toEqual({ found: true });
+  });
+
   it('signs up and upvotes, with exact counts under concurrent votes', async () => {
     const signUp = await request('mutation { signUp(username: "pglite-user", email: "pglite@example.org", password: "correct horse") { token } }');
     expect(signUp.errors).toBeUndefined();

@@ -2,7 +2,7 @@ import { eq, inArray, sql } from 'drizzle-orm';
 import type { TrendingSettings } from '../../config';
 import type { Database, Transaction } from '../../db/client';
 import { authors, organizations, paperAuthors, papers, users } from '../../db/schema';
-import { refreshSearchDocuments } from '../search/search-documents';
+import { refreshOrganizationSearchDocuments, refreshSearchDocuments } from '../search/search-documents';
 import { recomputeKeys } from '../trending/recompute';
 import { trendingKey } from '../trending/trending-key';
 
@@ -170,6 +170,11 @@ function toCamel(column: string): string {
 async function saveOrganizations(db: Database, records: readonly PaperRecord[]): Promise<Map<string, number>> {
   const byName = new Map(records.flatMap((record) => (record.organization ? [[record.organization.name, record.organization]] : [])));
   if (byName.size === 0) return new Map();
+  // Their names are in their papers' search documents: a changed full name rebuilds those.
+  const before = await db
+    .select({ id: organizations.id, fullName: organizations.fullName })
+    .from(organizations)
+    .where(inArray(organizations.name, [...byName.keys()]));
   const saved = await db
     .insert(organizations)
     .values([...byName.values()].map((org) => ({ name: org.name, fullName: org.fullName ?? null, avatarUrl: org.avatarUrl ?? null })))
@@ -180,7 +185,12 @@ async function saveOrganizations(db: Database, records: readonly PaperRecord[]):
         avatarUrl: sql`coalesce(excluded.avatar_url, organizations.avatar_url)`,
       },
     })
-    .returning({ id: organizations.id, name: organizations.name });
+    .returning({ id: organizations.id, name: organizations.name, fullName: organizations.fullName });
+  const fullNameBefore = new Map(before.map((row) => [row.id, row.fullName]));
+  await refreshOrganizationSearchDocuments(
+    db,
+    saved.filter((row) => fullNameBefore.has(row.id) && fullNameBefore.get(row.id) !== row.fullName).map((row) => row.id),
+  );
   return new Map(saved.map((row) => [row.name, row.id]));
 }
 

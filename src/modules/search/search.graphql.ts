@@ -1,13 +1,40 @@
 import { builder } from '../../graphql/builder';
 import { pageRequestFrom, toConnection } from '../../graphql/connection';
 import { PaperConnection } from '../papers/papers.graphql';
-import { MAX_QUERY_LENGTH, countSearchResults, normalizeSearchQuery, searchPapers, searchSnippets } from './search.queries';
+import {
+  MAX_QUERY_LENGTH,
+  countSearchResults,
+  normalizeSearchQuery,
+  searchHintFor,
+  searchPapers,
+  searchSnippets,
+  type SearchHint,
+} from './search.queries';
+
+const SearchHintRef = builder.objectRef<SearchHint>('SearchHint').implement({
+  description: 'How a search query naming an arXiv paper was read: whether that paper is here, and what to do if not.',
+  fields: (t) => ({
+    arxivId: t.exposeString('arxivId', { description: 'The arXiv id the query names, without a version, e.g. "2306.13229".' }),
+    found: t.exposeBoolean('found', { description: 'Whether the paper is on this site; then it is the (only) result.' }),
+    message: t.exposeString('message', { description: 'A sentence for the reader: where the paper is, or why it is not here and how to add it.' }),
+  }),
+});
+
+builder.objectField(PaperConnection, 'searchHint', (t) =>
+  t.field({
+    type: SearchHintRef,
+    nullable: true,
+    description:
+      'In search results: set when the query names an arXiv paper (an id, "arXiv:" id, abs/pdf URL), saying whether it is here. Null for other queries and elsewhere.',
+    resolve: (connection) => (connection as { searchHint?: SearchHint | null }).searchHint ?? null,
+  }),
+);
 
 builder.queryField('searchPapers', (t) =>
   t.field({
     type: PaperConnection,
     description:
-      'Full-text search over titles, abstracts, keywords and author names, tolerant of typos in titles and names, ranked by relevance blended with popularity. Edges carry a highlighted snippet.',
+      'Search over titles, abstracts, keywords, author and organization names: every word must match one of them (text stemmed, names as written), ranked by where the words matched, blended with popularity; tolerant of typos in titles and names. A query naming an arXiv id (2306.13229, arXiv:2306.13229v2, an abs or pdf URL) answers that paper, with searchHint. Edges carry a highlighted snippet.',
     args: {
       query: t.arg.string({
         required: true,
@@ -25,7 +52,8 @@ builder.queryField('searchPapers', (t) =>
         page.rows.map((row) => row.id),
       );
       const rows = page.rows.map((row) => ({ ...row, snippet: snippets.get(row.id) }));
-      return toConnection({ ...page, rows }, () => countSearchResults(context.db, query));
+      const searchHint = await searchHintFor(context.db, query, context.config.submissions.maxAgeDays);
+      return { ...toConnection({ ...page, rows }, () => countSearchResults(context.db, query)), searchHint };
     },
   }),
 );

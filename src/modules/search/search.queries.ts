@@ -5,14 +5,24 @@ import { decodeCursor, toPage, type KeysetOrder, type Page, type PageRequest } f
 import { queryRows } from '../../db/rows';
 import { authors, paperAuthors, paperColumns, papers, type PaperRow } from '../../db/schema';
 import { badUserInput } from '../../errors';
+import { arxivIdInQuery, type ArxivIdReference } from '../papers/arxiv-id';
+import { searchTermQueries } from './search-terms';
 
 export const MAX_QUERY_LENGTH = 250;
 
 /** How the parts of a result's score weigh (relevance first, popularity breaks near-ties). */
 const WEIGHTS = {
+  /** The score of the paper a query naming an arXiv id finds (the only result). */
+  identifier: 1000,
+  /**
+   * Added to the score of a paper matching every word (or whose title is the
+   * query): above any relevance, so these come before the papers found only
+   * by a close spelling of the query (typo tolerance), which follow them.
+   */
+  everyWord: 100,
   /** A title equal to the query (ignoring case) ranks above everything else. */
   exactTitle: 10,
-  /** ts_rank_cd of the stemmed English match plus that of the unstemmed one (author names). */
+  /** ts_rank of where the terms matched, each stemmed in text or as written in names (see fullTextRank). */
   fullText: 1,
   /** pg_trgm word similarity of the query to a title close enough to match it (0.6..1 by default): typos in titles. */
   titleSimilarity: 1,
@@ -47,9 +57,23 @@ export function normalizeSearchQuery(query: string): string {
   return cleaned;
 }
 
-/** The full-text part of the score: cover density of the stemmed match plus that of the unstemmed one. */
-const fullTextRank = sql`(ts_rank_cd(${papers.searchVector}, terms.stemmed)
-  + case when ${papers.searchVector} @@ terms.unstemmed then ts_rank_cd(${papers.searchVector}, terms.unstemmed) else 0 end)`;
+/**
+ * What a match weighs by where it is, for ts_rank: names (D), abstract (C),
+ * keywords (B), title (A). Names weigh as much as keywords: a name typed is
+ * as deliberate as a topic.
+ */
+const PLACE_WEIGHTS = '{0.4, 0.2, 0.4, 1.0}';
+
+/**
+ * The full-text part of the score: where each term matched, by PLACE_WEIGHTS
+ * (ts_rank of the terms OR'ed: each term's best place, further occurrences
+ * adding less and less), plus the optional stop-word terms (names such as
+ * "He"). Not the cover density of the whole match: the names sit at the end
+ * of the document, so it would favour a word in the abstract, nearer them,
+ * over the same word in the title.
+ */
+const fullTextRank = sql`(ts_rank(${PLACE_WEIGHTS}::float4[], ${papers.searchVector}, terms.ranked)
+  + case when ${papers.searchVector} @@ terms.optional then ts_rank(${PLACE_WEIGHTS}::float4[], ${papers.searchVector}, terms.optional) else 0 end)`;
 
 /** Relevance times 1 + popularity * ln(1 + upvotes), as float8 (what cursors hold). */
 const blendedWithPopularity = (relevance: SQL, upvotes: SQL | AnyColumn) =>
@@ -70,8 +94,9 @@ const blendedWithPopularity = (relevance: SQL, upvotes: SQL | AnyColumn) =>
  *   nearest the query among those within word similarity (GIN trigram index
  *   on lower(name)), with the best similarity among them;
  * - boosted: those three together, a small set, scored in full;
- * - word_matches: the papers matching the words (GIN index on
- *   search_vector) with their full-text rank, which with popularity is all
+ * - word_matches: the papers matching every term, each either in the text
+ *   (stemmed) or in the names (as written; see searchTermQueries), through
+ *   the GIN index on search_vector, with their full-text rank, which with popularity is all
  *   the score of one outside `boosted` has. Materialized, so the typo gate
  *   counts from it: a LIMIT over the table itself could tempt the planner
  *   into a sequential scan, which reads every paper when few match.
@@ -81,15 +106,19 @@ const blendedWithPopularity = (relevance: SQL, upvotes: SQL | AnyColumn) =>
  * through one consistent order.
  */
 function scoredMatches(query: string): SQL {
+  const reference = arxivIdInQuery(query);
+  if (reference) return scoredIdentifier(reference);
+  const { required, anyTerm, optional, excluded } = searchTermQueries(query);
   return sql`
     terms as materialized (
-      select websearch_to_tsquery('english', ${query}) as stemmed,
-        websearch_to_tsquery('simple', ${query}) as unstemmed,
-        lower(${query}) as lowered),
+      select case when numnode(required) = 0 then optional else required end as matching,
+        case when numnode(required) = 0 then ''::tsquery else any_term end as ranked,
+        optional, excluded, lower(${query}) as lowered
+      from (select ${required} as required, ${anyTerm} as any_term, ${optional} as optional, ${excluded} as excluded) parsed),
     word_matches as materialized (
       select ${papers.id} as id, ${papers.upvoteCount} as upvotes, ${fullTextRank} as rank
       from ${papers} cross join terms
-      where (${papers.searchVector} @@ terms.stemmed or ${papers.searchVector} @@ terms.unstemmed) and ${papers.withdrawnAt} is null),
+      where ${papers.searchVector} @@ terms.matching and ${papers.withdrawnAt} is null),
     exact_titles as materialized (
       select ${papers.id} as id from ${papers} cross join terms where lower(${papers.title}) = terms.lowered),
     title_matches as materialized (
@@ -115,19 +144,48 @@ function scoredMatches(query: string): SQL {
         union all select id, false, 0, similarity from author_matches) parts
       group by id),
     scored as (
-      select id, ${blendedWithPopularity(sql`${WEIGHTS.fullText}::float8 * rank`, sql`upvotes`)} as score
+      select id, ${WEIGHTS.everyWord}::float8 + ${blendedWithPopularity(sql`${WEIGHTS.fullText}::float8 * rank`, sql`upvotes`)} as score
       from word_matches
       where not exists (select from boosted where boosted.id = word_matches.id)
       union all
-      select ${papers.id}, ${blendedWithPopularity(
-        sql`case when boosted.exact then ${WEIGHTS.exactTitle}::float8 else 0 end
+      select ${papers.id},
+        case when boosted.exact or ${papers.searchVector} @@ terms.matching then ${WEIGHTS.everyWord}::float8 else 0 end
+        + ${blendedWithPopularity(
+          sql`case when boosted.exact then ${WEIGHTS.exactTitle}::float8 else 0 end
           + ${WEIGHTS.fullText}::float8 * ${fullTextRank}
           + ${WEIGHTS.titleSimilarity}::float8 * boosted.title_similarity
           + ${WEIGHTS.authorSimilarity}::float8 * boosted.author_similarity`,
-        papers.upvoteCount,
-      )}
+          papers.upvoteCount,
+        )}
       from boosted join ${papers} on ${papers.id} = boosted.id cross join terms
-      where ${papers.withdrawnAt} is null)`;
+      -- A paper found by a close spelling still has none of the excluded words.
+      where ${papers.withdrawnAt} is null and (boosted.exact or not ${papers.searchVector} @@ terms.excluded))`;
+}
+
+/** `scored (id, score)` of a query naming an arXiv id: that paper (unique index on arxiv_id), or nothing. */
+function scoredIdentifier(reference: ArxivIdReference): SQL {
+  return sql`scored as (
+    select ${papers.id} as id, ${WEIGHTS.identifier}::float8 as score from ${papers} where ${papers.arxivId} = ${reference.id})`;
+}
+
+/** What the reader is told about a query that names an arXiv id (see searchHint); null for other queries. */
+export interface SearchHint {
+  arxivId: string;
+  found: boolean;
+  message: string;
+}
+
+/** The hint for `query` (normalized): whether the arXiv paper it names is here, and if not, how it could be. */
+export async function searchHintFor(db: Database, query: string, submissionMaxAgeDays: number): Promise<SearchHint | null> {
+  const reference = arxivIdInQuery(query);
+  if (!reference) return null;
+  const [row] = await queryRows<{ found: boolean }>(db, sql`select exists (select from ${papers} where ${papers.arxivId} = ${reference.id}) as found`);
+  const arxivId = reference.id;
+  if (row!.found) return { arxivId, found: true, message: `arXiv:${arxivId} is the first result.` };
+  const message = reference.newStyle
+    ? `arXiv:${arxivId} is not on this site yet. A signed-in reader can add it with submitPaper within ${submissionMaxAgeDays} days of its arXiv date.`
+    : `arXiv:${arxivId} is an old-style arXiv id; this site holds only papers with new-style ids (such as 2306.13229).`;
+  return { arxivId, found: false, message };
 }
 
 /** The cursor format (searchPageQuery writes the condition and the order itself, over the ranked subquery). */
