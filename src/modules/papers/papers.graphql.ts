@@ -73,7 +73,7 @@ function paperListArgs(arg: ArgBuilder<BuilderTypes>, defaultOrder: PaperOrder) 
 /**
  * A parent's list of papers (an author's, an organization's, a submitter's):
  * a page in an order the client picks, `defaultOrder` unless told, narrowed
- * by a filter (the parent's own criterion replaces the filter's of that kind).
+ * by a filter (on an author's list, the filter's authorId is the parent's).
  */
 export function paperListField<Parent>(
   t: PothosSchemaTypes.ObjectFieldBuilder<BuilderTypes, Parent>,
