@@ -166,6 +166,7 @@ export async function startBullWorker({
       similarPapersRefreshHours: dependencies.config.recommendations.similarPapersRefreshHours,
       tuneRecommendationsHours: dependencies.config.recommendations.tuneHours,
       digestHourUtc: dependencies.config.digest.hourUtc,
+      categoriesFillHours: dependencies.config.arxiv.categoriesFillHours,
     });
     await registerSchedulers(queue, schedules, logger);
     await worker.waitUntilReady();

@@ -85,6 +85,7 @@ export function createInProcessJobs({ dependencies, reconcileIntervalMinutes }: 
     similarPapersRefreshHours: dependencies.config.recommendations.similarPapersRefreshHours,
     tuneRecommendationsHours: dependencies.config.recommendations.tuneHours,
     digestHourUtc: dependencies.config.digest.hourUtc,
+    categoriesFillHours: dependencies.config.arxiv.categoriesFillHours,
   });
   const timers = schedules.map((schedule) => onCadence(schedule, () => submit(schedule.name, schedule.payload, `scheduler:${schedule.id}`)));
 

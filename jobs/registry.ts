@@ -2,6 +2,7 @@ import { UnrecoverableError } from 'bullmq';
 import type { PublicDataChange } from '../src/cache/public-data-changes';
 import { z } from 'zod';
 import { jobPayloadSchemas, type JobDependencies, type JobName, type JobPayload } from './jobs';
+import { fillCategories } from './processors/fill-arxiv-categories';
 import { reconcileEveryPaper, reconcileOnePaper } from './processors/reconcile-trending';
 import { refreshAllSimilarPapers } from './processors/refresh-all-similar-papers';
 import { refreshUserRecommendations } from './processors/refresh-recommendations';
@@ -21,6 +22,7 @@ const jobProcessors: { [Name in JobName]: JobProcessor<Name> } = {
   'refresh-all-similar-papers': refreshAllSimilarPapers,
   'refresh-recommendations': refreshUserRecommendations,
   'tune-recommendations': tuneRecommendations,
+  'fill-arxiv-categories': fillCategories,
   'send-digest-confirmation': sendDigestConfirmation,
   'send-email-verification': sendEmailVerification,
   'send-digests': sendDigests,

@@ -17,6 +17,7 @@ export function schedulerTable(config: {
   similarPapersRefreshHours: number;
   tuneRecommendationsHours: number;
   digestHourUtc: number;
+  categoriesFillHours: number;
 }): JobSchedule[] {
   return [
     {
@@ -36,6 +37,12 @@ export function schedulerTable(config: {
       name: 'tune-recommendations',
       payload: {},
       everyMs: Math.round(config.tuneRecommendationsHours * 3_600_000),
+    },
+    {
+      id: 'fill-arxiv-categories',
+      name: 'fill-arxiv-categories',
+      payload: {},
+      everyMs: Math.round(config.categoriesFillHours * 3_600_000),
     },
     {
       id: 'send-daily-digests',

@@ -97,6 +97,12 @@ const settingsSchema = z.object({
     /** The arXiv API (Atom) that submitPaper looks papers up in. */
     apiUrl: env('ARXIV_API_URL', z.string().url().default('https://export.arxiv.org/api/query')),
     timeoutMs: env('ARXIV_TIMEOUT_MS', z.coerce.number().int().min(100).default(10_000)),
+    /** The pause after each request of the categories job: arXiv asks for no more than one request every 3 seconds. */
+    requestIntervalMs: env('ARXIV_REQUEST_INTERVAL_MS', z.coerce.number().int().min(0).default(3_000)),
+    /** Papers the categories job asks about in one request (id_list). */
+    batchSize: env('ARXIV_BATCH_SIZE', z.coerce.number().int().min(1).max(500).default(100)),
+    /** How often the categories job looks for papers whose categories were never taken from arXiv. */
+    categoriesFillHours: env('ARXIV_CATEGORIES_FILL_HOURS', positive.default(1)),
   }),
   submissions: z.object({
     /** A paper may be submitted up to this many days after its arXiv date. */

@@ -24,6 +24,8 @@ export const jobPayloadSchemas = {
   'tune-recommendations': z.object({}).strict(),
   /** Recompute one user's recommendations (after their upvotes, or when theirs are missing or old; deduplicated per user). */
   'refresh-recommendations': z.object({ userId: z.number().int().positive() }).strict(),
+  /** Take from arXiv the categories of the papers that never had them (scheduled: imported papers), in rate-limited batches. */
+  'fill-arxiv-categories': z.object({}).strict(),
   /** Mail a new confirmation link to a pending digest subscription (after subscribeToDigest; deduplicated per subscription). */
   'send-digest-confirmation': z.object({ subscriptionId: z.number().int().positive() }).strict(),
   /** Mail a new account's pending address its verification link, or its existing owner a notice (after signUp). */

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { and, asc, count, gt, isNull, sql, type SQL } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCursor, type PageRequest } from '../src/db/keyset';
 import { queryRows } from '../src/db/rows';
@@ -10,7 +10,7 @@ import {
   selectPaperPagesOfCollections,
 } from '../src/modules/collections/collections.queries';
 import { paperOrders, type PaperOrder } from '../src/modules/papers/paper-order';
-import { selectPaperPage, type PaperCriteria } from '../src/modules/papers/papers.queries';
+import { conditionsFor, selectPaperPage, type PaperCriteria } from '../src/modules/papers/papers.queries';
 import { paperRecord, savePaperRecords } from './support/fixtures';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
@@ -21,7 +21,13 @@ beforeAll(async () => {
   await savePaperRecords(
     database.db,
     Array.from({ length: 30 }, (_, index) =>
-      paperRecord({ organization: { name: 'OPPO' }, submittedBy: { username: 'ak' }, keywords: ['diffusion'], upvoteBaseline: index }),
+      paperRecord({
+        organization: { name: 'OPPO' },
+        submittedBy: { username: 'ak' },
+        keywords: ['diffusion'],
+        categories: index % 2 ? ['cs.LG'] : undefined,
+        upvoteBaseline: index,
+      }),
     ),
   );
   await database.db.execute(sql`analyze`);
@@ -66,11 +72,48 @@ describe('every feed is served by an index', () => {
     ['a day of Daily Papers', { submittedFrom: new Date('2025-11-12'), submittedUntil: new Date('2025-11-13') }, 'UPVOTES', 'papers_submitted_range_idx'],
     ["an author's papers", { authorId: 1 }, 'PUBLISHED_AT', 'paper_authors_author_idx'],
     ['a keyword', { keyword: 'diffusion' }, 'TRENDING', 'papers_keywords_idx'],
+    ['categories', { categories: ['cs.LG', 'cs.CV'] }, 'TRENDING', 'papers_categories_idx'],
+    ['excluded categories and keywords', { excludeCategories: ['cs.RO'], excludeKeywords: ['survey'] }, 'UPVOTES', 'papers_upvotes_idx'],
+    [
+      'a day, in categories',
+      { submittedFrom: new Date('2025-11-12'), submittedUntil: new Date('2025-11-13'), categories: ['cs.LG'] },
+      'UPVOTES',
+      'papers_categories_idx',
+    ],
   ] as const)('%s: read through an index, never a sequential scan', async (_feed, criteria, order, index) => {
     // The planner may walk the order's index or look the filter up in its own (`index`); both avoid a scan.
     const plan = await planOf(criteria, order, false);
     expect(plan).toMatch(new RegExp(`Index Scan (Backward )?(using|on) (${index}|papers_\\w+_idx)`));
     expect(plan).not.toContain('Seq Scan');
+  });
+});
+
+describe('categories', () => {
+  /** The plan of `statement`, with sequential scans priced out. */
+  async function planOfStatement(statement: SQL): Promise<string> {
+    return database.db.transaction(async (db) => {
+      await db.execute(sql`set local enable_seqscan = off`);
+      const rows = await queryRows<{ 'QUERY PLAN': string }>(db, sql`explain ${statement}`);
+      return rows.map((row) => row['QUERY PLAN']).join('\n');
+    });
+  }
+
+  it('counting the papers in some categories looks them up in the GIN index', async () => {
+    const statement = database.db
+      .select({ total: count() })
+      .from(papers)
+      .where(conditionsFor({ categories: ['cs.LG', 'cs.CV'] }));
+    expect(await planOfStatement(statement.getSQL())).toContain('Bitmap Index Scan on papers_categories_idx');
+  });
+
+  it('the fill job finds the papers never checked through its partial index', async () => {
+    const statement = database.db
+      .select({ id: papers.id })
+      .from(papers)
+      .where(and(isNull(papers.categoriesCheckedAt), gt(papers.id, 0)))
+      .orderBy(asc(papers.id))
+      .limit(100);
+    expect(await planOfStatement(statement.getSQL())).toContain('papers_categories_unchecked_idx');
   });
 });
 

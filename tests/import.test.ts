@@ -4,6 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { createJobsQueue } from '../jobs/bullmq';
 import { createPublicDataChanges } from '../src/cache/public-data-changes';
 import { authors, organizations, paperAuthors, papers, users } from '../src/db/schema';
 import { importDailyPapers, parseDailyPapersItems } from '../src/import/hf-daily-papers';
@@ -337,6 +339,25 @@ describe('importing Hugging Face daily papers', () => {
         await expect.poll(() => heard).toBeGreaterThan(before);
       } finally {
         await listening.close();
+      }
+    });
+
+    it("hands the new papers' arXiv categories to the workers through Redis", { timeout: PROCESS_TEST_TIMEOUT_MS }, async () => {
+      const redisConfig = redisTestConfig('import-categories', redisUrl);
+      const run = await runImportCli(fixturePath, { REDIS_URL: redisUrl, REDIS_PREFIX: redisConfig.redisPrefix });
+      expect(run.code).toBe(0);
+      const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+      const queue = createJobsQueue(connection, { role: 'worker', prefix: redisConfig.redisPrefix });
+      try {
+        const waiting = await queue.getJobs(['waiting']);
+        expect(waiting.map((job) => ({ name: job.name, data: job.data }))).toEqual([{ name: 'fill-arxiv-categories', data: {} }]);
+        // Imported papers have none until the job asks arXiv.
+        const stored = await database.db.select({ categories: papers.categories, checkedAt: papers.categoriesCheckedAt }).from(papers);
+        expect(stored.every((row) => row.categories.length === 0 && row.checkedAt === null)).toBe(true);
+      } finally {
+        await queue.obliterate({ force: true });
+        await queue.close();
+        connection.disconnect();
       }
     });
 

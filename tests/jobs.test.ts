@@ -102,6 +102,7 @@ describe('BullMQ worker', () => {
     }
     const schedulers = await queue.getJobSchedulers();
     expect(schedulers.map((scheduler) => scheduler.key).sort()).toEqual([
+      'fill-arxiv-categories',
       'reconcile-trending',
       'refresh-all-similar-papers',
       'send-daily-digests',

@@ -9,11 +9,12 @@ let database: TestDatabase;
 let request: ReturnType<typeof graphqlClient>;
 let app: ReturnType<typeof createTestApp>['app'];
 
+// Filtered by what no paper here has, so every page is full: a filter adds conditions, never statements.
 const FRONT_PAGE = `query($first: Int) {
-  trendingPapers(first: $first) {
+  trendingPapers(first: $first, filter: { excludeCategories: ["cs.RO"], excludeKeywords: ["survey"] }) {
     totalCount
     edges { node {
-      id arxivId title upvotes trendingScore authorCount
+      id arxivId title upvotes trendingScore authorCount categories
       authors { name position author { id name } }
       organization { name fullName avatarUrl }
       submittedBy { username displayName avatarUrl }

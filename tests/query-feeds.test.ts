@@ -150,7 +150,7 @@ describe('GET /feeds/papers.atom', () => {
   it.each([
     [
       '/feeds/papers.atom?colour=red',
-      'Unknown parameter "colour": this feed takes keyword, organization, author, submittedBy, publishedAfter, publishedBefore, order.',
+      'Unknown parameter "colour": this feed takes keyword, organization, author, submittedBy, publishedAfter, publishedBefore, categories, excludeCategories, excludeKeywords, order.',
     ],
     ['/feeds/papers.atom?keyword=a&keyword=b', 'The parameter "keyword" is given twice.'],
     ['/feeds/papers.atom?order=NEWEST', 'Unknown order "NEWEST": use one of TRENDING, UPVOTES, PUBLISHED_AT, SUBMITTED_AT.'],

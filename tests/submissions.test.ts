@@ -114,7 +114,7 @@ async function enqueued() {
 
 const SUBMIT = `mutation ($input: SubmitPaperInput!) {
   submitPaper(input: $input) {
-    id arxivId title abstract publishedAt submittedAt authorCount upvotes keywords githubRepo projectPage
+    id arxivId title abstract publishedAt submittedAt authorCount upvotes keywords categories githubRepo projectPage
     authors { name position }
     submittedBy { username }
     organization { name }
@@ -203,6 +203,8 @@ describe('submitPaper', () => {
       githubRepo: null,
       upvotes: 0,
       keywords: [],
+      // arXiv's primary category first, then the rest once each.
+      categories: ['cs.IR', 'cs.LG'],
     });
     const { abstract } = response.data!.submitPaper;
     expect(abstract).toMatch(/^Community-curated paper feeds rank submissions by upvotes, yet a raw count favours old papers/);

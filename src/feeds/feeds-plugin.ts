@@ -103,7 +103,21 @@ function rowIdOf(globalId: string | undefined, typename: string, parameter: stri
   return Number(decoded.id);
 }
 
-const FILTER_PARAMETERS = ['keyword', 'organization', 'author', 'submittedBy', 'publishedAfter', 'publishedBefore', 'order'] as const;
+const FILTER_PARAMETERS = [
+  'keyword',
+  'organization',
+  'author',
+  'submittedBy',
+  'publishedAfter',
+  'publishedBefore',
+  'categories',
+  'excludeCategories',
+  'excludeKeywords',
+  'order',
+] as const;
+
+/** A comma-separated list parameter ("cs.LG,cs.CV"); empty entries are dropped. */
+const listOf = (value: string | undefined) => value?.split(',').filter((entry) => entry.trim() !== '');
 
 /** PaperFilter from a URL's parameters (`author` is an Author ID, dates ISO-8601 date-times), and an order. */
 function filterOf(parameters: Partial<Record<(typeof FILTER_PARAMETERS)[number], string>>): { filter: PaperFilterValues; order: PaperOrder } {
@@ -118,6 +132,9 @@ function filterOf(parameters: Partial<Record<(typeof FILTER_PARAMETERS)[number],
       authorId: parameters.author === undefined ? undefined : rowIdOf(parameters.author, 'Author', 'author'),
       publishedAfter: parameters.publishedAfter === undefined ? undefined : parseDateTime(parameters.publishedAfter),
       publishedBefore: parameters.publishedBefore === undefined ? undefined : parseDateTime(parameters.publishedBefore),
+      categories: listOf(parameters.categories),
+      excludeCategories: listOf(parameters.excludeCategories),
+      excludeKeywords: listOf(parameters.excludeKeywords),
     },
   };
 }
@@ -131,6 +148,9 @@ function describeFilter(parameters: Partial<Record<(typeof FILTER_PARAMETERS)[nu
     parameters.submittedBy !== undefined && `submitted by ${parameters.submittedBy}`,
     parameters.publishedAfter !== undefined && `published from ${parameters.publishedAfter}`,
     parameters.publishedBefore !== undefined && `published before ${parameters.publishedBefore}`,
+    parameters.categories !== undefined && `categories ${parameters.categories}`,
+    parameters.excludeCategories !== undefined && `not in ${parameters.excludeCategories}`,
+    parameters.excludeKeywords !== undefined && `no keyword of "${parameters.excludeKeywords}"`,
   ].filter((part): part is string => typeof part === 'string');
   return parts.length ? `papers with ${parts.join(', ')}` : 'all papers';
 }
@@ -139,7 +159,8 @@ function describeFilter(parameters: Partial<Record<(typeof FILTER_PARAMETERS)[nu
  * Atom feeds beside the GraphQL endpoint (GET and HEAD):
  * - /feeds/trending.atom: the top trending papers;
  * - /feeds/daily.atom?date=YYYY-MM-DD: a UTC day's featured papers, most upvoted first (today by default);
- * - /feeds/papers.atom?keyword=&organization=&author=&submittedBy=&publishedAfter=&publishedBefore=&order=: any PaperFilter;
+ * - /feeds/papers.atom?keyword=&organization=&author=&submittedBy=&publishedAfter=&publishedBefore=&categories=&excludeCategories=&excludeKeywords=&order=:
+ *   any PaperFilter (the lists comma-separated);
  * - /feeds/search.atom?q=: a search, best match first;
  * - /feeds/author.atom?id=, /feeds/organization.atom?name=: an author's or an organization's papers, newest first;
  * - /feeds/collection.atom?id=: a public collection in its order (a private one is 404);

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createBullJobQueue } from '../../jobs/bullmq';
 import { createPublicDataChanges } from '../cache/public-data-changes';
 import { loadConfig, type AppConfig } from '../config';
 import { createLogger } from '../logger';
@@ -50,6 +51,7 @@ async function main(args: readonly string[]): Promise<number> {
       await refreshSimilarPapers(database.db, 'all');
       await tuneRankingModel(database.db, config.trending);
       await announcePublicDataChange(config);
+      await askForCategories(config);
     }
     console.log(
       `${filePath}: ${plural(result.imported, 'paper')} written, ${result.unchanged} unchanged, ` +
@@ -67,6 +69,21 @@ async function announcePublicDataChange(config: AppConfig) {
   const changes = createPublicDataChanges(config, createLogger('warn'));
   await changes.announce({ kind: 'everything' });
   await changes.close();
+}
+
+/**
+ * Hands the arXiv categories of the new papers to the workers (through Redis,
+ * when there is one): at one request every few seconds that is a job's work,
+ * not this command's. Without Redis the server's schedule gets to them.
+ */
+async function askForCategories(config: AppConfig) {
+  if (!config.redisUrl) return;
+  const queue = createBullJobQueue({ redisUrl: config.redisUrl, redisPrefix: config.redisPrefix });
+  try {
+    await queue.enqueue('fill-arxiv-categories', {}, { deduplicationId: 'import' });
+  } finally {
+    await queue.close();
+  }
 }
 
 function describeProblem(filePath: string, problem: ImportProblem): string {

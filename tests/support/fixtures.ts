@@ -30,6 +30,8 @@ export const testConfig = loadConfig({
   RESPONSE_CACHE_TTL_SECONDS: '0',
   // Tests wait for the jobs a request set off (idle()); nothing to gain from waiting out a burst.
   RECOMMENDATIONS_REFRESH_DELAY_SECONDS: '0',
+  // Never the real arXiv: a port nothing listens on (refused at once), unless a test starts its fake arXiv.
+  ARXIV_API_URL: 'http://127.0.0.1:9/api/query',
 });
 export const trending: TrendingSettings = testConfig.trending;
 

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
-import { TEST_PASSWORD_HASH_COST } from './fixtures';
+import { TEST_PASSWORD_HASH_COST, testConfig } from './fixtures';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -32,13 +32,20 @@ export interface ScriptProcess {
 
 /**
  * Runs a script of the repository (a file, or `-e` code) on node with tsx,
- * as `npm run` does. Its environment is PATH, a low password-hash cost and
- * `environment`, nothing of the test process's.
+ * as `npm run` does. Its environment is PATH, a low password-hash cost, an
+ * arXiv nobody answers at (testConfig's) and `environment`, nothing of the
+ * test process's.
  */
 export function spawnScript(args: string[], environment: Record<string, string | undefined> = {}): ScriptProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
     cwd: root,
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'info', PASSWORD_HASH_COST: String(TEST_PASSWORD_HASH_COST), ...environment },
+    env: {
+      PATH: process.env.PATH,
+      LOG_LEVEL: 'info',
+      PASSWORD_HASH_COST: String(TEST_PASSWORD_HASH_COST),
+      ARXIV_API_URL: testConfig.arxiv.apiUrl,
+      ...environment,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -35,6 +35,10 @@ export const papers = pgTable(
     aiSummary: text('ai_summary'),
     /** Lower-cased, so the keyword filter matches regardless of case. */
     keywords: text('keywords').array().notNull().default(sql`'{}'::text[]`),
+    /** arXiv categories (cs.LG, hep-th, math.AG), the primary one first; empty until arXiv was asked. */
+    categories: text('categories').array().notNull().default(sql`'{}'::text[]`),
+    /** When the categories were taken from arXiv; null until then (the fill-arxiv-categories job asks for those). */
+    categoriesCheckedAt: timestampMs('categories_checked_at'),
     /** Upvotes that came without voters (imported counts); part of upvoteCount. */
     upvoteBaseline: integer('upvote_baseline').notNull().default(0),
     /** upvoteBaseline plus the rows in upvotes. */
@@ -60,6 +64,9 @@ export const papers = pgTable(
     index('papers_organization_idx').on(t.organizationId, t.publishedAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     index('papers_submitter_idx').on(t.submittedById, sql`${submittedAtSortKey(t.submittedAt)} DESC`, t.id.desc().nullsFirst()),
     index('papers_keywords_idx').using('gin', t.keywords),
+    index('papers_categories_idx').using('gin', t.categories),
+    // The papers the categories job has yet to ask arXiv about.
+    index('papers_categories_unchecked_idx').on(t.id).where(sql`${t.categoriesCheckedAt} is null`),
     index('papers_search_idx').using('gin', t.searchVector),
     index('papers_title_trigram_idx').using('gin', sql`lower(${t.title}) gin_trgm_ops`),
     // Search ranks a title equal to the query first: an equality lookup, whatever the title's length (hash, not btree).

@@ -1,5 +1,6 @@
 import { XMLParser } from 'fast-xml-parser';
 import { collapseWhitespace } from '../../text-input';
+import { isArxivCategory } from './arxiv-category';
 import { normalizeArxivId } from './arxiv-id';
 
 /** What the arXiv API says about a paper; a field its entry lacks is left out. */
@@ -10,6 +11,8 @@ export interface ArxivEntry {
   authors?: string[];
   /** When version 1 appeared. */
   publishedAt?: Date;
+  /** Its categories (cs.LG, hep-th), the primary one first; empty when the entry lists none. */
+  categories: string[];
 }
 
 export interface ArxivApiSettings {
@@ -44,7 +47,7 @@ const parser = new XMLParser({
   parseTagValue: false,
   // Numeric character references (&#233;) are only decoded with this on.
   htmlEntities: true,
-  isArray: (name) => name === 'entry' || name === 'author',
+  isArray: (name) => name === 'entry' || name === 'author' || name === 'category',
 });
 
 /**
@@ -53,9 +56,34 @@ const parser = new XMLParser({
  * ArxivUnavailableError when arXiv cannot be asked or its answer cannot be read.
  */
 export async function fetchArxivEntry(settings: ArxivApiSettings, arxivId: string): Promise<ArxivEntry | null> {
+  const entries = entriesOf(await fetchAtom(settings, [arxivId]));
+  // arXiv reports an unknown or malformed id as an entry whose id is under http://arxiv.org/api/errors.
+  if (entries.some((entry) => textOf(entry.id)?.includes('api/errors'))) return null;
+  const entry = entries.find((candidate) => idOfEntry(candidate) === arxivId);
+  return entry ? entryFrom(entry, arxivId) : null;
+}
+
+/**
+ * Looks several papers up in one request (arXiv's id_list takes many ids):
+ * the entries found, keyed by unversioned arXiv id. An id arXiv does not know
+ * is absent from the map. Throws ArxivUnavailableError like fetchArxivEntry.
+ */
+export async function fetchArxivEntries(settings: ArxivApiSettings, arxivIds: readonly string[]): Promise<Map<string, ArxivEntry>> {
+  const found = new Map<string, ArxivEntry>();
+  if (arxivIds.length === 0) return found;
+  const wanted = new Set(arxivIds);
+  for (const entry of entriesOf(await fetchAtom(settings, arxivIds))) {
+    const arxivId = idOfEntry(entry);
+    if (arxivId && wanted.has(arxivId)) found.set(arxivId, entryFrom(entry, arxivId));
+  }
+  return found;
+}
+
+async function fetchAtom(settings: ArxivApiSettings, arxivIds: readonly string[]): Promise<string> {
   const url = new URL(settings.apiUrl);
-  url.searchParams.set('id_list', arxivId);
-  let body: string;
+  url.searchParams.set('id_list', arxivIds.join(','));
+  // arXiv answers 10 entries unless told otherwise.
+  if (arxivIds.length > 1) url.searchParams.set('max_results', String(arxivIds.length));
   try {
     // The signal also bounds reading the body, so a response that stalls midway times out too.
     const response = await fetch(url, {
@@ -66,7 +94,7 @@ export async function fetchArxivEntry(settings: ArxivApiSettings, arxivId: strin
       await response.body?.cancel();
       throw new ArxivUnavailableError(`arXiv answered HTTP ${response.status}`, retryAfterSeconds(response.headers));
     }
-    body = await response.text();
+    return await response.text();
   } catch (error) {
     if (error instanceof ArxivUnavailableError) throw error;
     if (error instanceof DOMException && error.name === 'TimeoutError') {
@@ -74,11 +102,10 @@ export async function fetchArxivEntry(settings: ArxivApiSettings, arxivId: strin
     }
     throw new ArxivUnavailableError('arXiv could not be reached', null, error);
   }
-  return entryOf(body, arxivId);
 }
 
-/** The entry for `arxivId` in an arXiv API answer. */
-function entryOf(atom: string, arxivId: string): ArxivEntry | null {
+/** The entries of an arXiv API answer. */
+function entriesOf(atom: string): Record<string, unknown>[] {
   let document: { feed?: { entry?: Record<string, unknown>[] } };
   try {
     document = parser.parse(atom, true);
@@ -88,12 +115,10 @@ function entryOf(atom: string, arxivId: string): ArxivEntry | null {
   if (typeof document.feed !== 'object' || document.feed === null) {
     throw new ArxivUnavailableError('arXiv answered with XML that is not an Atom feed');
   }
-  const entries = document.feed.entry ?? [];
-  // arXiv reports an unknown or malformed id as an entry whose id is under http://arxiv.org/api/errors.
-  if (entries.some((entry) => textOf(entry.id)?.includes('api/errors'))) return null;
-  const entry = entries.find((candidate) => idOfEntry(candidate) === arxivId);
-  if (!entry) return null;
+  return document.feed.entry ?? [];
+}
 
+function entryFrom(entry: Record<string, unknown>, arxivId: string): ArxivEntry {
   const published = textOf(entry.published);
   const publishedAt = published ? new Date(published) : undefined;
   const authors = ((entry.author ?? []) as Record<string, unknown>[])
@@ -106,7 +131,25 @@ function entryOf(atom: string, arxivId: string): ArxivEntry | null {
     abstract: nonEmpty(collapseWhitespace(textOf(entry.summary) ?? '')),
     authors: authors.length > 0 ? authors : undefined,
     publishedAt: publishedAt && !Number.isNaN(publishedAt.getTime()) ? publishedAt : undefined,
+    categories: categoriesOf(entry),
   };
+}
+
+/**
+ * <arxiv:primary_category term=".."/> first, then each <category term=".."/>
+ * once. Terms that are not category names (arXiv also lists ACM and MSC
+ * classes such as "I.2.7" or "68T50" there) are left out.
+ */
+function categoriesOf(entry: Record<string, unknown>): string[] {
+  const primary = termOf(entry.primary_category);
+  const listed = ((entry.category ?? []) as unknown[]).map(termOf);
+  return [...new Set([primary, ...listed])].filter((term): term is string => term !== undefined && isArxivCategory(term));
+}
+
+function termOf(element: unknown): string | undefined {
+  if (typeof element !== 'object' || element === null) return undefined;
+  const term = (element as { term?: unknown }).term;
+  return typeof term === 'string' ? term.trim() : undefined;
 }
 
 /** "http://arxiv.org/abs/2306.13229v2" -> "2306.13229". */

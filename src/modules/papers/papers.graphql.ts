@@ -7,7 +7,7 @@ import { AuthorRef, OrganizationRef, PaperRef, UserRef } from '../../graphql/nod
 import { trendingScore } from '../trending/trending-key';
 import { normalizeArxivId } from './arxiv-id';
 import { dailyWindow } from './daily-window';
-import { criteriaFromFilter } from './paper-filter';
+import { MAX_FILTER_ENTRIES, criteriaFromFilter } from './paper-filter';
 import type { PaperOrder } from './paper-order';
 import { countPapers, findPaperByArxivId, listPapers, type PaperAuthorView, type PaperCriteria } from './papers.queries';
 
@@ -30,17 +30,50 @@ async function paperConnection(context: Context, criteria: PaperCriteria, order:
 
 type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
 
-/** The arguments of a list of papers: a page and an order. */
+const PaperFilter = builder.inputType('PaperFilter', {
+  description: 'Narrows a list of papers; all given criteria must hold.',
+  fields: (t) => ({
+    authorId: t.globalID({ for: [AuthorRef], description: 'Papers by this author (an Author ID).' }),
+    organization: t.string({ description: 'Papers of this organization, by its name (handle).' }),
+    submittedBy: t.string({ description: 'Papers submitted by this username.' }),
+    publishedAfter: t.field({ type: 'DateTime', description: 'Published at or after this time.' }),
+    publishedBefore: t.field({ type: 'DateTime', description: 'Published before this time.' }),
+    keyword: t.string({ description: 'Papers with this keyword (case-insensitive).' }),
+    categories: t.stringList({
+      description: `Papers in any of these arXiv categories, written as arXiv writes them (cs.LG, hep-th, math.AG); at most ${MAX_FILTER_ENTRIES}. Empty: no condition.`,
+    }),
+    excludeCategories: t.stringList({
+      description: `Papers in none of these arXiv categories (primary or cross-listed); at most ${MAX_FILTER_ENTRIES}.`,
+    }),
+    excludeKeywords: t.stringList({ description: `Papers with none of these keywords (case-insensitive); at most ${MAX_FILTER_ENTRIES}.` }),
+  }),
+});
+
+type PaperFilterInput = typeof PaperFilter.$inferInput;
+
+/** The criteria of a PaperFilter argument (BAD_USER_INPUT when it is malformed). */
+export function paperCriteriaOf(filter: PaperFilterInput | null | undefined): PaperCriteria {
+  return criteriaFromFilter(filter && { ...filter, authorId: filter.authorId ? filter.authorId.id : undefined });
+}
+
+/** The `filter` argument every list of papers takes. */
+export function paperFilterArg(arg: ArgBuilder<BuilderTypes>) {
+  return arg({ type: PaperFilter, description: 'Criteria the papers must meet.' });
+}
+
+/** The arguments of a list of papers: a page, an order and a filter. */
 function paperListArgs(arg: ArgBuilder<BuilderTypes>, defaultOrder: PaperOrder) {
   return {
     ...arg.connectionArgs(),
     orderBy: arg({ type: PaperOrderEnum, defaultValue: defaultOrder, description: `The order (default ${defaultOrder}).` }),
+    filter: paperFilterArg(arg),
   };
 }
 
 /**
  * A parent's list of papers (an author's, an organization's, a submitter's):
- * a page in an order the client picks, `defaultOrder` unless told.
+ * a page in an order the client picks, `defaultOrder` unless told, narrowed
+ * by a filter (on an author's list, the filter's authorId is the parent's).
  */
 export function paperListField<Parent>(
   t: PothosSchemaTypes.ObjectFieldBuilder<BuilderTypes, Parent>,
@@ -50,7 +83,8 @@ export function paperListField<Parent>(
     type: PaperConnection,
     description: options.description,
     args: paperListArgs(t.arg, options.defaultOrder),
-    resolve: (parent, args, context) => paperConnection(context, options.criteria(parent), args.orderBy ?? options.defaultOrder, args),
+    resolve: (parent, args, context) =>
+      paperConnection(context, { ...paperCriteriaOf(args.filter), ...options.criteria(parent) }, args.orderBy ?? options.defaultOrder, args),
   });
 }
 
@@ -128,6 +162,9 @@ PaperRef.implement({
     }),
     aiSummary: t.exposeString('aiSummary', { nullable: true, description: 'A one-paragraph machine-written summary.' }),
     keywords: t.exposeStringList('keywords', { description: 'Lower-cased topic keywords.' }),
+    categories: t.exposeStringList('categories', {
+      description: 'arXiv categories (cs.LG, hep-th), the primary one first; empty until they were taken from arXiv.',
+    }),
     upvotes: t.exposeInt('upvoteCount', { description: 'Exact number of upvotes.' }),
     viewerHasUpvoted: t.boolean({
       description: 'Whether the signed-in viewer upvoted it; false when anonymous.',
@@ -138,18 +175,6 @@ PaperRef.implement({
       resolve: (paper, _args, context) => trendingScore(paper.trendingKey, context.now, context.config.trending),
     }),
     commentCount: t.exposeInt('commentCount', { description: 'Number of comments.' }),
-  }),
-});
-
-const PaperFilter = builder.inputType('PaperFilter', {
-  description: 'Narrows a list of papers; all given criteria must hold.',
-  fields: (t) => ({
-    authorId: t.globalID({ for: [AuthorRef], description: 'Papers by this author (an Author ID).' }),
-    organization: t.string({ description: 'Papers of this organization, by its name (handle).' }),
-    submittedBy: t.string({ description: 'Papers submitted by this username.' }),
-    publishedAfter: t.field({ type: 'DateTime', description: 'Published at or after this time.' }),
-    publishedBefore: t.field({ type: 'DateTime', description: 'Published before this time.' }),
-    keyword: t.string({ description: 'Papers with this keyword (case-insensitive).' }),
   }),
 });
 
@@ -167,15 +192,8 @@ builder.queryFields((t) => ({
   papers: t.field({
     type: PaperConnection,
     description: 'All papers, in the chosen order, optionally filtered.',
-    args: {
-      ...paperListArgs(t.arg, 'TRENDING'),
-      filter: t.arg({ type: PaperFilter, description: 'Criteria the papers must meet.' }),
-    },
-    resolve: (_root, args, context) => {
-      const filter = args.filter;
-      const criteria = criteriaFromFilter(filter && { ...filter, authorId: filter.authorId ? filter.authorId.id : undefined });
-      return paperConnection(context, criteria, args.orderBy ?? 'TRENDING', args);
-    },
+    args: paperListArgs(t.arg, 'TRENDING'),
+    resolve: (_root, args, context) => paperConnection(context, paperCriteriaOf(args.filter), args.orderBy ?? 'TRENDING', args),
   }),
   dailyPapers: t.field({
     type: PaperConnection,
@@ -187,10 +205,12 @@ builder.queryFields((t) => ({
       first: t.arg.int({ description: 'Return the first n papers (0 to 100, default 20).' }),
       after: t.arg.string({ description: 'Start after the paper with this cursor.' }),
       orderBy: t.arg({ type: PaperOrderEnum, defaultValue: 'UPVOTES', description: 'The order (default UPVOTES).' }),
+      filter: paperFilterArg(t.arg),
     },
     resolve: (_root, args, context) => {
       const window = dailyWindow(args);
-      return paperConnection(context, { submittedFrom: window.from, submittedUntil: window.until }, args.orderBy ?? 'UPVOTES', args);
+      const criteria = { ...paperCriteriaOf(args.filter), submittedFrom: window.from, submittedUntil: window.until };
+      return paperConnection(context, criteria, args.orderBy ?? 'UPVOTES', args);
     },
   }),
   trendingPapers: t.field({
@@ -199,7 +219,8 @@ builder.queryFields((t) => ({
     args: {
       first: t.arg.int({ description: 'Return the first n papers (0 to 100, default 20).' }),
       after: t.arg.string({ description: 'Start after the paper with this cursor.' }),
+      filter: paperFilterArg(t.arg),
     },
-    resolve: (_root, args, context) => paperConnection(context, {}, 'TRENDING', args),
+    resolve: (_root, args, context) => paperConnection(context, paperCriteriaOf(args.filter), 'TRENDING', args),
   }),
 }));

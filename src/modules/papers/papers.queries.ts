@@ -21,7 +21,20 @@ export interface PaperCriteria {
   submittedFrom?: Date;
   submittedUntil?: Date;
   keyword?: string;
+  /** arXiv categories: the paper has any of them. */
+  categories?: readonly string[];
+  /** arXiv categories: the paper has none of them. */
+  excludeCategories?: readonly string[];
+  /** Lower-cased keywords: the paper has none of them. */
+  excludeKeywords?: readonly string[];
 }
+
+/** A text[] literal of `values`, one parameter each. */
+const textArray = (values: readonly string[]) =>
+  sql`array[${sql.join(
+    values.map((value) => sql`${value}`),
+    sql`, `,
+  )}]::text[]`;
 
 /** A paper's authorship as listed on an author's page: hidden ones are left out. */
 const listedAuthorship = (authorId: number) =>
@@ -30,7 +43,7 @@ const listedAuthorship = (authorId: number) =>
   );
 
 /** Every list leaves withdrawn papers out; they are still found by id and arXiv id. */
-function conditionsFor(criteria: PaperCriteria): SQL | undefined {
+export function conditionsFor(criteria: PaperCriteria): SQL | undefined {
   const conditions: (SQL | undefined)[] = [
     isNull(papers.withdrawnAt),
     criteria.authorId !== undefined ? listedAuthorship(criteria.authorId) : undefined,
@@ -48,6 +61,10 @@ function conditionsFor(criteria: PaperCriteria): SQL | undefined {
     criteria.submittedFrom ? gte(papers.submittedAt, criteria.submittedFrom) : undefined,
     criteria.submittedUntil ? lt(papers.submittedAt, criteria.submittedUntil) : undefined,
     criteria.keyword !== undefined ? sql`${papers.keywords} @> array[${criteria.keyword.trim().toLowerCase()}]::text[]` : undefined,
+    // Overlap (&&) is what the GIN indexes on categories and keywords answer.
+    criteria.categories?.length ? sql`${papers.categories} && ${textArray(criteria.categories)}` : undefined,
+    criteria.excludeCategories?.length ? sql`not (${papers.categories} && ${textArray(criteria.excludeCategories)})` : undefined,
+    criteria.excludeKeywords?.length ? sql`not (${papers.keywords} && ${textArray(criteria.excludeKeywords)})` : undefined,
   ];
   return and(...conditions);
 }

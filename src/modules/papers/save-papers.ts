@@ -25,6 +25,8 @@ export interface PaperRecord {
   withdrawnAt?: Date | null;
   aiSummary?: string | null;
   keywords: string[];
+  /** arXiv categories, the primary first, when the source took them from arXiv; left as stored when absent. */
+  categories?: string[];
   /** Upvotes counted by the source, without voters. */
   upvoteBaseline: number;
   /** Comments counted by the source, without their text. */
@@ -83,6 +85,8 @@ async function saveBatch(db: Transaction, settings: TrendingSettings, records: r
     withdrawnAt: record.withdrawnAt ?? null,
     aiSummary: record.aiSummary ?? null,
     keywords: [...new Set(record.keywords.map((keyword) => keyword.trim().toLowerCase()).filter(Boolean))],
+    categories: record.categories ?? [],
+    categoriesCheckedAt: record.categories ? sql`now()` : null,
     upvoteBaseline: record.upvoteBaseline,
     upvoteCount: record.upvoteBaseline,
     commentBaseline: record.commentCount,
@@ -114,6 +118,7 @@ async function saveBatch(db: Transaction, settings: TrendingSettings, records: r
       ...linkColumns.map(
         (column) => sql`(papers.links_edited_at is null and papers.${sql.identifier(column)} is distinct from excluded.${sql.identifier(column)})`,
       ),
+      sql`(excluded.categories_checked_at is not null and papers.categories is distinct from excluded.categories)`,
       // The authors live in paper_authors, outside the row: a change there alone must still rewrite the paper.
       ...(authorsChanged.length > 0 ? [inArray(papers.arxivId, authorsChanged)] : []),
     ],
@@ -132,6 +137,9 @@ async function saveBatch(db: Transaction, settings: TrendingSettings, records: r
             sql.raw(`case when papers.links_edited_at is null then excluded.${column} else papers.${column} end`),
           ]),
         ),
+        // A record without categories (an import) keeps those arXiv gave.
+        categories: sql`case when excluded.categories_checked_at is null then papers.categories else excluded.categories end`,
+        categoriesCheckedAt: sql`coalesce(excluded.categories_checked_at, papers.categories_checked_at)`,
         // Local votes stay: the count is the new baseline plus the vote rows.
         upvoteCount: sql`excluded.upvote_baseline + (select count(*)::int from upvotes where upvotes.paper_id = papers.id)`,
         commentCount: sql`excluded.comment_baseline + (select count(*)::int from comments where comments.paper_id = papers.id and comments.deleted_at is null)`,

@@ -1,6 +1,6 @@
 import { builder } from '../../graphql/builder';
 import { pageRequestFrom, toConnection } from '../../graphql/connection';
-import { PaperConnection } from '../papers/papers.graphql';
+import { PaperConnection, paperCriteriaOf, paperFilterArg } from '../papers/papers.graphql';
 import {
   MAX_QUERY_LENGTH,
   countSearchResults,
@@ -42,10 +42,12 @@ builder.queryField('searchPapers', (t) =>
       }),
       first: t.arg.int({ description: 'Return the first n results (0 to 100, default 20).' }),
       after: t.arg.string({ description: 'Start after the result with this cursor.' }),
+      filter: paperFilterArg(t.arg),
     },
     resolve: async (_root, args, context) => {
       const query = normalizeSearchQuery(args.query);
-      const page = await searchPapers(context.db, query, pageRequestFrom(args));
+      const criteria = paperCriteriaOf(args.filter);
+      const page = await searchPapers(context.db, query, pageRequestFrom(args), criteria);
       const snippets = await searchSnippets(
         context.db,
         query,
@@ -53,7 +55,7 @@ builder.queryField('searchPapers', (t) =>
       );
       const rows = page.rows.map((row) => ({ ...row, snippet: snippets.get(row.id) }));
       const searchHint = await searchHintFor(context.db, query, context.config.submissions.maxAgeDays);
-      return { ...toConnection({ ...page, rows }, () => countSearchResults(context.db, query)), searchHint };
+      return { ...toConnection({ ...page, rows }, () => countSearchResults(context.db, query, criteria)), searchHint };
     },
   }),
 );

@@ -6,6 +6,7 @@ import { queryRows } from '../../db/rows';
 import { authors, paperAuthors, paperColumns, papers, type PaperRow } from '../../db/schema';
 import { badUserInput } from '../../errors';
 import { arxivIdInQuery, type ArxivIdReference } from '../papers/arxiv-id';
+import { conditionsFor, type PaperCriteria } from '../papers/papers.queries';
 import { searchTermQueries } from './search-terms';
 
 export const MAX_QUERY_LENGTH = 250;
@@ -188,6 +189,12 @@ export async function searchHintFor(db: Database, query: string, submissionMaxAg
   return { arxivId, found: false, message };
 }
 
+/** Whether the scored paper `scored.id` meets a PaperFilter's criteria (withdrawn papers are out already). */
+function filtered(criteria: PaperCriteria): SQL {
+  if (Object.values(criteria).every((value) => value === undefined)) return sql`true`;
+  return sql`exists (select from ${papers} where ${papers.id} = scored.id and ${conditionsFor(criteria)})`;
+}
+
 /** The cursor format (searchPageQuery writes the condition and the order itself, over the ranked subquery). */
 const searchOrder: KeysetOrder<SearchResult> = {
   name: 'RELEVANCE',
@@ -201,7 +208,7 @@ const searchOrder: KeysetOrder<SearchResult> = {
  * matches past the cursor, ranked inside the subquery (scores only), then
  * joined to their paper rows.
  */
-export function searchPageQuery(db: Database, query: string, request: PageRequest) {
+export function searchPageQuery(db: Database, query: string, request: PageRequest, criteria: PaperCriteria = {}) {
   // Highest score first when paging forward; a backward page is read from the low end and reversed by toPage.
   const descending = request.direction === 'forward';
   const direction = descending ? sql`desc` : sql`asc`;
@@ -213,7 +220,7 @@ export function searchPageQuery(db: Database, query: string, request: PageReques
   }
   const ranked = sql`(
     with ${scoredMatches(query)}
-    select id, score from scored where ${pastCursor}
+    select id, score from scored where ${pastCursor} and ${filtered(criteria)}
     order by score ${direction}, id ${direction}
     limit ${request.size + 1}) as ranked`;
   return db
@@ -229,14 +236,17 @@ export function searchPageQuery(db: Database, query: string, request: PageReques
  * author-name similarity, blended with popularity. Websearch syntax works:
  * "quoted phrases", -exclusions, or.
  */
-export async function searchPapers(db: Database, query: string, request: PageRequest): Promise<Page<SearchResult>> {
-  const fetched = await searchPageQuery(db, query, request);
+export async function searchPapers(db: Database, query: string, request: PageRequest, criteria: PaperCriteria = {}): Promise<Page<SearchResult>> {
+  const fetched = await searchPageQuery(db, query, request, criteria);
   return toPage(searchOrder, request, fetched);
 }
 
 /** How many papers match `query`: exactly the ones searchPapers pages through. */
-export async function countSearchResults(db: Database, query: string): Promise<number> {
-  const [row] = await queryRows<{ count: number }>(db, sql`with ${scoredMatches(query)} select count(*)::int as count from scored`);
+export async function countSearchResults(db: Database, query: string, criteria: PaperCriteria = {}): Promise<number> {
+  const [row] = await queryRows<{ count: number }>(
+    db,
+    sql`with ${scoredMatches(query)} select count(*)::int as count from scored where ${filtered(criteria)}`,
+  );
   return row!.count;
 }
 

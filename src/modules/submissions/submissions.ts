@@ -254,6 +254,8 @@ function submissionRecord(submission: Submission, stored: StoredPaper | null, fe
     thumbnailUrl: paper?.thumbnailUrl ?? null,
     aiSummary: paper?.aiSummary ?? null,
     keywords: paper?.keywords ?? [],
+    // Looked up just now: arXiv's categories; a stored paper keeps its own (the categories job fills them).
+    categories: fetched?.categories,
     upvoteBaseline: paper?.upvoteBaseline ?? 0,
     commentCount: paper?.commentBaseline ?? 0,
   };
