@@ -224,6 +224,7 @@ function createPaper(
     thumbnailUrl: random.chance(0.65) ? `https://picsum.photos/seed/${arxivId}/640/360` : null,
     aiSummary: random.chance(0.55) ? text.aiSummary : null,
     keywords: text.keywords,
+    categories: [...topic.categories],
     upvoteBaseline: random.chance(0.05) ? random.int(1, 25) : 0,
     commentCount: 0,
   };

@@ -5,6 +5,8 @@
  */
 export interface Topic {
   name: string;
+  /** The arXiv categories its papers are filed under, the primary one first. */
+  categories: readonly string[];
   /** How common the topic is, relative to the others. */
   weight: number;
   /** Lower-case keywords; each paper gets 3-6 of them. */
@@ -23,6 +25,7 @@ export interface Topic {
 export const TOPICS: readonly Topic[] = [
   {
     name: 'llm-reasoning',
+    categories: ['cs.CL', 'cs.AI'],
     weight: 1.6,
     keywords: ['reasoning', 'large language models', 'chain-of-thought', 'mathematical reasoning', 'test-time scaling', 'reward models', 'verification'],
     subjects: [
@@ -57,6 +60,7 @@ export const TOPICS: readonly Topic[] = [
   },
   {
     name: 'image-generation',
+    categories: ['cs.CV', 'cs.LG'],
     weight: 1.4,
     keywords: ['diffusion models', 'image generation', 'text-to-image', 'video generation', 'image editing', 'flow matching', 'generative models'],
     subjects: [
@@ -92,6 +96,7 @@ export const TOPICS: readonly Topic[] = [
   },
   {
     name: 'reinforcement-learning',
+    categories: ['cs.LG', 'cs.AI'],
     weight: 0.9,
     keywords: ['reinforcement learning', 'offline rl', 'policy optimization', 'sample efficiency', 'world models', 'exploration', 'reward shaping'],
     subjects: [
@@ -126,6 +131,7 @@ export const TOPICS: readonly Topic[] = [
   },
   {
     name: 'robotics',
+    categories: ['cs.RO', 'cs.LG'],
     weight: 0.9,
     keywords: ['robotics', 'robot manipulation', 'embodied ai', 'imitation learning', 'vision-language-action models', 'sim-to-real', 'locomotion'],
     subjects: [
@@ -160,6 +166,7 @@ export const TOPICS: readonly Topic[] = [
   },
   {
     name: 'speech-audio',
+    categories: ['eess.AS', 'cs.SD', 'cs.CL'],
     weight: 0.7,
     keywords: ['speech recognition', 'text-to-speech', 'audio', 'speech', 'spoken language models', 'voice cloning', 'music generation'],
     subjects: [
@@ -194,6 +201,7 @@ export const TOPICS: readonly Topic[] = [
   },
   {
     name: 'vision-language',
+    categories: ['cs.CV', 'cs.CL'],
     weight: 1.4,
     keywords: [
       'multimodal',
@@ -236,6 +244,7 @@ export const TOPICS: readonly Topic[] = [
   },
   {
     name: 'efficient-inference',
+    categories: ['cs.LG', 'cs.DC'],
     weight: 1.0,
     keywords: ['efficient inference', 'quantization', 'speculative decoding', 'kv cache', 'sparse attention', 'long context', 'model compression'],
     subjects: [
@@ -270,6 +279,7 @@ export const TOPICS: readonly Topic[] = [
   },
   {
     name: 'agents',
+    categories: ['cs.AI', 'cs.CL'],
     weight: 1.3,
     keywords: ['agents', 'llm agents', 'tool use', 'web agents', 'planning', 'multi-agent systems', 'software engineering'],
     subjects: [
@@ -304,6 +314,7 @@ export const TOPICS: readonly Topic[] = [
   },
   {
     name: '3d-vision',
+    categories: ['cs.CV', 'cs.GR'],
     weight: 0.8,
     keywords: ['3d reconstruction', 'gaussian splatting', 'neural radiance fields', 'novel view synthesis', '3d generation', 'depth estimation'],
     subjects: [
