@@ -1,5 +1,6 @@
 import { desc } from 'drizzle-orm';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLValidator } from 'fast-xml-parser';
+import { atomParser as parser, fromHtml } from './support/atom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config';
 import { papers } from '../src/db/schema';
@@ -17,22 +18,6 @@ const TRICKY_AUTHORS = ['AT&amp;T Labs', `Conan O'Brien <x>`, 'Zoë Ünal'];
 
 let database: TestDatabase;
 let testApp: ReturnType<typeof createTestApp>;
-
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  parseTagValue: false,
-  isArray: (name) => ['entry', 'author', 'link'].includes(name),
-});
-
-/** Titles and content are type="html": the text a reader shows is the HTML decoded. */
-const fromHtml = (html: string) =>
-  html
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&');
 
 type Entry = {
   id: string;

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLValidator } from 'fast-xml-parser';
+import { atomParser as parser, fromHtml } from './support/atom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config';
 import { authors, feedLinks, organizations, recommendations } from '../src/db/schema';
@@ -30,21 +31,6 @@ let database: TestDatabase;
 let testApp: ReturnType<typeof createTestApp>;
 let ada: string;
 let bob: string;
-
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  parseTagValue: false,
-  isArray: (name) => ['entry', 'author', 'link'].includes(name),
-});
-
-const fromHtml = (html: string) =>
-  html
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&');
 
 type Entry = { id: string; title: { '#text': string }; content: { '#text': string }; author: { name: string }[] };
 type Feed = { id: string; title: string; subtitle?: string; link: { href: string; rel: string }[]; entry: Entry[] };
