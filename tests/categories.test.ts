@@ -5,7 +5,7 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runJob } from '../jobs/registry';
 import { loadConfig } from '../src/config';
-import { papers } from '../src/db/schema';
+import { jobLeases, papers } from '../src/db/schema';
 import { createLogger } from '../src/logger';
 import { fillArxivCategories, type CategoriesFillSettings } from '../src/modules/papers/arxiv-categories';
 import { paperRecord, savePaperRecords } from './support/fixtures';
@@ -152,7 +152,52 @@ describe('fill-arxiv-categories', () => {
     expect((await stored())['2511.20002']).toEqual({ categories: ['hep-th', 'gr-qc'], checked: true });
   });
 
+  it('runs one at a time across processes: a run that finds another under way sends nothing', async () => {
+    await database.db.update(papers).set({ categoriesCheckedAt: null });
+    // The first run is held at its first pause (after one request); its later pauses pass at once.
+    let firstPaused!: () => void;
+    let resumeFirst!: () => void;
+    const paused = new Promise<void>((resolve) => {
+      firstPaused = resolve;
+    });
+    let pauses = 0;
+    const first = fillArxivCategories(database.db, settings(), () => {
+      pauses += 1;
+      if (pauses > 1) return Promise.resolve();
+      firstPaused();
+      return new Promise<void>((resume) => {
+        resumeFirst = resume;
+      });
+    });
+    await paused;
+    expect(requests).toHaveLength(1);
+
+    const second = await fillArxivCategories(database.db, settings(), async () => {});
+    expect(second).toEqual({ requests: 0, filled: 0, unknownToArxiv: 0, skipped: 'another run is under way' });
+    expect(requests).toHaveLength(1);
+
+    resumeFirst();
+    expect(await first).toEqual({ requests: 3, filled: 4, unknownToArxiv: 1 });
+    // Given back: the next run may start.
+    expect(await database.db.select().from(jobLeases)).toEqual([]);
+  });
+
+  it('takes over the lease of a run that died, and stops when its own lease was taken over', async () => {
+    await database.db.update(papers).set({ categoriesCheckedAt: null });
+    await database.db.insert(jobLeases).values({ name: 'fill-arxiv-categories', holder: 'a process that died', expiresAt: new Date(Date.now() - 1_000) });
+    const takenOver = await fillArxivCategories(database.db, settings(), async () => {
+      // Meanwhile this run stalls past its lease and another takes it over.
+      await database.db.update(jobLeases).set({ holder: 'the next run' });
+    });
+    expect(takenOver).toMatchObject({ requests: 1, filled: 2, stoppedBy: 'the lease expired and another run took over' });
+    expect(requests).toEqual([ids.slice(0, 2)]);
+    // The other run's lease is left alone.
+    expect(await database.db.select({ holder: jobLeases.holder }).from(jobLeases)).toEqual([{ holder: 'the next run' }]);
+    await database.db.delete(jobLeases);
+  });
+
   it('runs as the registered job with the configured arXiv, batch size and pause', async () => {
+    await database.db.update(papers).set({ categoriesCheckedAt: new Date() });
     await savePaperRecords(database.db, [paperRecord({ arxivId: '2511.20001' }), paperRecord({ arxivId: '2511.30001' })]);
     await database.db.update(papers).set({ categoriesCheckedAt: null }).where(eq(papers.arxivId, '2511.20001'));
     const config = loadConfig({ LOG_LEVEL: 'silent', ARXIV_API_URL: apiUrl, ARXIV_BATCH_SIZE: '50', ARXIV_REQUEST_INTERVAL_MS: '0' });

@@ -11,7 +11,8 @@ export async function fillCategories(
   { db, config, logger, publicDataChanges }: JobDependencies,
 ): Promise<CategoriesFill> {
   const fill = await fillArxivCategories(db, config.arxiv);
-  if (fill.stoppedBy) logger.warn(fill, 'arXiv categories fill stopped early; the next run goes on');
+  if (fill.skipped) logger.info(fill, 'arXiv categories fill skipped: another run is under way');
+  else if (fill.stoppedBy) logger.warn(fill, 'arXiv categories fill stopped early; the next run goes on');
   else if (fill.requests > 0) logger.info(fill, 'arXiv categories filled');
   // Lists filtered by category change.
   if (fill.filled > 0) void publicDataChanges?.announce({ kind: 'everything' });
