@@ -86,6 +86,7 @@ async function shutdown(signal: string) {
   }, 15_000);
   forceExit.unref();
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  await app.dispose();
   await jobs.close();
   await publicDataChanges.close();
   redis?.disconnect();

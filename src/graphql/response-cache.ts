@@ -18,6 +18,13 @@ export interface ResponseCacheSettings {
   maxEntryBytes: number;
 }
 
+/** What a GraphQL answer was computed from: enough to compute it again. */
+export interface AnswerRequest {
+  query: string;
+  operationName?: string | null;
+  variables?: unknown;
+}
+
 interface Entry {
   /** The GraphQL result, for the plugin; absent for a REST answer, which is only ever sent as bytes. */
   result?: ExecutionResult;
@@ -29,7 +36,24 @@ interface Entry {
   short: boolean;
   /** The entities it shows (`Type:globalId`), and the types it found missing or empty (`Type`). */
   entityKeys: string[];
+  /** When it was stored, and last sent to a reader (`now()` ms). */
+  storedAt: number;
+  readAt: number;
+  /** The request it answers, so a short answer can be computed again in the background; absent for REST. */
+  request?: AnswerRequest;
 }
+
+/** A key whose answer is being computed again in the background, or waits to be. */
+interface Refresh {
+  running: boolean;
+  /** A change arrived while it ran: run once more when it ends. */
+  again: boolean;
+  timer?: ReturnType<typeof setTimeout>;
+  lastStartedAt: number;
+}
+
+/** Refreshes running at once in one process, at most: each is a GraphQL execution like a reader's. */
+const MAX_RUNNING_REFRESHES = 4;
 
 const utf8 = new TextEncoder();
 
@@ -42,6 +66,14 @@ const REMEMBERED_CHANGES = 100_000;
  * the answers that show what changed. An answer whose computation started
  * before a change to one of its entities is not stored (it may hold the old
  * data). Listens to `changes` from its creation.
+ *
+ * A short answer (a list of papers) that readers are reading is computed
+ * again in the background, by a request of this process to itself, when a
+ * vote touches one of its papers or when it is half its `listMaxAgeMs` old;
+ * readers keep getting the answer they have until the new one is stored, so
+ * neither votes nor age send a crowd of readers to Postgres at once, and a
+ * vote shows within about a quarter of `listMaxAgeMs` (one key is computed
+ * again at most that often) plus the time to compute it.
  */
 export class AnswerStore {
   private readonly processPrefix = randomUUID().slice(0, 8);
@@ -56,8 +88,15 @@ export class AnswerStore {
   private forgottenUpTo = 0;
   /** The sequence at which the computation of an answer not yet stored began. */
   private readonly startedAt = new LRUCache<string, number>({ max: REMEMBERED_CHANGES });
+  /** The request behind each answer being computed (from started() to set()). */
+  private readonly requestOf = new LRUCache<string, AnswerRequest>({ max: REMEMBERED_CHANGES });
   private readonly byEntity = new Map<string, Set<string>>();
   private readonly entries: LRUCache<string, Entry>;
+  private readonly refreshes = new Map<string, Refresh>();
+  private readonly runningRefreshes = new Set<Promise<void>>();
+  private refresh?: (request: AnswerRequest) => Promise<unknown>;
+  /** Sent by this process's own refresh requests, so that a hit is not served to them; unguessable. */
+  readonly refreshToken = randomUUID();
 
   constructor(
     settings: ResponseCacheSettings,
@@ -71,11 +110,31 @@ export class AnswerStore {
       maxSize: settings.maxBytes,
       maxEntrySize: settings.maxEntryBytes,
       sizeCalculation: (entry) => entry.body.byteLength,
-      dispose: (entry, key) => this.unindex(key, entry),
+      dispose: (entry, key, reason) => {
+        this.unindex(key, entry);
+        // Replaced (by a refresh, say): the key's refresh state stays with it.
+        if (reason !== 'set') this.forgetRefresh(key);
+      },
     });
   }
 
   private readonly listMaxAgeMs: number;
+
+  private get refreshIntervalMs() {
+    return this.listMaxAgeMs / 4;
+  }
+
+  /** How a short answer is computed again: a request to this process's own GraphQL endpoint. */
+  refreshWith(refresh: (request: AnswerRequest) => Promise<unknown>) {
+    this.refresh = refresh;
+  }
+
+  /** Starts no more refreshes, and waits for those running (the app is closing). */
+  async stopRefreshing() {
+    this.refresh = undefined;
+    for (const key of [...this.refreshes.keys()]) this.forgetRefresh(key);
+    await Promise.all(this.runningRefreshes);
+  }
 
   private changeLog() {
     return new LRUCache<string, number>({
@@ -86,18 +145,35 @@ export class AnswerStore {
     });
   }
 
+  /** The stored answer under `key`, for the GraphQL pipeline: none while it is being computed again. */
   get(key: string): Entry | undefined {
-    return this.entries.get(key);
+    return this.refreshes.get(key)?.running ? undefined : this.entries.get(key);
   }
 
-  /** Notes that the answer under `key` is being computed now (the oldest such computation counts). */
-  started(key: string) {
+  /** The stored answer under `key`, to send to a reader as it is. */
+  read(key: string): Entry | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    const now = this.now();
+    entry.readAt = now;
+    if (entry.short && now - entry.storedAt >= this.listMaxAgeMs / 2) this.scheduleRefresh(key, 'age');
+    return entry;
+  }
+
+  /**
+   * Notes that the answer under `key` is being computed now (the oldest such computation counts), and
+   * from what request (kept with the answer so that it can be computed again).
+   */
+  started(key: string, request?: AnswerRequest) {
     if (!this.startedAt.has(key)) this.startedAt.set(key, this.sequence);
+    if (request) this.requestOf.set(key, request);
   }
 
   set(key: string, result: ExecutionResult, entities: Iterable<{ typename: string; id?: number | string }>, ttl: number) {
     const started = this.startedAt.get(key);
+    const request = this.requestOf.get(key);
     this.startedAt.delete(key);
+    this.requestOf.delete(key);
     // The plugin's ETag is the key, the same for every version of the answer: each stored answer gets its own.
     this.versions += 1;
     const etag = `"${this.processPrefix}-${this.versions}"`;
@@ -118,6 +194,9 @@ export class AnswerStore {
       lastModified: headers?.headers?.['Last-Modified'] ?? new Date(this.now()).toUTCString(),
       short,
       entityKeys,
+      storedAt: this.now(),
+      readAt: 0,
+      request,
     };
     this.entries.set(key, entry, { ttl });
     if (this.entries.get(key) !== entry) return; // Too large to store.
@@ -143,6 +222,8 @@ export class AnswerStore {
       lastModified: new Date(this.now()).toUTCString(),
       short: true,
       entityKeys: [],
+      storedAt: this.now(),
+      readAt: 0,
     };
     this.entries.set(key, entry, { ttl: this.listMaxAgeMs });
   }
@@ -160,9 +241,68 @@ export class AnswerStore {
     for (const entityKey of entityKeys) {
       (votes ? this.votedAt : this.changedAt).set(entityKey, this.sequence);
       for (const key of [...(this.byEntity.get(entityKey) ?? [])]) {
-        if (!votes || !this.entries.peek(key)?.short) this.entries.delete(key);
+        const entry = this.entries.peek(key);
+        if (!votes || !entry?.short) this.entries.delete(key);
+        // A vote: computed again if readers are reading it; otherwise it ends by itself.
+        else if (this.now() - entry.readAt < this.listMaxAgeMs) this.scheduleRefresh(key, 'vote');
       }
     }
+  }
+
+  /**
+   * Computes the answer under `key` again in the background: one run per key at a time, starts at least
+   * refreshIntervalMs apart. A vote during a run asks for one more (the run may have read the data before it).
+   */
+  private scheduleRefresh(key: string, cause: 'age' | 'vote') {
+    if (!this.refresh || !this.entries.peek(key)?.request) return;
+    let refresh = this.refreshes.get(key);
+    if (!refresh) {
+      refresh = { running: false, again: false, lastStartedAt: Number.NEGATIVE_INFINITY };
+      this.refreshes.set(key, refresh);
+    }
+    if (refresh.running) {
+      if (cause === 'vote') refresh.again = true;
+      return;
+    }
+    if (refresh.timer) return;
+    const delay = Math.max(0, refresh.lastStartedAt + this.refreshIntervalMs - this.now());
+    refresh.timer = setTimeout(() => void this.runRefresh(key), delay);
+    refresh.timer.unref?.();
+  }
+
+  private async runRefresh(key: string) {
+    const refresh = this.refreshes.get(key);
+    const request = this.entries.peek(key)?.request;
+    const compute = this.refresh;
+    if (!refresh || !request || !compute) return;
+    refresh.timer = undefined;
+    if (this.runningRefreshes.size >= MAX_RUNNING_REFRESHES) {
+      // Busy: try again after an interval; the answer still ends at its age.
+      refresh.lastStartedAt = this.now();
+      this.scheduleRefresh(key, 'age');
+      return;
+    }
+    refresh.running = true;
+    refresh.again = false;
+    refresh.lastStartedAt = this.now();
+    const running = compute(request).then(
+      () => {},
+      // Postgres unreachable, say: the answer ends at its age and the next reader computes it.
+      () => {},
+    );
+    this.runningRefreshes.add(running);
+    await running;
+    this.runningRefreshes.delete(running);
+    refresh.running = false;
+    // Unless forgotten meanwhile (the answer ended, or the app is closing).
+    if (this.refreshes.get(key) === refresh && refresh.again) this.scheduleRefresh(key, 'vote');
+  }
+
+  private forgetRefresh(key: string) {
+    const refresh = this.refreshes.get(key);
+    if (!refresh) return;
+    clearTimeout(refresh.timer);
+    this.refreshes.delete(key);
   }
 
   private unindex(key: string, entry: Entry) {
@@ -236,7 +376,7 @@ export function responseCache(store: AnswerStore | null, settings: ResponseCache
       buildResponseCacheKey: async ({ request, documentString, operationName, variableValues }) => {
         if (!isCacheable(request)) return 'not cached';
         const key = cacheKeyOf(documentString, operationName, JSON.stringify(variableValues ?? {}));
-        store.started(key);
+        store.started(key, { query: documentString, operationName, variables: variableValues });
         return key;
       },
       // On: with it off the plugin caches a mutation's answer like a query's (a repeat of an anonymous
@@ -258,11 +398,24 @@ export const isCacheable = (request: Request) =>
  */
 function servedFromCache(store: AnswerStore): Plugin {
   return {
+    onYogaInit({ yoga }) {
+      store.refreshWith(async (answerRequest) => {
+        const request = new yoga.fetchAPI.Request(`http://${REFRESH_HOST}${yoga.graphqlEndpoint}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json', [REFRESH_HEADER]: store.refreshToken },
+          body: JSON.stringify(answerRequest),
+        });
+        // Work a plugin leaves to finish after the answer (none of ours does) is not waited for.
+        const response = await yoga.handle(request, { waitUntil: (work) => void Promise.resolve(work).catch(() => {}) });
+        await response.arrayBuffer();
+      });
+    },
+    onDispose: () => store.stopRefreshing(),
     onRequestParse({ request, url, requestParser, setRequestParser, endResponse, fetchAPI }) {
-      if (!isCacheable(request)) return;
+      if (!isCacheable(request) || request.headers.get(REFRESH_HEADER) === store.refreshToken) return;
       /** The cached answer to `key` as this request accepts it, if there is one. */
       const cachedResponse = (key: string | undefined) => {
-        const entry = key === undefined ? undefined : store.get(key);
+        const entry = key === undefined ? undefined : store.read(key);
         const mediaType = entry && regularMediaType(request.headers.get('accept'));
         if (!entry || !mediaType) return undefined;
         const headers = { etag: entry.etag, 'last-modified': entry.lastModified };
@@ -299,6 +452,10 @@ function servedFromCache(store: AnswerStore): Plugin {
     },
   };
 }
+
+/** The header of a refresh request (AnswerStore), and the host it names: the process itself. */
+const REFRESH_HEADER = 'x-answer-refresh';
+const REFRESH_HOST = 'answer-refresh.internal';
 
 /** The cache key of a query, its variables given as JSON text (GET) or parsed (POST); undefined when they are not JSON. */
 function keyOrUndefined(query: string, operationName: string | null | undefined, variables: () => unknown) {

@@ -154,7 +154,7 @@ export function hfApiPlugin({ db, logger, answers }: HfApiDependencies): Plugin 
       return json(405, { error: 'This API is read-only: GET and HEAD only.', code: 'BAD_USER_INPUT' }, { allow: 'GET, HEAD' });
     }
     const key = answers && isCacheable(request) ? `rest:${createHash('sha256').update(`${url.pathname}${url.search}`).digest('hex')}` : undefined;
-    const cached = key === undefined ? undefined : answers!.get(key);
+    const cached = key === undefined ? undefined : answers!.read(key);
     if (cached) {
       if (matchesETag(request.headers.get('if-none-match'), cached.etag)) return { status: 304, headers: { etag: cached.etag }, body: null };
       return { status: 200, headers: { ...JSON_TYPE, etag: cached.etag }, body: cached.body };

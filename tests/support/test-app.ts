@@ -47,6 +47,10 @@ export function createTestApp(db: Database, options: TestAppOptions = {}) {
     request: graphqlClient(app),
     jobs: options.jobs ?? inProcess.queue,
     idle: () => inProcess.idle(),
-    close: () => inProcess.close(),
+    close: async () => {
+      // Background refreshes of cached answers first: they run requests that may enqueue jobs.
+      await app.dispose();
+      await inProcess.close();
+    },
   };
 }

@@ -1,0 +1,175 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createPublicDataChanges, type PublicDataChanges } from '../src/cache/public-data-changes';
+import { loadConfig } from '../src/config';
+import { createLogger } from '../src/logger';
+import { AnswerStore, type AnswerRequest } from '../src/graphql/response-cache';
+import { TEST_PASSWORD_HASH_COST, paperRecord, savePaperRecords, userWithToken } from './support/fixtures';
+import { createTestApp } from './support/test-app';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+
+// Short answers (lists of papers) that readers are reading are computed again in the background when a vote
+// touches them or when they are half their maximum age old, so readers keep getting stored bytes.
+
+const settings = { ttlMs: 60_000, listMaxAgeMs: 1_000, maxEntries: 100, maxBytes: 1_000_000, maxEntryBytes: 100_000 };
+const TRENDING_REQUEST: AnswerRequest = { query: '{ trendingPapers { edges { node { id } } } }', operationName: null, variables: {} };
+const paperEntity = (id: number) => ({ typename: 'Paper', id: encodeGlobalID('Paper', id) });
+
+describe('the answer store computes read lists again in the background', () => {
+  let changes: PublicDataChanges;
+  let now: number;
+  let store: AnswerStore;
+  /** The requests the store asked to compute again, and how to finish the one running. */
+  let refreshed: AnswerRequest[];
+  let finishRefresh: () => void;
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+    changes = createPublicDataChanges({ redisUrl: undefined, redisPrefix: 'test' }, createLogger('silent'));
+    now = 1_000_000;
+    store = new AnswerStore(settings, changes, () => now);
+    refreshed = [];
+    store.refreshWith(async (request) => {
+      refreshed.push(request);
+      await new Promise<void>((resolve) => {
+        finishRefresh = resolve;
+      });
+      // What the refresh request does: the pipeline computes the answer and stores it.
+      store.started('list', request);
+      store.set('list', { data: { refreshed: refreshed.length } }, [paperEntity(1)], settings.listMaxAgeMs);
+    });
+    store.started('list', TRENDING_REQUEST);
+    store.set('list', { data: { refreshed: 0 } }, [paperEntity(1), paperEntity(2)], settings.listMaxAgeMs);
+  });
+
+  afterEach(async () => {
+    finishRefresh?.();
+    await store.stopRefreshing();
+    vi.useRealTimers();
+  });
+
+  const bodyOf = (entry: { body: Uint8Array } | undefined) => JSON.parse(new TextDecoder().decode(entry!.body));
+
+  it('leaves a young answer alone; a read at half its maximum age computes it again once, serving the old one meanwhile', async () => {
+    now += 499;
+    store.read('list');
+    await vi.runAllTimersAsync();
+    expect(refreshed).toEqual([]);
+
+    now += 1;
+    store.read('list');
+    store.read('list');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(refreshed).toEqual([TRENDING_REQUEST]);
+    // While it runs: readers get the stored bytes; the pipeline (the refresh request itself) finds nothing.
+    expect(bodyOf(store.read('list'))).toEqual({ data: { refreshed: 0 } });
+    expect(store.get('list')).toBeUndefined();
+    store.read('list');
+    await vi.runAllTimersAsync();
+    expect(refreshed).toHaveLength(1);
+
+    finishRefresh();
+    await vi.runAllTimersAsync();
+    expect(bodyOf(store.read('list'))).toEqual({ data: { refreshed: 1 } });
+    expect(store.get('list')).toBeDefined();
+    // Reads during the run asked for nothing more: the run's answer is the fresh one.
+    expect(refreshed).toHaveLength(1);
+  });
+
+  it('computes again on a vote an answer that readers read, and not one that nobody read', async () => {
+    await changes.announce({ kind: 'votes', paperIds: [2] });
+    await vi.runAllTimersAsync();
+    expect(refreshed).toEqual([]);
+
+    store.read('list');
+    await changes.announce({ kind: 'votes', paperIds: [3] });
+    await vi.runAllTimersAsync();
+    expect(refreshed).toEqual([]);
+
+    await changes.announce({ kind: 'votes', paperIds: [2] });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(refreshed).toEqual([TRENDING_REQUEST]);
+  });
+
+  it('runs once more after a run that votes arrived during, a quarter of the maximum age after the last start', async () => {
+    store.read('list');
+    await changes.announce({ kind: 'votes', paperIds: [1] });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(refreshed).toHaveLength(1);
+    const firstStart = now;
+
+    await changes.announce({ kind: 'votes', paperIds: [1] });
+    await changes.announce({ kind: 'votes', paperIds: [2] });
+    now += 100;
+    finishRefresh();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(refreshed).toHaveLength(1);
+
+    now = firstStart + 250;
+    await vi.advanceTimersByTimeAsync(150);
+    expect(refreshed).toHaveLength(2);
+    finishRefresh();
+    await vi.runAllTimersAsync();
+    expect(refreshed).toHaveLength(2);
+  });
+
+  it('forgets a scheduled refresh when the answer ends, and when the app closes', async () => {
+    store.read('list');
+    now += 600;
+    store.read('list');
+    await changes.announce({ kind: 'entities', entities: [{ typename: 'Paper', id: 1 }] });
+    await vi.runAllTimersAsync();
+    expect(store.read('list')).toBeUndefined();
+    expect(refreshed).toEqual([]);
+
+    store.started('list', TRENDING_REQUEST);
+    store.set('list', { data: { refreshed: 0 } }, [paperEntity(1)], settings.listMaxAgeMs);
+    store.read('list');
+    await changes.announce({ kind: 'votes', paperIds: [1] });
+    await store.stopRefreshing();
+    await vi.runAllTimersAsync();
+    expect(refreshed).toEqual([]);
+  });
+});
+
+describe('a vote on a list readers are reading', () => {
+  let database: TestDatabase;
+  let app: ReturnType<typeof createTestApp>;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await database.close();
+  });
+
+  it('shows long before the list maximum age, without a reader computing it', async () => {
+    // A minute: only the background refresh can show the vote within the poll below.
+    const config = loadConfig({
+      LOG_LEVEL: 'silent',
+      PASSWORD_HASH_COST: String(TEST_PASSWORD_HASH_COST),
+      RESPONSE_CACHE_TTL_SECONDS: '120',
+      RESPONSE_CACHE_LIST_MAX_AGE_SECONDS: '60',
+    });
+    app = createTestApp(database.db, { config });
+    await savePaperRecords(database.db, [
+      paperRecord({ arxivId: '2511.20001', upvoteBaseline: 30 }),
+      paperRecord({ arxivId: '2511.20002', upvoteBaseline: 20 }),
+    ]);
+    const { token } = await userWithToken(database.db, 'refresh_voter');
+    const TRENDING = '{ trendingPapers(first: 5) { edges { node { id arxivId upvotes } } } }';
+    type Trending = { trendingPapers: { edges: { node: { id: string; arxivId: string; upvotes: number } }[] } };
+    const second = (await app.request<Trending>(TRENDING)).data!.trendingPapers.edges[1]!.node;
+    expect(second.upvotes).toBe(20);
+    // Read from the cache once: readers are reading it.
+    expect((await app.request<Trending>(TRENDING)).data!.trendingPapers.edges[1]!.node.upvotes).toBe(20);
+
+    const voted = await app.request(`mutation($id: ID!) { upvotePaper(paperId: $id) { upvotes } }`, { id: second.id }, token);
+    expect(voted.errors).toBeUndefined();
+    const upvotesOfSecond = async () =>
+      (await app.request<Trending>(TRENDING)).data!.trendingPapers.edges.find((edge) => edge.node.id === second.id)!.node.upvotes;
+    await expect.poll(upvotesOfSecond, { timeout: 10_000, interval: 20 }).toBe(21);
+  });
+});
