@@ -31,11 +31,11 @@ describe('the answer store computes read lists again in the background', () => {
     refreshed = [];
     store.refreshWith(async (request) => {
       refreshed.push(request);
+      // What the refresh request does: the pipeline notes the start, computes the answer and stores it.
+      store.started('list', request);
       await new Promise<void>((resolve) => {
         finishRefresh = resolve;
       });
-      // What the refresh request does: the pipeline computes the answer and stores it.
-      store.started('list', request);
       store.set('list', { data: { refreshed: refreshed.length } }, [paperEntity(1)], settings.listMaxAgeMs);
     });
     store.started('list', TRENDING_REQUEST);
@@ -111,6 +111,20 @@ describe('the answer store computes read lists again in the background', () => {
     finishRefresh();
     await vi.runAllTimersAsync();
     expect(refreshed).toHaveLength(2);
+  });
+
+  it("stores a refresh that ends after a reader's computation of the same answer, begun before the vote, was stored", async () => {
+    store.started('list', TRENDING_REQUEST);
+    store.read('list');
+    await changes.announce({ kind: 'votes', paperIds: [1] });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(refreshed).toHaveLength(1);
+    store.set('list', { data: { reader: true } }, [paperEntity(1)], settings.listMaxAgeMs);
+    expect(bodyOf(store.read('list'))).toEqual({ data: { reader: true } });
+
+    finishRefresh();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(bodyOf(store.read('list'))).toEqual({ data: { refreshed: 1 } });
   });
 
   it('forgets a scheduled refresh when the answer ends, and when the app closes', async () => {

@@ -50,6 +50,8 @@ interface Refresh {
   again: boolean;
   timer?: ReturnType<typeof setTimeout>;
   lastStartedAt: number;
+  /** The store's change sequence when the running one began. */
+  startedSequence: number;
 }
 
 /** Refreshes running at once in one process, at most: each is a GraphQL execution like a reader's. */
@@ -170,7 +172,10 @@ export class AnswerStore {
   }
 
   set(key: string, result: ExecutionResult, entities: Iterable<{ typename: string; id?: number | string }>, ttl: number) {
-    const started = this.startedAt.get(key);
+    // A reader computing the same answer at the same time may have stored first (and taken the start with it):
+    // a refresh still knows when it began, and its answer, begun after the change that asked for it, replaces theirs.
+    const refresh = this.refreshes.get(key);
+    const started = this.startedAt.get(key) ?? (refresh?.running ? refresh.startedSequence : undefined);
     const request = this.requestOf.get(key);
     this.startedAt.delete(key);
     this.requestOf.delete(key);
@@ -257,7 +262,7 @@ export class AnswerStore {
     if (!this.refresh || !this.entries.peek(key)?.request) return;
     let refresh = this.refreshes.get(key);
     if (!refresh) {
-      refresh = { running: false, again: false, lastStartedAt: Number.NEGATIVE_INFINITY };
+      refresh = { running: false, again: false, lastStartedAt: Number.NEGATIVE_INFINITY, startedSequence: 0 };
       this.refreshes.set(key, refresh);
     }
     if (refresh.running) {
@@ -285,6 +290,7 @@ export class AnswerStore {
     refresh.running = true;
     refresh.again = false;
     refresh.lastStartedAt = this.now();
+    refresh.startedSequence = this.sequence;
     const running = compute(request).then(
       () => {},
       // Postgres unreachable, say: the answer ends at its age and the next reader computes it.
