@@ -19,7 +19,8 @@ beforeAll(async () => {
   await onOwnPostgres(instance, ['create database app']);
   databaseUrl = instance.urlFor('app');
   // No REDIS_URL: jobs in-process, rate limits in memory; the server migrates and seeds at start.
-  server = await startServer({ DATABASE_URL: databaseUrl, DEMO_DATA: 'true', DEMO_PAPERS: '20' });
+  // Lists stay cached long enough for the first test to read one after Postgres stopped, however slow the machine.
+  server = await startServer({ DATABASE_URL: databaseUrl, DEMO_DATA: 'true', DEMO_PAPERS: '20', RESPONSE_CACHE_LIST_MAX_AGE_SECONDS: '600' });
   // initdb, a Postgres start and a server start.
 }, PROCESS_TEST_TIMEOUT_MS);
 
