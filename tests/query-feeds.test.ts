@@ -167,6 +167,36 @@ describe('GET /feeds/search.atom, author.atom and organization.atom', () => {
     expect(feed.id).toBe(`${PUBLIC_URL}/feeds/search.atom?q=diffusion+study`);
   });
 
+  it('takes the PaperFilter parameters of papers.atom, as searchPapers(filter:) does', async () => {
+    const feed = await feedAt('/feeds/search.atom?q=diffusion%20study&keyword=diffusion&organization=OPPO');
+    const results = (
+      await ok(
+        `query($filter: PaperFilter) { searchPapers(query: "diffusion study", first: ${FEED_PAPERS}, filter: $filter) { edges { node { arxivId } } } }`,
+        {
+          filter: { keyword: 'diffusion', organization: 'OPPO' },
+        },
+      )
+    ).searchPapers;
+    expect(arxivIdsOf(feed)).toEqual(edgesOf(results));
+    // Every sixth paper of the 60 is both OPPO's and tagged diffusion.
+    expect(feed.entry).toHaveLength(10);
+    expect(feed.id).toBe(`${PUBLIC_URL}/feeds/search.atom?q=diffusion+study&keyword=diffusion&organization=OPPO`);
+  });
+
+  it.each([
+    ['/feeds/search.atom?q=x&categories=CS.LG!', 'Invalid categories: "CS.LG!" is not an arXiv category (such as cs.LG, hep-th or math.AG).'],
+    ['/feeds/search.atom?q=x&publishedAfter=yesterday', '"yesterday" is not an ISO-8601 date-time with a time zone, e.g. "2025-11-12T08:30:00Z".'],
+    ['/feeds/search.atom?q=x&author=nonsense', '"nonsense" is not a valid Author ID: use an `id` from the API.'],
+    [
+      '/feeds/search.atom?q=x&order=UPVOTES',
+      'Unknown parameter "order": this feed takes q, keyword, organization, author, submittedBy, publishedAfter, publishedBefore, categories, excludeCategories, excludeKeywords.',
+    ],
+  ])('search.atom answers 400 for a bad filter parameter: %s', async (path, message) => {
+    const { response, body } = await getFeed(path);
+    expect(response.status).toBe(400);
+    expect(body).toBe(`${message}\n`);
+  });
+
   it("lists an author's and an organization's papers, newest first; 404 for unknown ones", async () => {
     const [grace] = await database.db.select().from(authors).where(eq(authors.name, 'Grace Hopper'));
     const author = await feedAt(`/feeds/author.atom?id=${encodeURIComponent(globalId('Author', grace!.id))}`);

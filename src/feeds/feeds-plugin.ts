@@ -116,6 +116,9 @@ const FILTER_PARAMETERS = [
   'order',
 ] as const;
 
+/** The search feed takes the query and every PaperFilter parameter (not `order`: a search ranks by relevance). */
+const SEARCH_PARAMETERS = ['q', ...FILTER_PARAMETERS.filter((name) => name !== 'order')] as const;
+
 /** A comma-separated list parameter ("cs.LG,cs.CV"); empty entries are dropped. */
 const listOf = (value: string | undefined) => value?.split(',').filter((entry) => entry.trim() !== '');
 
@@ -161,7 +164,7 @@ function describeFilter(parameters: Partial<Record<(typeof FILTER_PARAMETERS)[nu
  * - /feeds/daily.atom?date=YYYY-MM-DD: a UTC day's featured papers, most upvoted first (today by default);
  * - /feeds/papers.atom?keyword=&organization=&author=&submittedBy=&publishedAfter=&publishedBefore=&categories=&excludeCategories=&excludeKeywords=&order=:
  *   any PaperFilter (the lists comma-separated);
- * - /feeds/search.atom?q=: a search, best match first;
+ * - /feeds/search.atom?q=&keyword=&...: a search, best match first, with the PaperFilter parameters of papers.atom (no order);
  * - /feeds/author.atom?id=, /feeds/organization.atom?name=: an author's or an organization's papers, newest first;
  * - /feeds/collection.atom?id=: a public collection in its order (a private one is 404);
  * - /feeds/personal.atom?token=: a user's recommendations, by a private link (404 once revoked), never cached.
@@ -205,11 +208,14 @@ export function feedsPlugin({ db, config, logger, clock, jobs }: FeedsDependenci
       return atom(describe(url, now, describeFilter(parameters), subtitle, parameters, FILTER_PARAMETERS), papers);
     },
     '/feeds/search.atom': async (url, now) => {
-      const parameters = parametersOf(url, ['q']);
+      const parameters = parametersOf(url, SEARCH_PARAMETERS);
       const query = normalizeSearchQuery(parameters.q ?? '');
-      const page = await searchPapers(db, query, { direction: 'forward', size: FEED_PAPERS, cursor: null });
-      const subtitle = `The ${FEED_PAPERS} best matches on Daily Papers.`;
-      return atom(describe(url, now, `search "${query}"`, subtitle, parameters, ['q']), await withAuthors(db, page.rows));
+      // The filter as papers.atom reads it (same parsing, same 400s); a search has one order, best match first.
+      const { filter } = filterOf(parameters);
+      const page = await searchPapers(db, query, { direction: 'forward', size: FEED_PAPERS, cursor: null }, criteriaFromFilter(filter));
+      const filtered = describeFilter(parameters);
+      const subtitle = `The ${FEED_PAPERS} best matches on Daily Papers${filtered === 'all papers' ? '' : ` among ${filtered}`}.`;
+      return atom(describe(url, now, `search "${query}"`, subtitle, parameters, SEARCH_PARAMETERS), await withAuthors(db, page.rows));
     },
     '/feeds/author.atom': async (url, now) => {
       const parameters = parametersOf(url, ['id']);
