@@ -15,6 +15,7 @@ import '../modules/recommendations/recommendations.graphql';
 import '../modules/digest/digest.graphql';
 import '../modules/collections/collections.graphql';
 import '../modules/feed-links/feed-links.graphql';
+import '../modules/follows/follows.graphql';
 
 /** Sorted, so the printed schema.graphql diffs cleanly. */
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -14,7 +14,7 @@ const maySee = (context: Context, claim: AuthorshipClaimRow) =>
   context.viewer !== null && (context.viewer.user.role === 'admin' || context.viewer.user.id === claim.userId);
 
 // Only this module refers to claims, so the ref lives here rather than in node-refs.ts.
-const AuthorshipClaimRef = builder.loadableNodeRef<AuthorshipClaimRow, number, number>('AuthorshipClaim', {
+export const AuthorshipClaimRef = builder.loadableNodeRef<AuthorshipClaimRow, number, number>('AuthorshipClaim', {
   id: { resolve: (claim) => claim.id, parse: (id: string) => Number(id) },
   // A claim someone else may not see answers null, as an unknown ID does.
   load: async (ids: number[], context) => (await findClaimsByIds(context.db, ids)).filter((claim) => maySee(context, claim)),
