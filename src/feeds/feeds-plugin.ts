@@ -11,6 +11,7 @@ import type { Logger } from '../logger';
 import { findAuthorsByIds } from '../modules/authors/authors.queries';
 import { findVisibleCollectionsByIds, listPaperPagesOfCollections } from '../modules/collections/collections.queries';
 import { findFeedLinkUser, PRIVATE_FEED_PATHS } from '../modules/feed-links/feed-links';
+import { followedCondition, followingFeed } from '../modules/follows/follows';
 import { findOrganizationByName } from '../modules/organizations/organizations.queries';
 import { dailyWindow } from '../modules/papers/daily-window';
 import { criteriaFromFilter, type PaperFilterValues } from '../modules/papers/paper-filter';
@@ -167,7 +168,8 @@ function describeFilter(parameters: Partial<Record<(typeof FILTER_PARAMETERS)[nu
  * - /feeds/search.atom?q=&keyword=&...: a search, best match first, with the PaperFilter parameters of papers.atom (no order);
  * - /feeds/author.atom?id=, /feeds/organization.atom?name=: an author's or an organization's papers, newest first;
  * - /feeds/collection.atom?id=: a public collection in its order (a private one is 404);
- * - /feeds/personal.atom?token=: a user's recommendations, by a private link (404 once revoked), never cached.
+ * - /feeds/personal.atom?token=: a user's recommendations, by a private link (404 once revoked), never cached;
+ * - /feeds/following.atom?token=: a user's following feed, the same way.
  * Bad parameters answer 400 and unknown things 404, with a plain-text reason.
  */
 export function feedsPlugin({ db, config, logger, clock, jobs }: FeedsDependencies): Plugin {
@@ -260,6 +262,18 @@ export function feedsPlugin({ db, config, logger, clock, jobs }: FeedsDependenci
         selfUrl: `${config.publicUrl}${url.pathname}`,
       };
       return atom(description, papers, PRIVATE);
+    },
+    [PRIVATE_FEED_PATHS.FOLLOWING]: async (url, now) => {
+      const { token } = parametersOf(url, ['token']);
+      const userId = token === undefined ? undefined : await findFeedLinkUser(db, token, 'FOLLOWING');
+      if (userId === undefined) throw notFound('feed at this address (the link may have been revoked)');
+      const page = await followingFeed(db, await followedCondition(db, userId), {}, { direction: 'forward', size: FEED_PAPERS, cursor: null });
+      // As the personal feed: the token stays out of the feed's id and self link.
+      const description = {
+        ...describe(url, now, 'following', 'Papers from what you follow, newest first.'),
+        selfUrl: `${config.publicUrl}${url.pathname}`,
+      };
+      return atom(description, await withAuthors(db, page.rows), PRIVATE);
     },
   };
 
