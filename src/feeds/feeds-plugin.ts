@@ -11,7 +11,7 @@ import type { Logger } from '../logger';
 import { findAuthorsByIds } from '../modules/authors/authors.queries';
 import { findVisibleCollectionsByIds, listPaperPagesOfCollections } from '../modules/collections/collections.queries';
 import { findFeedLinkUser, PRIVATE_FEED_PATHS } from '../modules/feed-links/feed-links';
-import { followedCondition, followingFeed } from '../modules/follows/follows';
+import { followedPapersOf, followingFeed } from '../modules/follows/follows';
 import { findOrganizationByName } from '../modules/organizations/organizations.queries';
 import { dailyWindow } from '../modules/papers/daily-window';
 import { criteriaFromFilter, type PaperFilterValues } from '../modules/papers/paper-filter';
@@ -267,7 +267,7 @@ export function feedsPlugin({ db, config, logger, clock, jobs }: FeedsDependenci
       const { token } = parametersOf(url, ['token']);
       const userId = token === undefined ? undefined : await findFeedLinkUser(db, token, 'FOLLOWING');
       if (userId === undefined) throw notFound('feed at this address (the link may have been revoked)');
-      const page = await followingFeed(db, await followedCondition(db, userId), {}, { direction: 'forward', size: FEED_PAPERS, cursor: null });
+      const page = await followingFeed(db, await followedPapersOf(db, userId), {}, { direction: 'forward', size: FEED_PAPERS, cursor: null });
       // As the personal feed: the token stays out of the feed's id and self link.
       const description = {
         ...describe(url, now, 'following', 'Papers from what you follow, newest first.'),

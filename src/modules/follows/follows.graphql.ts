@@ -8,7 +8,7 @@ import { decodeGlobalId } from '../../graphql/global-id';
 import { AuthorRef, OrganizationRef, UserRef } from '../../graphql/node-refs';
 import { requireViewer } from '../accounts/accounts.graphql';
 import { PaperConnection, PaperFilter, paperCriteriaOf } from '../papers/papers.graphql';
-import { countFollowingFeed, follow, followedCondition, followingFeed, unfollow, unfollowById, type FollowSubject } from './follows';
+import { countFollowingFeed, follow, followedPapersOf, followingFeed, unfollow, unfollowById, type FollowSubject } from './follows';
 import { countFollows, listFollows } from './follows.queries';
 
 /** The row id of a global ID of `typename`; BAD_USER_INPUT naming `field` otherwise. */
@@ -161,7 +161,7 @@ builder.objectField(UserRef, 'followingFeed', (t) =>
       requireSelf(context, user, 'Following feeds');
       const criteria = paperCriteriaOf(args.filter);
       const request = pageRequestFrom(args);
-      const followed = await followedCondition(context.db, user.id);
+      const followed = await followedPapersOf(context.db, user.id);
       const page = await followingFeed(context.db, followed, criteria, request);
       return toConnection(page, () => countFollowingFeed(context.db, followed, criteria));
     },

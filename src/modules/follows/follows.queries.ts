@@ -1,4 +1,4 @@
-import { and, count, eq, sql, type SQL } from 'drizzle-orm';
+import { and, count, eq, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { keysetCondition, keysetOrderBy, toPage, type KeysetOrder, type Page, type PageRequest } from '../../db/keyset';
 import { queryRows } from '../../db/rows';
@@ -106,63 +106,96 @@ export async function findFollowsOfUser(db: Database, userId: number, ids: reado
     .where(and(eq(follows.userId, userId), sql`${follows.id} = any(${sql.param([...ids])}::int[])`));
 }
 
-/** A saved search that has a filter: its id and its criteria. */
-export interface FilteredSearch {
-  followId: number;
-  criteria: PaperCriteria;
+/** The user's follows as the following feed reads them (one statement; follows.ts turns them into branches). */
+export async function followsForFeed(db: Database, userId: number) {
+  return db
+    .select({
+      kind: follows.kind,
+      authorId: follows.authorId,
+      organizationId: follows.organizationId,
+      value: follows.value,
+      searchFilter: follows.searchFilter,
+      searchQuery: sql<string | null>`${follows.searchQuery}::text`,
+    })
+    .from(follows)
+    .where(eq(follows.userId, userId));
 }
 
-/** The user's saved searches that carry a filter, as stored (one statement; follows.ts turns them into criteria). */
-export async function filteredSearchesOf(db: Database, userId: number): Promise<{ id: number; searchFilter: unknown }[]> {
-  return db
-    .select({ id: follows.id, searchFilter: follows.searchFilter })
-    .from(follows)
-    .where(and(eq(follows.userId, userId), eq(follows.kind, 'SEARCH'), sql`${follows.searchFilter} is not null`));
+/** What a user follows, as conditions on `papers`, one per kind followed (and one per saved search): see followedBranches. */
+export interface FollowedPapers {
+  branches: SQL[];
 }
+
+/** A text[] literal of `values`, one parameter each. */
+const textArray = (values: readonly string[]) =>
+  sql`array[${sql.join(
+    values.map((value) => sql`${value}`),
+    sql`, `,
+  )}]::text[]`;
 
 /**
- * Whether the paper `papers` (the row in scope) comes from what `userId`
- * follows: one of its listed authors, its organization, one of its
- * categories or keywords, or a saved search's words (and that search's
- * filter, for the `filtered` ones, whose criteria the caller read first).
- * Each part is an index-backed EXISTS over the user's follows.
+ * The conditions on `papers` a paper from what the user follows meets one of:
+ * a listed authorship by a followed author, a followed organization, a
+ * followed category or keyword, or a saved search's words (stored tsquery)
+ * and its filter. The followed values are written into the statement, so the
+ * planner judges each one by the column's statistics: a popular keyword walks
+ * the published-date index until the page is full, a rare one reads its few
+ * papers from the GIN index and sorts them.
  */
-export function followedBy(userId: number, filtered: readonly FilteredSearch[]): SQL {
-  const ofUser = (kind: FollowKind) => sql`f.user_id = ${userId} and f.kind = ${kind}`;
-  const parts: SQL[] = [
-    sql`exists (select from ${follows} f join ${paperAuthors} pa on pa.author_id = f.author_id
-      where ${ofUser('AUTHOR')} and pa.paper_id = ${papers.id} and not pa.hidden)`,
-    sql`exists (select from ${follows} f where ${ofUser('ORGANIZATION')} and f.organization_id = ${papers.organizationId})`,
-    sql`exists (select from ${follows} f where ${ofUser('CATEGORY')} and f.value = any(${papers.categories}))`,
-    sql`exists (select from ${follows} f where ${ofUser('KEYWORD')} and f.value = any(${papers.keywords}))`,
-    sql`exists (select from ${follows} f where ${ofUser('SEARCH')} and f.search_filter is null and ${papers.searchVector} @@ f.search_query)`,
-    ...filtered.map(
-      ({ followId, criteria }) =>
-        sql`(${papers.searchVector} @@ (select f.search_query from ${follows} f where f.id = ${followId}) and ${conditionsFor(criteria) ?? sql`true`})`,
-    ),
-  ];
-  return sql`(${sql.join(parts, sql` or `)})`;
+export function followedBranches(followed: {
+  authorIds: readonly number[];
+  organizationIds: readonly number[];
+  categories: readonly string[];
+  keywords: readonly string[];
+  searches: readonly { query: string; criteria: PaperCriteria }[];
+}): FollowedPapers {
+  const branches: SQL[] = [];
+  if (followed.authorIds.length > 0) {
+    branches.push(
+      sql`exists (select from ${paperAuthors} pa where pa.paper_id = ${papers.id} and pa.author_id = any(${sql.param([...followed.authorIds])}::int[]) and not pa.hidden)`,
+    );
+  }
+  if (followed.organizationIds.length > 0) branches.push(sql`${papers.organizationId} = any(${sql.param([...followed.organizationIds])}::int[])`);
+  if (followed.categories.length > 0) branches.push(sql`${papers.categories} && ${textArray(followed.categories)}`);
+  if (followed.keywords.length > 0) branches.push(sql`${papers.keywords} && ${textArray(followed.keywords)}`);
+  for (const search of followed.searches) {
+    branches.push(and(sql`${papers.searchVector} @@ ${search.query}::tsquery`, conditionsFor(search.criteria))!);
+  }
+  return { branches };
 }
 
 /** The following feed's order: published date, newest first, id breaking ties (papers_published_idx). */
 const feedOrder = paperOrders.PUBLISHED_AT;
 
-/** One page of the papers from what the user follows (`followed`, from followedBy), meeting `criteria`; withdrawn ones are out. */
-export async function listFollowedPapers(db: Database, followed: SQL, criteria: PaperCriteria, request: PageRequest): Promise<Page<PaperRow>> {
+/**
+ * One page of the papers from what the user follows, meeting `criteria`;
+ * withdrawn ones are out. Each branch reads its own best `size + 1` past the
+ * cursor (its own plan: an index walk or a few index lookups and a sort),
+ * then the page is the best of their union, read by id: one statement.
+ */
+export async function listFollowedPapers(db: Database, followed: FollowedPapers, criteria: PaperCriteria, request: PageRequest): Promise<Page<PaperRow>> {
+  if (followed.branches.length === 0) return toPage(feedOrder, request, []);
+  const orderBy = keysetOrderBy(feedOrder, request);
+  const branchPages = followed.branches.map(
+    (branch) =>
+      sql`(select ${papers.id} from ${papers} where ${and(conditionsFor(criteria), branch, keysetCondition(feedOrder, request))}
+        order by ${sql.join(orderBy, sql`, `)} limit ${request.size + 1})`,
+  );
   const fetched = await db
     .select(paperColumns)
     .from(papers)
-    .where(and(conditionsFor(criteria), followed, keysetCondition(feedOrder, request)))
-    .orderBy(...keysetOrderBy(feedOrder, request))
+    .where(sql`${papers.id} = any(array(${sql.join(branchPages, sql` union `)}))`)
+    .orderBy(...orderBy)
     .limit(request.size + 1);
   return toPage(feedOrder, request, fetched);
 }
 
-export async function countFollowedPapers(db: Database, followed: SQL, criteria: PaperCriteria): Promise<number> {
+export async function countFollowedPapers(db: Database, followed: FollowedPapers, criteria: PaperCriteria): Promise<number> {
+  if (followed.branches.length === 0) return 0;
   const [row] = await db
     .select({ total: count() })
     .from(papers)
-    .where(and(conditionsFor(criteria), followed));
+    .where(and(conditionsFor(criteria), or(...followed.branches)));
   return row?.total ?? 0;
 }
 

@@ -14,11 +14,12 @@ import {
   countFollowedPapers,
   deleteFollowById,
   deleteFollowBySubject,
-  filteredSearchesOf,
-  followedBy,
+  followedBranches,
+  followsForFeed,
   insertFollow,
   listFollowedPapers,
   subjectExists,
+  type FollowedPapers,
   type NewFollow,
 } from './follows.queries';
 
@@ -147,17 +148,23 @@ export async function unfollow(db: Database, userId: number, subject: FollowSubj
 
 export { deleteFollowById as unfollowById };
 
-/** What a user follows, as a condition on `papers`: reads their filtered saved searches first (one statement). */
-export async function followedCondition(db: Database, userId: number): Promise<SQL> {
-  const filtered = await filteredSearchesOf(db, userId);
-  return followedBy(
-    userId,
-    filtered.map((search) => ({ followId: search.id, criteria: criteriaOfStoredFilter(search.searchFilter) })),
-  );
+/** What a user follows, as the following feed reads it (one statement). */
+export async function followedPapersOf(db: Database, userId: number): Promise<FollowedPapers> {
+  const rows = await followsForFeed(db, userId);
+  const values = (kind: FollowKind) => rows.filter((row) => row.kind === kind && row.value !== null).map((row) => row.value!);
+  return followedBranches({
+    authorIds: rows.flatMap((row) => (row.authorId === null ? [] : [row.authorId])),
+    organizationIds: rows.flatMap((row) => (row.organizationId === null ? [] : [row.organizationId])),
+    categories: values('CATEGORY'),
+    keywords: values('KEYWORD'),
+    searches: rows
+      .filter((row) => row.kind === 'SEARCH' && row.searchQuery !== null)
+      .map((row) => ({ query: row.searchQuery!, criteria: row.searchFilter == null ? {} : criteriaOfStoredFilter(row.searchFilter) })),
+  });
 }
 
-/** The following feed: a page and its count over one condition (`followed`, from followedCondition). */
-export function followingFeed(db: Database, followed: SQL, criteria: PaperCriteria, request: PageRequest): Promise<Page<PaperRow>> {
+/** The following feed: one page (see listFollowedPapers). */
+export function followingFeed(db: Database, followed: FollowedPapers, criteria: PaperCriteria, request: PageRequest): Promise<Page<PaperRow>> {
   return listFollowedPapers(db, followed, criteria, request);
 }
 
