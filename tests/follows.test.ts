@@ -133,6 +133,20 @@ describe('follow and unfollow', () => {
     expect((await ok(FOLLOWS, {}, token)).viewer.follows.totalCount).toBe(FOLLOWS_PER_USER);
   });
 
+  it('counts against the mutation rate limit like every mutation', async () => {
+    const limited = createTestApp(database.db, { config: { ...config, mutationRateLimitPerMinute: 2 } });
+    try {
+      const { token } = await userWithToken(database.db, 'hasty');
+      for (const keyword of ['one', 'two']) expect((await limited.request(FOLLOW, { input: { keyword } }, token)).errors).toBeUndefined();
+      const refused = await limited.request(FOLLOW, { input: { keyword: 'three' } }, token);
+      expect(errorCodes(refused)).toEqual(['RATE_LIMITED']);
+      expect(refused.errors![0]!.extensions?.retryAfter).toBeGreaterThan(0);
+      expect(errorCodes(await limited.request(UNFOLLOW, { input: { keyword: 'one' } }, token))).toEqual(['RATE_LIMITED']);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('pages viewer.follows newest first', async () => {
     const { token } = await userWithToken(database.db, 'pager');
     const ids: string[] = [];

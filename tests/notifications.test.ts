@@ -152,6 +152,20 @@ describe('NEW_PAPER', () => {
   });
 });
 
+describe('the notify job', () => {
+  it('refuses a malformed payload for good (UnrecoverableError), making nothing', async () => {
+    const before = await database.db.$count(notifications);
+    for (const payload of [
+      { kind: 'NEW_PAPER', paperIds: [] },
+      { kind: 'SOMETHING', paperId: 1 },
+      { kind: 'COMMENT_REPLY', commentId: 1, extra: true },
+    ]) {
+      await expect(runJob('notify', payload, dependencies())).rejects.toMatchObject({ name: 'UnrecoverableError' });
+    }
+    expect(await database.db.$count(notifications)).toBe(before);
+  });
+});
+
 describe('COMMENT_REPLY and CLAIM_DECIDED', () => {
   const COMMENT = `mutation($paper: ID!, $body: String!, $parent: ID) { addComment(paperId: $paper, body: $body, parentId: $parent) { id } }`;
 
