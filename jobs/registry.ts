@@ -3,6 +3,7 @@ import type { PublicDataChange } from '../src/cache/public-data-changes';
 import { z } from 'zod';
 import { jobPayloadSchemas, type JobDependencies, type JobName, type JobPayload } from './jobs';
 import { fillCategories } from './processors/fill-arxiv-categories';
+import { notify } from './processors/notify';
 import { reconcileEveryPaper, reconcileOnePaper } from './processors/reconcile-trending';
 import { refreshAllSimilarPapers } from './processors/refresh-all-similar-papers';
 import { refreshUserRecommendations } from './processors/refresh-recommendations';
@@ -23,6 +24,7 @@ const jobProcessors: { [Name in JobName]: JobProcessor<Name> } = {
   'refresh-recommendations': refreshUserRecommendations,
   'tune-recommendations': tuneRecommendations,
   'fill-arxiv-categories': fillCategories,
+  notify,
   'send-digest-confirmation': sendDigestConfirmation,
   'send-email-verification': sendEmailVerification,
   'send-digests': sendDigests,

@@ -73,6 +73,10 @@ const settingsSchema = z.object({
   commentRateLimitPerMinute: env('COMMENT_RATE_LIMIT_PER_MINUTE', z.coerce.number().int().min(1).default(5)),
   /** Mutations (root fields) per client address, and per signed-in user, per minute, whatever they are. */
   mutationRateLimitPerMinute: env('MUTATION_RATE_LIMIT_PER_MINUTE', z.coerce.number().int().min(1).default(120)),
+  /** How many things (authors, organizations, categories, keywords, saved searches) one user may follow. */
+  followsPerUser: env('FOLLOWS_PER_USER', z.coerce.number().int().min(1).max(10_000).default(200)),
+  /** At most this many NEW_PAPER notifications one notify job run makes for one paper (the rest is logged, not made). */
+  notificationFanOutLimit: env('NOTIFICATION_FAN_OUT_LIMIT', z.coerce.number().int().min(1).default(10_000)),
   sessionTtlDays: env('SESSION_TTL_DAYS', positive.default(30)),
   /** log2 of scrypt's N for new password hashes (15: 32 MiB and tens of milliseconds a hash). */
   passwordHashCost: env('PASSWORD_HASH_COST', z.coerce.number().int().min(10).max(20).default(15)),

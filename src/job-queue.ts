@@ -3,6 +3,9 @@ import type { Logger } from './logger';
 import { editionOf } from './modules/digest/editions';
 import { RedisUnavailableError } from './redis';
 
+/** The most papers one notify job makes NEW_PAPER notifications for (an import enqueues its papers in chunks of this). */
+export const NOTIFY_PAPERS_PER_JOB = 500;
+
 /**
  * Every job this system runs, with the schema its payload must satisfy.
  * Producers and processors share these names; payloads are validated again
@@ -26,6 +29,15 @@ export const jobPayloadSchemas = {
   'refresh-recommendations': z.object({ userId: z.number().int().positive() }).strict(),
   /** Take from arXiv the categories of the papers that never had them (scheduled: imported papers), in rate-limited batches. */
   'fill-arxiv-categories': z.object({}).strict(),
+  /**
+   * Make the notifications of an event (idempotent: one per user, kind and subject): NEW_PAPER for the followers of papers
+   * just saved (a submission, an import), COMMENT_REPLY for the author of the comment a reply answers, CLAIM_DECIDED for a claimant.
+   */
+  notify: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('NEW_PAPER'), paperIds: z.array(z.number().int().positive()).min(1).max(NOTIFY_PAPERS_PER_JOB) }).strict(),
+    z.object({ kind: z.literal('COMMENT_REPLY'), commentId: z.number().int().positive() }).strict(),
+    z.object({ kind: z.literal('CLAIM_DECIDED'), claimId: z.number().int().positive() }).strict(),
+  ]),
   /** Mail a new confirmation link to a pending digest subscription (after subscribeToDigest; deduplicated per subscription). */
   'send-digest-confirmation': z.object({ subscriptionId: z.number().int().positive() }).strict(),
   /** Mail a new account's pending address its verification link, or its existing owner a notice (after signUp). */

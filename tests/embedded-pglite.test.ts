@@ -2,7 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runJob } from '../jobs/registry';
 import { openDatabase, type DatabaseHandle } from '../src/db/client';
+import { loadConfig } from '../src/config';
+import { createLogger } from '../src/logger';
 import { loadDemoData } from '../src/demo/load-demo-data';
 import { trending } from './support/fixtures';
 import { createTestApp } from './support/test-app';
@@ -132,5 +135,33 @@ describe('main queries on PGlite', () => {
     expect(votes.map((vote) => vote.data!.upvotePaper.upvotes)).toEqual(Array(5).fill(paper.upvotes + 1));
     const removed = await request('mutation($id: ID!) { removeUpvote(paperId: $id) { upvotes viewerHasUpvoted } }', { id: paper.id }, token);
     expect(removed.data!.removeUpvote).toEqual({ upvotes: paper.upvotes, viewerHasUpvoted: false });
+  });
+
+  it('follows, reads the following feed and makes notifications (stored tsquery, set-based fan-out)', async () => {
+    const signUp = await request('mutation { signUp(username: "pglite-follower", email: "follower@example.org", password: "correct horse") { token } }');
+    const { token } = signUp.data!.signUp;
+    const top = (await request('{ papers(first: 1, orderBy: PUBLISHED_AT) { edges { node { id arxivId title keywords } } } }')).data!.papers.edges[0]
+      .node;
+    const word = top.title.split(/\W+/).sort((a: string, b: string) => b.length - a.length)[0];
+    for (const input of [{ keyword: top.keywords[0] }, { search: { query: word, filter: { excludeCategories: ['hep-th'] } } }]) {
+      const followed = await request('mutation($input: FollowInput!) { follow(input: $input) { id } }', { input }, token);
+      expect(followed.errors).toBeUndefined();
+    }
+    const feed = await request('{ viewer { followingFeed(first: 100) { totalCount edges { node { arxivId } } } } }', {}, token);
+    expect(feed.errors).toBeUndefined();
+    expect(feed.data!.viewer.followingFeed.edges.map((edge: { node: { arxivId: string } }) => edge.node.arxivId)).toContain(top.arxivId);
+    const paperId = Number(Buffer.from(top.id, 'base64').toString().split(':')[1]);
+    const dependencies = { db: handle.db, config: loadConfig({ LOG_LEVEL: 'silent' }), logger: createLogger('silent') };
+    await runJob('notify', { kind: 'NEW_PAPER', paperIds: [paperId] }, dependencies);
+    await runJob('notify', { kind: 'NEW_PAPER', paperIds: [paperId] }, dependencies);
+    const inbox = await request(
+      '{ viewer { unreadNotificationCount notifications(first: 5) { edges { node { kind paper { arxivId } } } } } }',
+      {},
+      token,
+    );
+    expect(inbox.data!.viewer).toEqual({
+      unreadNotificationCount: 1,
+      notifications: { edges: [{ node: { kind: 'NEW_PAPER', paper: { arxivId: top.arxivId } } }] },
+    });
   });
 });

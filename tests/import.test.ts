@@ -101,7 +101,8 @@ describe('importing Hugging Face daily papers', () => {
   it('stores every valid item with its fields and reports the bad one by index and field', async () => {
     const fixture = await loadFixture();
     const result = await importDailyPapers(database.db, settings, fixture);
-    expect(result).toEqual({ imported: 7, unchanged: 0, problems: [badUpvotesProblem] });
+    expect(result).toEqual({ imported: 7, unchanged: 0, writtenPaperIds: expect.any(Array), problems: [badUpvotesProblem] });
+    expect(new Set(result.writtenPaperIds).size).toBe(7);
 
     const hallucinate = await storedPaper('2509.04664');
     const submittedAt = new Date('2025-09-08T02:44:20.973Z');
@@ -197,7 +198,7 @@ describe('importing Hugging Face daily papers', () => {
 
     const again = await importFixture();
 
-    expect(again).toEqual({ imported: 0, unchanged: 7, problems: [badUpvotesProblem] });
+    expect(again).toEqual({ imported: 0, unchanged: 7, writtenPaperIds: [], problems: [badUpvotesProblem] });
     expect(await snapshot()).toEqual(before);
   });
 
@@ -241,6 +242,7 @@ describe('importing Hugging Face daily papers', () => {
     expect(result).toEqual({
       imported: 1,
       unchanged: 0,
+      writtenPaperIds: [expect.any(Number)],
       problems: [{ index: 1, arxivId: '2509.04664', message: 'duplicate of item 0, which is kept' }],
     });
     expect((await storedPaper('2509.04664')).title).toBe('Why Language Models Hallucinate');
@@ -301,7 +303,12 @@ describe('importing Hugging Face daily papers', () => {
 
     const result = await importDailyPapers(database.db, settings, null);
 
-    expect(result).toEqual({ imported: 0, unchanged: 0, problems: [{ message: 'expected a JSON array of daily-papers items, got null' }] });
+    expect(result).toEqual({
+      imported: 0,
+      unchanged: 0,
+      writtenPaperIds: [],
+      problems: [{ message: 'expected a JSON array of daily-papers items, got null' }],
+    });
     expect(await database.db.select().from(papers)).toEqual([]);
   });
 
@@ -342,7 +349,9 @@ describe('importing Hugging Face daily papers', () => {
       }
     });
 
-    it("hands the new papers' arXiv categories to the workers through Redis", { timeout: PROCESS_TEST_TIMEOUT_MS }, async () => {
+    it("hands the new papers' arXiv categories and their followers' notifications to the workers through Redis", {
+      timeout: PROCESS_TEST_TIMEOUT_MS,
+    }, async () => {
       const redisConfig = redisTestConfig('import-categories', redisUrl);
       const run = await runImportCli(fixturePath, { REDIS_URL: redisUrl, REDIS_PREFIX: redisConfig.redisPrefix });
       expect(run.code).toBe(0);
@@ -350,7 +359,17 @@ describe('importing Hugging Face daily papers', () => {
       const queue = createJobsQueue(connection, { role: 'worker', prefix: redisConfig.redisPrefix });
       try {
         const waiting = await queue.getJobs(['waiting']);
-        expect(waiting.map((job) => ({ name: job.name, data: job.data }))).toEqual([{ name: 'fill-arxiv-categories', data: {} }]);
+        const paperIds = (await database.db.select({ id: papers.id }).from(papers)).map((row) => row.id);
+        expect(waiting.map((job) => ({ name: job.name, data: job.data }))).toEqual(
+          expect.arrayContaining([
+            { name: 'fill-arxiv-categories', data: {} },
+            { name: 'notify', data: { kind: 'NEW_PAPER', paperIds: expect.any(Array) } },
+          ]),
+        );
+        expect(waiting).toHaveLength(2);
+        // Every paper the import wrote, once.
+        const notified = waiting.find((job) => job.name === 'notify')!.data.paperIds as number[];
+        expect([...notified].sort((a, b) => a - b)).toEqual([...paperIds].sort((a, b) => a - b));
         // Imported papers have none until the job asks arXiv.
         const stored = await database.db.select({ categories: papers.categories, checkedAt: papers.categoriesCheckedAt }).from(papers);
         expect(stored.every((row) => row.categories.length === 0 && row.checkedAt === null)).toBe(true);

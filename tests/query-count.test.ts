@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectionPapers, collections, papers, users } from '../src/db/schema';
-import { paperRecord, savePaperRecords } from './support/fixtures';
+import { eq } from 'drizzle-orm';
+import { authors, collectionPapers, collections, papers, users } from '../src/db/schema';
+import { paperRecord, savePaperRecords, userWithToken } from './support/fixtures';
 import { createTestApp } from './support/test-app';
 import type { graphqlClient } from './support/graphql-client';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
@@ -183,5 +184,41 @@ describe("a page of papers with their submitters' collections and the collection
     expect(large).toHaveLength(9);
     expect(small).toHaveLength(large.length);
     expect(large.filter((query) => /from "collection_papers"/.test(query))).toHaveLength(4);
+  });
+});
+
+describe('viewer.followingFeed', () => {
+  it('costs the same fixed number of SQL statements for 5 or 50 papers, whatever is followed', async () => {
+    const { token } = await userWithToken(database.db, 'follower');
+    const [shared] = await database.db.select({ id: authors.id }).from(authors).where(eq(authors.name, 'Shared Author'));
+    const follow = `mutation($input: FollowInput!) { follow(input: $input) { id } }`;
+    for (const input of [
+      { authorId: Buffer.from(`Author:${shared!.id}`).toString('base64') },
+      { keyword: 'diffusion' },
+      { category: 'cs.LG' },
+      { search: { query: 'paper number' } },
+      { search: { query: 'paper', filter: { organization: 'org-1', excludeCategories: ['cs.RO'] } } },
+    ]) {
+      expect((await request(follow, { input }, token)).errors).toBeUndefined();
+    }
+    const feed = `query($first: Int) { viewer { followingFeed(first: $first, filter: { excludeKeywords: ["survey"] }) {
+      totalCount
+      edges { node { arxivId authors { name author { id } } organization { name } submittedBy { username } } }
+      pageInfo { hasNextPage endCursor } } } }`;
+    const statementsOf = async (first: number) => {
+      database.queries.length = 0;
+      const response = await request(feed, { first }, token);
+      expect(response.errors).toBeUndefined();
+      expect(response.data!.viewer.followingFeed.edges).toHaveLength(first);
+      expect(response.data!.viewer.followingFeed.totalCount).toBe(60);
+      return [...database.queries];
+    };
+    const small = await statementsOf(5);
+    const large = await statementsOf(50);
+    expect(small).toHaveLength(large.length);
+    // The session, the follows, the page, its count, then authors, organizations and submitters once each.
+    expect(large).toHaveLength(7);
+    expect(large.filter((query) => /from "follows"/.test(query) && !/"papers"/.test(query))).toHaveLength(1);
+    expect(large.filter((query) => /from "paper_authors" inner join "authors"/.test(query))).toHaveLength(1);
   });
 });

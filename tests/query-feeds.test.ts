@@ -167,6 +167,36 @@ describe('GET /feeds/search.atom, author.atom and organization.atom', () => {
     expect(feed.id).toBe(`${PUBLIC_URL}/feeds/search.atom?q=diffusion+study`);
   });
 
+  it('takes the PaperFilter parameters of papers.atom, as searchPapers(filter:) does', async () => {
+    const feed = await feedAt('/feeds/search.atom?q=diffusion%20study&keyword=diffusion&organization=OPPO');
+    const results = (
+      await ok(
+        `query($filter: PaperFilter) { searchPapers(query: "diffusion study", first: ${FEED_PAPERS}, filter: $filter) { edges { node { arxivId } } } }`,
+        {
+          filter: { keyword: 'diffusion', organization: 'OPPO' },
+        },
+      )
+    ).searchPapers;
+    expect(arxivIdsOf(feed)).toEqual(edgesOf(results));
+    // Every sixth paper of the 60 is both OPPO's and tagged diffusion.
+    expect(feed.entry).toHaveLength(10);
+    expect(feed.id).toBe(`${PUBLIC_URL}/feeds/search.atom?q=diffusion+study&keyword=diffusion&organization=OPPO`);
+  });
+
+  it.each([
+    ['/feeds/search.atom?q=x&categories=CS.LG!', 'Invalid categories: "CS.LG!" is not an arXiv category (such as cs.LG, hep-th or math.AG).'],
+    ['/feeds/search.atom?q=x&publishedAfter=yesterday', '"yesterday" is not an ISO-8601 date-time with a time zone, e.g. "2025-11-12T08:30:00Z".'],
+    ['/feeds/search.atom?q=x&author=nonsense', '"nonsense" is not a valid Author ID: use an `id` from the API.'],
+    [
+      '/feeds/search.atom?q=x&order=UPVOTES',
+      'Unknown parameter "order": this feed takes q, keyword, organization, author, submittedBy, publishedAfter, publishedBefore, categories, excludeCategories, excludeKeywords.',
+    ],
+  ])('search.atom answers 400 for a bad filter parameter: %s', async (path, message) => {
+    const { response, body } = await getFeed(path);
+    expect(response.status).toBe(400);
+    expect(body).toBe(`${message}\n`);
+  });
+
   it("lists an author's and an organization's papers, newest first; 404 for unknown ones", async () => {
     const [grace] = await database.db.select().from(authors).where(eq(authors.name, 'Grace Hopper'));
     const author = await feedAt(`/feeds/author.atom?id=${encodeURIComponent(globalId('Author', grace!.id))}`);
@@ -312,5 +342,66 @@ describe('GET /feeds/personal.atom', () => {
     }
     const response = await testApp.request(CREATE_LINK);
     expect(response.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('GET /feeds/following.atom', () => {
+  const CREATE_LINK = `mutation { createFollowingFeedLink { url token createdAt } }`;
+  const REVOKE_LINK = `mutation { revokeFollowingFeedLink }`;
+
+  it('serves the following feed by a private link, never cached, until the link is revoked; the personal link is another', async () => {
+    const { token } = await userWithToken(database.db, 'follower');
+    expect((await testApp.request(`mutation { follow(input: { keyword: "robotics" }) { id } }`, {}, token)).errors).toBeUndefined();
+    const link = (await ok(CREATE_LINK, {}, token)).createFollowingFeedLink;
+    expect(link.url).toBe(`${PUBLIC_URL}/feeds/following.atom?token=${link.token}`);
+    expect(link.token).toMatch(/^dpf_[\w-]{43}$/);
+    expect(JSON.stringify(await database.db.select().from(feedLinks))).not.toContain(link.token);
+    expect((await ok(`{ viewer { followingFeedLinkCreatedAt personalFeedLinkCreatedAt } }`, {}, token)).viewer).toEqual({
+      followingFeedLinkCreatedAt: NOW.toISOString(),
+      personalFeedLinkCreatedAt: null,
+    });
+    // A personal-feed link of the same user does not open this feed, nor this link that one.
+    const personal = (await ok(`mutation { createPersonalFeedLink { token } }`, {}, token)).createPersonalFeedLink;
+    expect((await getFeed(`/feeds/following.atom?token=${personal.token}`)).response.status).toBe(404);
+    expect((await getFeed(`/feeds/personal.atom?token=${link.token}`)).response.status).toBe(404);
+
+    const path = `/feeds/following.atom?token=${link.token}`;
+    const feed = await feedAt(path);
+    expect(feed.cacheControl).toBe('private, no-store');
+    const listed = (await ok(`{ viewer { followingFeed(first: ${FEED_PAPERS}) { edges { node { arxivId } } } } }`, {}, token)).viewer.followingFeed;
+    expect(arxivIdsOf(feed)).toEqual(edgesOf(listed));
+    // The odd half of the 60 papers is tagged robotics.
+    expect(feed.entry).toHaveLength(30);
+    expect(feed.title).toBe('Daily Papers: following');
+    expect(feed.body).not.toContain(link.token);
+    expect(feed.id).toBe(`${PUBLIC_URL}/feeds/following.atom`);
+
+    // Someone else's view of the user tells nothing.
+    expect((await ok(`{ user(username: "follower") { followingFeedLinkCreatedAt } }`, {}, ada)).user.followingFeedLinkCreatedAt).toBeNull();
+    // A new link revokes the old one.
+    const second = (await ok(CREATE_LINK, {}, token)).createFollowingFeedLink;
+    expect((await getFeed(path)).response.status).toBe(404);
+    expect((await getFeed(`/feeds/following.atom?token=${second.token}`)).response.status).toBe(200);
+
+    expect((await ok(REVOKE_LINK, {}, token)).revokeFollowingFeedLink).toBe(true);
+    const revoked = await getFeed(`/feeds/following.atom?token=${second.token}`);
+    expect(revoked.response.status).toBe(404);
+    expect(revoked.response.headers.get('cache-control')).toBe('no-store');
+    expect(revoked.body).not.toContain('<entry>');
+    expect((await ok(REVOKE_LINK, {}, token)).revokeFollowingFeedLink).toBe(false);
+    expect((await ok(`{ viewer { followingFeedLinkCreatedAt } }`, {}, token)).viewer.followingFeedLinkCreatedAt).toBeNull();
+    // The personal link lives on.
+    expect((await getFeed(`/feeds/personal.atom?token=${personal.token}`)).response.status).toBe(200);
+  });
+
+  it('answers 404 to a missing or unknown token, 400 to another parameter, and UNAUTHENTICATED to making a link anonymously', async () => {
+    for (const path of ['/feeds/following.atom', '/feeds/following.atom?token=', '/feeds/following.atom?token=dpf_nothing']) {
+      expect((await getFeed(path)).response.status).toBe(404);
+    }
+    const { response, body } = await getFeed('/feeds/following.atom?token=a&user=ada');
+    expect(response.status).toBe(400);
+    expect(body).toBe('Unknown parameter "user": this feed takes token.\n');
+    expect((await testApp.request(CREATE_LINK)).errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+    expect((await testApp.request(REVOKE_LINK)).errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
   });
 });

@@ -213,7 +213,13 @@ describe('submitPaper', () => {
     // The version is dropped before asking: arXiv answers the latest version and the first publication date.
     expect(arxivRequests).toEqual(['2511.01234']);
     // Enqueued in the background, after the response: wait for it.
-    await expect.poll(enqueued).toEqual([
+    const byName = async () => (await enqueued()).sort((a, b) => a.name.localeCompare(b.name));
+    await expect.poll(byName).toEqual([
+      {
+        name: 'notify',
+        payload: { kind: 'NEW_PAPER', paperIds: [expect.any(Number)] },
+        deduplicationId: expect.stringMatching(/^notify:new-paper:\d+$/),
+      },
       {
         name: 'refresh-similar-papers',
         payload: { paperId: expect.any(Number) },

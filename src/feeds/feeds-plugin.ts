@@ -11,6 +11,7 @@ import type { Logger } from '../logger';
 import { findAuthorsByIds } from '../modules/authors/authors.queries';
 import { findVisibleCollectionsByIds, listPaperPagesOfCollections } from '../modules/collections/collections.queries';
 import { findFeedLinkUser, PRIVATE_FEED_PATHS } from '../modules/feed-links/feed-links';
+import { followedPapersOf, followingFeed } from '../modules/follows/follows';
 import { findOrganizationByName } from '../modules/organizations/organizations.queries';
 import { dailyWindow } from '../modules/papers/daily-window';
 import { criteriaFromFilter, type PaperFilterValues } from '../modules/papers/paper-filter';
@@ -116,6 +117,9 @@ const FILTER_PARAMETERS = [
   'order',
 ] as const;
 
+/** The search feed takes the query and every PaperFilter parameter (not `order`: a search ranks by relevance). */
+const SEARCH_PARAMETERS = ['q', ...FILTER_PARAMETERS.filter((name) => name !== 'order')] as const;
+
 /** A comma-separated list parameter ("cs.LG,cs.CV"); empty entries are dropped. */
 const listOf = (value: string | undefined) => value?.split(',').filter((entry) => entry.trim() !== '');
 
@@ -161,10 +165,11 @@ function describeFilter(parameters: Partial<Record<(typeof FILTER_PARAMETERS)[nu
  * - /feeds/daily.atom?date=YYYY-MM-DD: a UTC day's featured papers, most upvoted first (today by default);
  * - /feeds/papers.atom?keyword=&organization=&author=&submittedBy=&publishedAfter=&publishedBefore=&categories=&excludeCategories=&excludeKeywords=&order=:
  *   any PaperFilter (the lists comma-separated);
- * - /feeds/search.atom?q=: a search, best match first;
+ * - /feeds/search.atom?q=&keyword=&...: a search, best match first, with the PaperFilter parameters of papers.atom (no order);
  * - /feeds/author.atom?id=, /feeds/organization.atom?name=: an author's or an organization's papers, newest first;
  * - /feeds/collection.atom?id=: a public collection in its order (a private one is 404);
- * - /feeds/personal.atom?token=: a user's recommendations, by a private link (404 once revoked), never cached.
+ * - /feeds/personal.atom?token=: a user's recommendations, by a private link (404 once revoked), never cached;
+ * - /feeds/following.atom?token=: a user's following feed, the same way.
  * Bad parameters answer 400 and unknown things 404, with a plain-text reason.
  */
 export function feedsPlugin({ db, config, logger, clock, jobs }: FeedsDependencies): Plugin {
@@ -205,11 +210,14 @@ export function feedsPlugin({ db, config, logger, clock, jobs }: FeedsDependenci
       return atom(describe(url, now, describeFilter(parameters), subtitle, parameters, FILTER_PARAMETERS), papers);
     },
     '/feeds/search.atom': async (url, now) => {
-      const parameters = parametersOf(url, ['q']);
+      const parameters = parametersOf(url, SEARCH_PARAMETERS);
       const query = normalizeSearchQuery(parameters.q ?? '');
-      const page = await searchPapers(db, query, { direction: 'forward', size: FEED_PAPERS, cursor: null });
-      const subtitle = `The ${FEED_PAPERS} best matches on Daily Papers.`;
-      return atom(describe(url, now, `search "${query}"`, subtitle, parameters, ['q']), await withAuthors(db, page.rows));
+      // The filter as papers.atom reads it (same parsing, same 400s); a search has one order, best match first.
+      const { filter } = filterOf(parameters);
+      const page = await searchPapers(db, query, { direction: 'forward', size: FEED_PAPERS, cursor: null }, criteriaFromFilter(filter));
+      const filtered = describeFilter(parameters);
+      const subtitle = `The ${FEED_PAPERS} best matches on Daily Papers${filtered === 'all papers' ? '' : ` among ${filtered}`}.`;
+      return atom(describe(url, now, `search "${query}"`, subtitle, parameters, SEARCH_PARAMETERS), await withAuthors(db, page.rows));
     },
     '/feeds/author.atom': async (url, now) => {
       const parameters = parametersOf(url, ['id']);
@@ -254,6 +262,18 @@ export function feedsPlugin({ db, config, logger, clock, jobs }: FeedsDependenci
         selfUrl: `${config.publicUrl}${url.pathname}`,
       };
       return atom(description, papers, PRIVATE);
+    },
+    [PRIVATE_FEED_PATHS.FOLLOWING]: async (url, now) => {
+      const { token } = parametersOf(url, ['token']);
+      const userId = token === undefined ? undefined : await findFeedLinkUser(db, token, 'FOLLOWING');
+      if (userId === undefined) throw notFound('feed at this address (the link may have been revoked)');
+      const page = await followingFeed(db, await followedPapersOf(db, userId), {}, { direction: 'forward', size: FEED_PAPERS, cursor: null });
+      // As the personal feed: the token stays out of the feed's id and self link.
+      const description = {
+        ...describe(url, now, 'following', 'Papers from what you follow, newest first.'),
+        selfUrl: `${config.publicUrl}${url.pathname}`,
+      };
+      return atom(description, await withAuthors(db, page.rows), PRIVATE);
     },
   };
 

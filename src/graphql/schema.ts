@@ -15,6 +15,8 @@ import '../modules/recommendations/recommendations.graphql';
 import '../modules/digest/digest.graphql';
 import '../modules/collections/collections.graphql';
 import '../modules/feed-links/feed-links.graphql';
+import '../modules/follows/follows.graphql';
+import '../modules/notifications/notifications.graphql';
 
 /** Sorted, so the printed schema.graphql diffs cleanly. */
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -22,6 +22,8 @@ export interface DailyPapersImport {
   imported: number;
   /** Papers already stored exactly as the file describes them. */
   unchanged: number;
+  /** The ids of the papers created or changed. */
+  writtenPaperIds: number[];
   problems: ImportProblem[];
 }
 
@@ -190,7 +192,7 @@ export function parseDailyPapersItems(json: unknown): ParsedDailyPapers {
 export async function importDailyPapers(db: Database, settings: TrendingSettings, json: unknown): Promise<DailyPapersImport> {
   const { records, problems } = parseDailyPapersItems(json);
   const saved = await savePapers(db, settings, records);
-  return { imported: saved.written, unchanged: saved.unchanged, problems };
+  return { imported: saved.written, unchanged: saved.unchanged, writtenPaperIds: saved.writtenPaperIds, problems };
 }
 
 function rawArxivId(item: unknown): string | undefined {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createBullJobQueue } from '../../jobs/bullmq';
 import { createPublicDataChanges } from '../cache/public-data-changes';
 import { loadConfig, type AppConfig } from '../config';
+import { NOTIFY_PAPERS_PER_JOB } from '../job-queue';
 import { createLogger } from '../logger';
 import { openDatabase } from '../db/client';
 import { refreshSimilarPapers } from '../modules/recommendations/similar-papers';
@@ -51,7 +52,7 @@ async function main(args: readonly string[]): Promise<number> {
       await refreshSimilarPapers(database.db, 'all');
       await tuneRankingModel(database.db, config.trending);
       await announcePublicDataChange(config);
-      await askForCategories(config);
+      await askForCategories(config, result.writtenPaperIds);
     }
     console.log(
       `${filePath}: ${plural(result.imported, 'paper')} written, ${result.unchanged} unchanged, ` +
@@ -74,13 +75,18 @@ async function announcePublicDataChange(config: AppConfig) {
 /**
  * Hands the arXiv categories of the new papers to the workers (through Redis,
  * when there is one): at one request every few seconds that is a job's work,
- * not this command's. Without Redis the server's schedule gets to them.
+ * not this command's. Without Redis the server's schedule gets to them. The
+ * written papers' NEW_PAPER notifications go the same way, in chunks (without
+ * Redis none are made: an import without workers is a local load).
  */
-async function askForCategories(config: AppConfig) {
+async function askForCategories(config: AppConfig, writtenPaperIds: readonly number[]) {
   if (!config.redisUrl) return;
   const queue = createBullJobQueue({ redisUrl: config.redisUrl, redisPrefix: config.redisPrefix });
   try {
     await queue.enqueue('fill-arxiv-categories', {}, { deduplicationId: 'import' });
+    for (let offset = 0; offset < writtenPaperIds.length; offset += NOTIFY_PAPERS_PER_JOB) {
+      await queue.enqueue('notify', { kind: 'NEW_PAPER', paperIds: writtenPaperIds.slice(offset, offset + NOTIFY_PAPERS_PER_JOB) });
+    }
   } finally {
     await queue.close();
   }

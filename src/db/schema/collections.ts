@@ -56,7 +56,7 @@ export const feedLinks = pgTable(
     userId: integer('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    kind: text('kind', { enum: ['RECOMMENDATIONS'] }).notNull(),
+    kind: text('kind', { enum: ['RECOMMENDATIONS', 'FOLLOWING'] }).notNull(),
     tokenHash: text('token_hash').notNull().unique(),
     createdAt: timestampMs('created_at').notNull().defaultNow(),
     revokedAt: timestampMs('revoked_at'),

@@ -11,3 +11,4 @@ export * from './authorship-claims';
 export * from './digests';
 export * from './collections';
 export * from './job-leases';
+export * from './follows';

@@ -14,7 +14,7 @@ const maySee = (context: Context, claim: AuthorshipClaimRow) =>
   context.viewer !== null && (context.viewer.user.role === 'admin' || context.viewer.user.id === claim.userId);
 
 // Only this module refers to claims, so the ref lives here rather than in node-refs.ts.
-const AuthorshipClaimRef = builder.loadableNodeRef<AuthorshipClaimRow, number, number>('AuthorshipClaim', {
+export const AuthorshipClaimRef = builder.loadableNodeRef<AuthorshipClaimRow, number, number>('AuthorshipClaim', {
   id: { resolve: (claim) => claim.id, parse: (id: string) => Number(id) },
   // A claim someone else may not see answers null, as an unknown ID does.
   load: async (ids: number[], context) => (await findClaimsByIds(context.db, ids)).filter((claim) => maySee(context, claim)),
@@ -83,6 +83,8 @@ builder.objectField(UserRef, 'authorshipClaims', (t) =>
 async function decide(context: Context, claimId: number, decision: ClaimDecision) {
   const { user } = requireAdmin(context);
   const claim = await decideClaim(context.db, context.config.trending, { claimId, adminId: user.id, decision, at: context.now });
+  // The claimant is told (by the notify job; not when they decided their own claim).
+  enqueueInBackground(context.jobs, context.logger, 'notify', { kind: 'CLAIM_DECIDED', claimId: claim.id }, { deduplicationId: `claim:${claim.id}` });
   if (claim.status === 'approved') {
     // The author, the claimant's pages and the weight of votes on the author's papers: rare enough to end every answer.
     void context.publicDataChanges.announce({ kind: 'everything' });

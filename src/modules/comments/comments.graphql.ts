@@ -1,3 +1,4 @@
+import { enqueueInBackground } from '../../job-queue';
 import { builder } from '../../graphql/builder';
 import { pageRequestFrom, toConnection, type ConnectionArgs } from '../../graphql/connection';
 import type { Context } from '../../graphql/context';
@@ -94,6 +95,16 @@ builder.mutationField('addComment', (t) =>
       // The paper's comment count and list, and the replies of the comment answered.
       const entities = [{ typename: 'Paper', id: args.paperId.id }, ...(args.parentId ? [{ typename: 'Comment', id: args.parentId.id }] : [])];
       void context.publicDataChanges.announce({ kind: 'entities', entities });
+      // The author of the comment answered is told (by the notify job; not when they answered themselves).
+      if (comment.parentId !== null) {
+        enqueueInBackground(
+          context.jobs,
+          context.logger,
+          'notify',
+          { kind: 'COMMENT_REPLY', commentId: comment.id },
+          { deduplicationId: `reply:${comment.id}` },
+        );
+      }
       return comment;
     },
   }),

@@ -8,10 +8,10 @@ import { hashToken } from '../digest/tokens';
 const TOKEN_PREFIX = 'dpf_';
 
 /** The feeds a private link may serve. */
-export type FeedLinkKind = 'RECOMMENDATIONS';
+export type FeedLinkKind = 'RECOMMENDATIONS' | 'FOLLOWING';
 
 /** The path of a private feed; its token goes in `?token=`. */
-export const PRIVATE_FEED_PATHS: Record<FeedLinkKind, string> = { RECOMMENDATIONS: '/feeds/personal.atom' };
+export const PRIVATE_FEED_PATHS: Record<FeedLinkKind, string> = { RECOMMENDATIONS: '/feeds/personal.atom', FOLLOWING: '/feeds/following.atom' };
 
 /**
  * Makes a new private link to the user's feed of `kind`, revoking the one they

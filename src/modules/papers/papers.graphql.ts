@@ -30,7 +30,7 @@ async function paperConnection(context: Context, criteria: PaperCriteria, order:
 
 type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
 
-const PaperFilter = builder.inputType('PaperFilter', {
+export const PaperFilter = builder.inputType('PaperFilter', {
   description: 'Narrows a list of papers; all given criteria must hold.',
   fields: (t) => ({
     authorId: t.globalID({ for: [AuthorRef], description: 'Papers by this author (an Author ID).' }),

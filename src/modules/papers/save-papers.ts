@@ -40,6 +40,8 @@ export interface SaveResult {
   unchanged: number;
   /** The id of each record's paper, in the order of the records. */
   paperIds: number[];
+  /** The ids of the papers created or changed (their followers' notifications are made from these). */
+  writtenPaperIds: number[];
 }
 
 const BATCH_SIZE = 500;
@@ -52,13 +54,14 @@ const AUTHORSHIP_BATCH_SIZE = 10_000;
  * Each arXiv id may appear once in `records` (callers report duplicates).
  */
 export async function savePapers(db: Database, settings: TrendingSettings, records: readonly PaperRecord[]): Promise<SaveResult> {
-  const result: SaveResult = { written: 0, unchanged: 0, paperIds: [] };
+  const result: SaveResult = { written: 0, unchanged: 0, paperIds: [], writtenPaperIds: [] };
   for (let offset = 0; offset < records.length; offset += BATCH_SIZE) {
     const batch = records.slice(offset, offset + BATCH_SIZE);
     const saved = await db.transaction((tx) => saveBatch(tx, settings, batch));
     result.written += saved.written;
     result.unchanged += saved.unchanged;
     result.paperIds.push(...saved.paperIds);
+    result.writtenPaperIds.push(...saved.writtenPaperIds);
   }
   return result;
 }
@@ -168,7 +171,12 @@ async function saveBatch(db: Transaction, settings: TrendingSettings, records: r
     );
   // In the order of the records: a scan returns rows in whatever order the table holds them.
   const storedIdOf = new Map(stored.map((row) => [row.arxivId, row.id]));
-  return { written: written.length, unchanged: records.length - written.length, paperIds: records.map((record) => storedIdOf.get(record.arxivId)!) };
+  return {
+    written: written.length,
+    unchanged: records.length - written.length,
+    paperIds: records.map((record) => storedIdOf.get(record.arxivId)!),
+    writtenPaperIds: [...idByArxivId.values()],
+  };
 }
 
 function toCamel(column: string): string {

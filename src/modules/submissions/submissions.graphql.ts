@@ -57,6 +57,14 @@ builder.mutationField('submitPaper', (t) =>
           deduplicationId: `paper:${paper.id}`,
         },
       );
+      // Its followers' NEW_PAPER notifications (never the submitter's own).
+      enqueueInBackground(
+        context.jobs,
+        context.logger,
+        'notify',
+        { kind: 'NEW_PAPER', paperIds: [paper.id] },
+        { deduplicationId: `new-paper:${paper.id}` },
+      );
       return paper;
     },
   }),
