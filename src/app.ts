@@ -93,7 +93,7 @@ export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts
   const graphiql = graphiqlPage({ title: 'Daily Papers API', defaultQuery: exampleQuery });
   // One cache for /graphql and the REST paths.
   const answers = createAnswerStore(config.responseCache, publicDataChanges);
-  const sharedReads = new SharedReads(publicDataChanges, config.responseCache.ttlMs);
+  const sharedReads = new SharedReads(publicDataChanges, config.responseCache.ttlMs, config.responseCache.listMaxAgeMs);
   return createYoga<{ req?: IncomingMessage }>({
     schema,
     context: async ({ request, req }): Promise<Context> => {
