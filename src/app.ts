@@ -111,6 +111,7 @@ export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts
         loaders: new Map(),
         publicDataChanges,
         sharedReads,
+        viewerUpvotes: new Map(),
       };
     },
     graphqlEndpoint: '/graphql',

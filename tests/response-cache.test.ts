@@ -489,4 +489,26 @@ describe('the response cache', () => {
     await publicDataChanges.announce({ kind: 'entities', entities: [{ typename: 'Paper' }] });
     expect((await order())[0]).toBe('2511.20004');
   });
+
+  it('reads an organization once for every reader until a change may have touched it', async () => {
+    const publicDataChanges = createPublicDataChanges({ redisUrl: undefined, redisPrefix: 'unused' }, createLogger('silent'));
+    const { request } = cachingApp(publicDataChanges);
+    await savePaperRecords(database.db, [
+      paperRecord({ arxivId: '2511.20005', upvoteBaseline: 5, organization: { name: 'kept-org', fullName: 'Kept Org' } }),
+    ]);
+    const { token } = await userWithToken(database.db, 'organization_reader');
+    const QUERY = `{ paper(arxivId: "2511.20005") { organization { name fullName } } }`;
+    // The session, the paper and the organization; then the organization is kept.
+    expect(await statementsOf(() => request(QUERY, {}, token))).toBe(3);
+    expect(await statementsOf(() => request(QUERY, {}, token))).toBe(2);
+    await database.db.execute(sql`update organizations set full_name = 'Renamed Org' where name = 'kept-org'`);
+    // A submission (an unnamed paper) may bring new details of its organization: kept ones end.
+    await publicDataChanges.announce({ kind: 'entities', entities: [{ typename: 'Paper' }] });
+    const renamed = await request<{ paper: { organization: { fullName: string } } }>(QUERY, {}, token);
+    expect(renamed.data!.paper.organization.fullName).toBe('Renamed Org');
+    // Votes and changes to named papers leave it be.
+    await publicDataChanges.announce({ kind: 'votes', paperIds: [1] });
+    await publicDataChanges.announce({ kind: 'entities', entities: [{ typename: 'Paper', id: 1 }] });
+    expect(await statementsOf(() => request(QUERY, {}, token))).toBe(2);
+  });
 });

@@ -17,7 +17,7 @@ import { loadBenchDataset } from './bulk-load';
  *
  *   npx tsx src/bench/profile-signed-in.ts [--requests 3000] [--concurrency 10] [--papers 20000 --users 5000 --upvotes 200000]
  *     [--database profile_signed_in] [--keep] [--reuse] [--query signed-in|anonymous-fresh|typename]
- *     [--env NAME=value ...] [--no-profile] [--callers functionName]
+ *     [--env NAME=value ...] [--api-dir path] [--no-profile] [--callers functionName]
  *
  * Loads the bench data set into a scratch database on the server of
  * DATABASE_URL (dropped at the end unless --keep; --reuse takes a kept one
@@ -41,6 +41,8 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     reuse: { type: 'boolean', default: false },
     'no-profile': { type: 'boolean', default: false },
+    /** Where the API's code is (default: here), e.g. a `git archive` of another commit, to compare in one sitting. */
+    'api-dir': { type: 'string' },
     /** NAME=value settings for the API process (repeatable), e.g. RESPONSE_CACHE_LIST_MAX_AGE_SECONDS=0 to compare. */
     env: { type: 'string', multiple: true, default: [] },
     /** Also print the call stacks (self time) that end in functions whose name contains this. */
@@ -175,6 +177,7 @@ async function main() {
         ...Object.fromEntries(args.env.map((setting) => [setting.slice(0, setting.indexOf('=')), setting.slice(setting.indexOf('=') + 1)])),
       },
       stdio: ['ignore', 'inherit', 'inherit'],
+      cwd: args['api-dir'] ?? process.cwd(),
     });
     const base = `http://127.0.0.1:${port}`;
     for (let attempt = 0; ; attempt += 1) {

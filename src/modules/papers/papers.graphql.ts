@@ -54,11 +54,10 @@ async function sharedPageForViewer(context: Context, viewerId: number, criteria:
       )
     ).map((fields) => [fields.id, fields]),
   );
-  const upvoted = viewerUpvotedLoader(context);
   const rows = page.rows.map((row) => {
     const fields = live.get(row.id);
     if (!fields) return row; // Deleted since: shown as kept, within the bound.
-    upvoted.prime(row.id, fields.viewerHasUpvoted);
+    context.viewerUpvotes.set(row.id, fields.viewerHasUpvoted);
     // The kept row when nothing changed (most of the time), never changed in place: other readers share it.
     return fields.upvoteCount === row.upvoteCount && fields.trendingKey === row.trendingKey
       ? row
@@ -164,11 +163,16 @@ PaperRef.implement({
     authors: t.field({
       type: [PaperAuthor],
       description: "The authors in the paper's order.",
-      resolve: (paper, _args, context) => authorsOfPaperLoader(context).load(paper.id),
+      // Kept lists at once (no promise per paper), the others batched.
+      resolve: (paper, _args, context) => context.sharedReads.keptAuthors(paper.id) ?? authorsOfPaperLoader(context).load(paper.id),
     }),
     authorCount: t.int({
       description: 'How many authors the paper has ("8 authors").',
-      resolve: async (paper, _args, context) => (await authorsOfPaperLoader(context).load(paper.id)).length,
+      resolve: (paper, _args, context) =>
+        context.sharedReads.keptAuthors(paper.id)?.length ??
+        authorsOfPaperLoader(context)
+          .load(paper.id)
+          .then((authors) => authors.length),
     }),
     publishedAt: t.expose('publishedAt', { type: 'DateTime', description: 'arXiv publication time.' }),
     submittedAt: t.expose('submittedAt', {
@@ -186,7 +190,9 @@ PaperRef.implement({
       type: OrganizationRef,
       nullable: true,
       description: 'The organization it was published under.',
-      resolve: (paper) => paper.organizationId,
+      // A kept organization as it is, otherwise its id for the loader.
+      resolve: (paper, _args, context) =>
+        paper.organizationId === null ? null : (context.sharedReads.keptOrganization(paper.organizationId) ?? paper.organizationId),
     }),
     githubRepo: t.exposeString('githubRepo', { nullable: true, description: 'URL of the code repository.' }),
     githubStars: t.exposeInt('githubStars', { nullable: true, description: 'Stars of the code repository when last seen.' }),
@@ -207,7 +213,8 @@ PaperRef.implement({
     upvotes: t.exposeInt('upvoteCount', { description: 'Exact number of upvotes.' }),
     viewerHasUpvoted: t.boolean({
       description: 'Whether the signed-in viewer upvoted it; false when anonymous.',
-      resolve: (paper, _args, context) => viewerUpvotedLoader(context).load(paper.id),
+      resolve: (paper, _args, context) =>
+        context.viewer === null ? false : (context.viewerUpvotes.get(paper.id) ?? viewerUpvotedLoader(context).load(paper.id)),
     }),
     trendingScore: t.float({
       description: 'Current time-decayed score: each upvote halves every vote half-life, the paper every age half-life.',
