@@ -19,7 +19,7 @@ import { graphiqlAssets, graphiqlPage } from './http/graphiql';
 import { securityHeaders } from './http/security-headers';
 import { createAnswerStore, responseCache } from './graphql/response-cache';
 import { SharedReads } from './graphql/shared-reads';
-import { requestLimits } from './graphql/limits';
+import { countedBodyWithoutLength, requestLimits } from './graphql/limits';
 import { limitMutations } from './graphql/mutation-limit';
 import { readinessCheck } from './observability/health';
 import { metrics } from './observability/metrics';
@@ -93,7 +93,7 @@ export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts
   const graphiql = graphiqlPage({ title: 'Daily Papers API', defaultQuery: exampleQuery });
   // One cache for /graphql and the REST paths.
   const answers = createAnswerStore(config.responseCache, publicDataChanges);
-  const sharedReads = new SharedReads(publicDataChanges, config.responseCache.ttlMs);
+  const sharedReads = new SharedReads(publicDataChanges, config.responseCache.ttlMs, config.responseCache.listMaxAgeMs);
   return createYoga<{ req?: IncomingMessage }>({
     schema,
     context: async ({ request, req }): Promise<Context> => {
@@ -111,9 +111,13 @@ export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts
         loaders: new Map(),
         publicDataChanges,
         sharedReads,
+        viewerUpvotes: new Map(),
       };
     },
     graphqlEndpoint: '/graphql',
+    // Off: requestLimits checks the Content-Length and countedBodyWithoutLength counts a body without one, where
+    // yoga's limit piped every body through a stream (a TransformStream, a pipeline and an AbortController each).
+    maxRequestBodySize: false,
     // Liveness: yoga answers GET /health with an empty 200; readiness is readinessCheck()'s /ready.
     healthCheckEndpoint: '/health',
     landingPage: false,
@@ -166,6 +170,8 @@ export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts
           if (url.pathname === '/') endResponse(new fetchAPI.Response(null, { status: 302, headers: { location: '/graphql' } }));
         },
       },
+      // Last: it wraps whichever request parser the plugins above chose.
+      countedBodyWithoutLength(config.http.maxRequestBytes),
     ],
   });
 }

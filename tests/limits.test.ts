@@ -119,6 +119,30 @@ describe('request limits', () => {
     }
   });
 
+  it('count a body without a length given to the app directly: a small one is served, a large one refused with 413', async () => {
+    const streamed = (text: string) =>
+      testApp.app.fetch(
+        new Request('http://test/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: new ReadableStream({
+            start(controller) {
+              for (let at = 0; at < text.length; at += 16_384) controller.enqueue(new TextEncoder().encode(text.slice(at, at + 16_384)));
+              controller.close();
+            },
+          }),
+          duplex: 'half',
+        } as RequestInit),
+      );
+    const small = await streamed(JSON.stringify({ query: '{ __typename }' }));
+    expect(small.status).toBe(200);
+    expect(await small.json()).toEqual({ data: { __typename: 'Query' } });
+    const large = await streamed(JSON.stringify({ query: `{ __typename } # ${'x'.repeat(200_000)}` }));
+    expect(large.status).toBe(413);
+    const body = (await large.json()) as { errors: { message: string; extensions: { code: string } }[] };
+    expect(body.errors[0]).toMatchObject({ message: expect.stringMatching(/at most 100000 bytes/), extensions: { code: 'BAD_USER_INPUT' } });
+  });
+
   it('count a chunked body as it arrives: a small one is served, a large one refused with 413', async () => {
     const server = createHttpServer(testApp.app, { maxRequestBytes: testConfig.http.maxRequestBytes });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

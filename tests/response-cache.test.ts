@@ -427,17 +427,88 @@ describe('the response cache', () => {
     const { request } = cachingApp(publicDataChanges);
     const { token } = await userWithToken(database.db, 'author_reader');
     const page = `{ trendingPapers(first: 5) { edges { node { id authors { name } viewerHasUpvoted } } } }`;
+    // The session, the page, the authors and the viewer's upvotes.
     const first = await statementsOf(() => request(page, {}, token));
-    // The same page again: the session, the page and the viewer's upvotes, not the authors.
-    expect(await statementsOf(() => request(page, {}, token))).toBe(first - 1);
+    expect(first).toBe(4);
+    // The same page again: the session and the page's live fields (counts and the viewer's upvotes); the page and its authors are kept.
+    expect(await statementsOf(() => request(page, {}, token))).toBe(2);
     const { data } = await request<TrendingData>(TRENDING, {}, token);
     await publicDataChanges.announce({
       kind: 'entities',
       entities: [{ typename: 'Paper', id: Number(atob(data!.trendingPapers.edges[0]!.node.id).split(':')[1]) }],
     });
     expect(await statementsOf(() => request(page, {}, token))).toBe(first);
-    // Votes leave the authors be.
+    // Votes leave the authors and the kept page be.
     await publicDataChanges.announce({ kind: 'votes', paperIds: [Number(atob(data!.trendingPapers.edges[1]!.node.id).split(':')[1])] });
-    expect(await statementsOf(() => request(page, {}, token))).toBe(first - 1);
+    expect(await statementsOf(() => request(page, {}, token))).toBe(2);
+  });
+
+  it("shares a signed-in page's order and rows across readers, never a reader's own fields, with the counts fresh", async () => {
+    const { request } = cachingApp();
+    const a = await userWithToken(database.db, 'sharing_a');
+    const b = await userWithToken(database.db, 'sharing_b');
+    const nodeOf = (data: TrendingData | null | undefined, id: string) => data!.trendingPapers.edges.find((edge) => edge.node.id === id)!.node;
+    const first = await request<TrendingData>(TRENDING, {}, b.token);
+    const third = first.data!.trendingPapers.edges[2]!.node;
+    expect(third).toMatchObject({ upvotes: 10, viewerHasUpvoted: false });
+    // Kept for every signed-in reader: A's first read sends the session and the live fields, not the page.
+    let ofA: Awaited<ReturnType<typeof request<TrendingData>>> | undefined;
+    expect(await statementsOf(async () => (ofA = await request<TrendingData>(TRENDING, {}, a.token)))).toBe(2);
+    expect(ofA!.data).toEqual(first.data);
+
+    expect((await request(UPVOTE, { id: third.id }, a.token)).errors).toBeUndefined();
+    for (let round = 0; round < 2; round += 1) {
+      // The voter at once: their vote and the count; the other reader at once: the count, and their own (false) vote.
+      let ownA: typeof ofA;
+      expect(await statementsOf(async () => (ownA = await request<TrendingData>(TRENDING, {}, a.token)))).toBe(2);
+      expect(nodeOf(ownA!.data, third.id)).toMatchObject({ upvotes: 11, viewerHasUpvoted: true });
+      const ofB = await request<TrendingData>(TRENDING, {}, b.token);
+      expect(nodeOf(ofB.data, third.id)).toMatchObject({ upvotes: 11, viewerHasUpvoted: false });
+      // Anonymous readers keep the cached list within its bound, and never see a viewer's vote.
+      expect(nodeOf((await request<TrendingData>(TRENDING)).data, third.id)).toMatchObject({ viewerHasUpvoted: false });
+    }
+  });
+
+  it('shows a signed-in reader a reordered list within RESPONSE_CACHE_LIST_MAX_AGE_SECONDS, and a new paper at once', async () => {
+    const publicDataChanges = createPublicDataChanges({ redisUrl: undefined, redisPrefix: 'unused' }, createLogger('silent'));
+    const { request } = cachingApp(publicDataChanges, { ...cachingConfig.responseCache, listMaxAgeMs: 300 });
+    const { token } = await userWithToken(database.db, 'order_reader');
+    const order = async () => (await request<TrendingData>(TRENDING, {}, token)).data!.trendingPapers.edges.map((edge) => edge.node.arxivId);
+    expect(await order()).toEqual(['2511.20001', '2511.20002', '2511.20003']);
+    // Votes written elsewhere (as a reconcile repairs them): the count shows at once, the order within the bound.
+    await database.db.execute(sql`update papers set upvote_count = 100, trending_key = trending_key + 100 where arxiv_id = '2511.20003'`);
+    await publicDataChanges.announce({ kind: 'votes', paperIds: [] });
+    const upvotesOfLast = (await request<TrendingData>(TRENDING, {}, token)).data!.trendingPapers.edges.find(
+      (edge) => edge.node.arxivId === '2511.20003',
+    )!.node.upvotes;
+    expect(upvotesOfLast).toBe(100);
+    await expect.poll(order, { timeout: 5_000, interval: 20 }).toEqual(['2511.20003', '2511.20001', '2511.20002']);
+    // A change to an object (here a new paper) ends every kept page at once.
+    await savePaperRecords(database.db, [paperRecord({ arxivId: '2511.20004', upvoteBaseline: 500 })]);
+    await recomputeKeysAndCounts(database.db, cachingConfig.trending);
+    await publicDataChanges.announce({ kind: 'entities', entities: [{ typename: 'Paper' }] });
+    expect((await order())[0]).toBe('2511.20004');
+  });
+
+  it('reads an organization once for every reader until a change may have touched it', async () => {
+    const publicDataChanges = createPublicDataChanges({ redisUrl: undefined, redisPrefix: 'unused' }, createLogger('silent'));
+    const { request } = cachingApp(publicDataChanges);
+    await savePaperRecords(database.db, [
+      paperRecord({ arxivId: '2511.20005', upvoteBaseline: 5, organization: { name: 'kept-org', fullName: 'Kept Org' } }),
+    ]);
+    const { token } = await userWithToken(database.db, 'organization_reader');
+    const QUERY = `{ paper(arxivId: "2511.20005") { organization { name fullName } } }`;
+    // The session, the paper and the organization; then the organization is kept.
+    expect(await statementsOf(() => request(QUERY, {}, token))).toBe(3);
+    expect(await statementsOf(() => request(QUERY, {}, token))).toBe(2);
+    await database.db.execute(sql`update organizations set full_name = 'Renamed Org' where name = 'kept-org'`);
+    // A submission (an unnamed paper) may bring new details of its organization: kept ones end.
+    await publicDataChanges.announce({ kind: 'entities', entities: [{ typename: 'Paper' }] });
+    const renamed = await request<{ paper: { organization: { fullName: string } } }>(QUERY, {}, token);
+    expect(renamed.data!.paper.organization.fullName).toBe('Renamed Org');
+    // Votes and changes to named papers leave it be.
+    await publicDataChanges.announce({ kind: 'votes', paperIds: [1] });
+    await publicDataChanges.announce({ kind: 'entities', entities: [{ typename: 'Paper', id: 1 }] });
+    expect(await statementsOf(() => request(QUERY, {}, token))).toBe(2);
   });
 });

@@ -27,6 +27,8 @@ export interface Context {
   publicDataChanges: PublicDataChanges;
   /** What every reader sees the same (a paper's authors), kept across requests. */
   sharedReads: SharedReads;
+  /** Which papers the viewer upvoted, as this request already read them (by paper id); the others go through the loader. */
+  viewerUpvotes: Map<number, boolean>;
 }
 
 /**

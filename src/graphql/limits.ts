@@ -126,7 +126,8 @@ function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
 /**
  * Refuses a body larger than `maxBytes` (by its Content-Length) before it is
  * read. A chunked body has no length to check here: the listener
- * (src/http-server.ts) counts it as it arrives.
+ * (src/http-server.ts) counts it as it arrives and hands it on with its
+ * length; see also countedBodyWithoutLength.
  */
 function bodySizeLimit(maxBytes: number): Plugin {
   return {
@@ -140,6 +141,37 @@ function bodySizeLimit(maxBytes: number): Plugin {
           }),
         );
       }
+    },
+  };
+}
+
+/**
+ * A body without a Content-Length that reaches the app other than through the
+ * listener (app.fetch with a stream) is counted as it is read, and refused
+ * past `maxBytes` (413). In place of yoga's own limit (off in app.ts), which
+ * piped every body, with a length or not, through a TransformStream (a
+ * pipeline and an AbortController per request). Wraps the parser chosen by
+ * every other plugin (the response cache's too): it goes last.
+ */
+export function countedBodyWithoutLength(maxBytes: number): Plugin {
+  return {
+    onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
+      if (request.headers.has('content-length') || !request.body || !requestParser) return;
+      const parse = requestParser;
+      setRequestParser(async (unread) => {
+        const reader = unread.body!.getReader();
+        const chunks: Uint8Array[] = [];
+        let bytes = 0;
+        for (let read = await reader.read(); !read.done; read = await reader.read()) {
+          bytes += read.value.byteLength;
+          if (bytes > maxBytes) {
+            await reader.cancel();
+            throw badUserInput(`Request body too large: at most ${maxBytes} bytes.`, { reason: 'BODY_TOO_LARGE', http: { status: 413 } });
+          }
+          chunks.push(read.value);
+        }
+        return parse(new fetchAPI.Request(unread.url, { method: unread.method, headers: unread.headers, body: Buffer.concat(chunks) }));
+      });
     },
   };
 }

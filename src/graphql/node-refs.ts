@@ -28,7 +28,8 @@ export const AuthorRef = builder.loadableNodeRef<AuthorRow, number, number>('Aut
 
 export const OrganizationRef = builder.loadableNodeRef<OrganizationRow, number, number>('Organization', {
   id: { resolve: (organization) => organization.id, ...numericId },
-  load: (ids: number[], context) => findOrganizationsByIds(context.db, ids),
+  // Shared by every request (context.sharedReads): what the same for everyone is read once per process.
+  load: (ids: number[], context) => context.sharedReads.organizationsByIds(ids, (missing) => findOrganizationsByIds(context.db, missing)),
   sort: (organization) => organization.id,
 });
 

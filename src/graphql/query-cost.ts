@@ -48,6 +48,32 @@ function queryCost(schema: GraphQLSchema, document: DocumentNode, variables: Rec
   return getComplexity({ schema, query: document, variables: variables ?? {}, operationName, estimators: [fieldCost] });
 }
 
+/** How many costs (by operation and variables) are kept per document before its list starts over. */
+const COSTS_PER_DOCUMENT = 100;
+
+/**
+ * The cost of a query, kept per parsed document (yoga's parser cache hands
+ * the same object for the same text) and per operation name and variables:
+ * the same page asked again is not walked again.
+ */
+const costs = new WeakMap<DocumentNode, Map<string, number>>();
+
+function keptQueryCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string) {
+  let byVariables = costs.get(document);
+  if (!byVariables) {
+    byVariables = new Map();
+    costs.set(document, byVariables);
+  }
+  const key = `${operationName ?? ''}\u0000${JSON.stringify(variables ?? {})}`;
+  let cost = byVariables.get(key);
+  if (cost === undefined) {
+    cost = queryCost(schema, document, variables, operationName);
+    if (byVariables.size >= COSTS_PER_DOCUMENT) byVariables.clear();
+    byVariables.set(key, cost);
+  }
+  return cost;
+}
+
 /**
  * Refuses an operation whose cost, computed with the request's variables
  * (and the arguments' defaults), is over `maxCost`, before anything runs:
@@ -63,7 +89,7 @@ export function costLimit(maxCost: number): Plugin {
         });
       let cost: number;
       try {
-        cost = queryCost(args.schema, args.document, args.variableValues ?? undefined, args.operationName ?? undefined);
+        cost = keptQueryCost(args.schema, args.document, args.variableValues ?? undefined, args.operationName ?? undefined);
       } catch (error) {
         // Too many fields to even count (fragments spread into each other).
         if (!(error instanceof GraphQLError)) throw error;

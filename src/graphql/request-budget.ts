@@ -9,6 +9,12 @@ export interface RequestBudgetSettings {
   maxResponseBytes: number;
 }
 
+/**
+ * The deadline is checked at the first field and then at every 16th: the clock is read about 60 times
+ * for a 50-paper page rather than a thousand, and a list's fields resolve microseconds apart.
+ */
+const CLOCK_EVERY_FIELDS = 16;
+
 /** What a field adds to the answer besides its value: its key, quotes, colon and comma. */
 const FIELD_OVERHEAD_BYTES = 10;
 
@@ -16,6 +22,8 @@ const FIELD_OVERHEAD_BYTES = 10;
 class RequestBudget {
   private readonly deadline: number;
   private bytes = 0;
+  /** Fields checked so far: the clock is read at the first and then every CLOCK_EVERY_FIELDS-th. */
+  private fields = 0;
   /** Set once the budget is spent: every field from then on fails with it. */
   exceeded: GraphQLError | null = null;
 
@@ -27,7 +35,7 @@ class RequestBudget {
   /** Before a field resolves: refuse once past the deadline or the size. */
   check(): void {
     if (this.exceeded) throw this.exceeded;
-    if (performance.now() > this.deadline) {
+    if (this.fields++ % CLOCK_EVERY_FIELDS === 0 && performance.now() > this.deadline) {
       this.exceeded = badUserInput(`The query ran past its time limit of ${this.settings.timeoutMs} ms: ask for less.`, {
         reason: 'TIME_LIMIT',
       });
@@ -51,7 +59,9 @@ function sizeOf(value: unknown): number {
   return 4;
 }
 
-const budgets = new WeakMap<object, RequestBudget>();
+/** The request's budget, a property of its context (read for every field: cheaper than a WeakMap). */
+const budgetOf = Symbol('requestBudget');
+type Budgeted = { [budgetOf]?: RequestBudget };
 
 /** Marks a field whose resolver spends from the budgets already. */
 const spends = Symbol('spendsFromBudgets');
@@ -73,7 +83,7 @@ const spendFromBudgets: Plugin = {
         if (field[spends]) continue;
         const resolve = field.resolve ?? defaultFieldResolver;
         field.resolve = (source, args, context, info) => {
-          const budget = budgets.get(context);
+          const budget = (context as Budgeted)[budgetOf];
           if (!budget) return resolve(source, args, context, info);
           budget.check();
           const result = resolve(source, args, context, info);
@@ -107,7 +117,7 @@ export function requestBudget(settings: RequestBudgetSettings): Plugin[] {
     onExecute({ args }) {
       if (getOperationAST(args.document, args.operationName)?.operation !== 'query') return;
       const budget = new RequestBudget(settings);
-      budgets.set(args.contextValue, budget);
+      (args.contextValue as Budgeted)[budgetOf] = budget;
       return {
         onExecuteDone({ setResult }) {
           if (budget.exceeded) setResult({ errors: [budget.exceeded] });

@@ -1,17 +1,32 @@
 import { LRUCache } from 'lru-cache';
 import type { PublicDataChange, PublicDataChanges } from '../cache/public-data-changes';
+import type { Page } from '../db/keyset';
+import type { OrganizationRow, PaperRow } from '../db/schema';
 import type { PaperAuthorView } from '../modules/papers/papers.queries';
 
 /** How many papers' author lists are kept (a few hundred bytes each). */
 const MAX_PAPERS = 20_000;
+/** How many organizations are kept (a few hundred bytes each). */
+const MAX_ORGANIZATIONS = 20_000;
+/** How many pages of papers are kept (the rows of up to 100 papers each, shared with the other caches' readers). */
+const MAX_PAGES = 500;
+
+/** A page of papers as kept: its rows in order and their cursors, computed once. */
+interface KeptPage {
+  page: Page<PaperRow>;
+  cursors: WeakMap<PaperRow, string>;
+}
 
 /**
  * What every reader sees the same, kept across requests and readers
- * (signed in or not): the authors of a paper. A list ends when its paper
+ * (signed in or not): the authors of a paper, an organization, the page of
+ * a list (see paperPage). A list of authors ends when its paper
  * changes (an announced change to it, or to everything); votes leave it be.
  * A list read before such a change is not kept, nor one older than `ttlMs`
  * (what writes from outside the API may leave stale); with `ttlMs` 0 nothing
- * is kept. The rows are shared: read them, never change them.
+ * is kept. An organization ends at a change to it, to everything, or to an
+ * unnamed paper (a submission, which may bring new organization details).
+ * The rows are shared: read them, never change them.
  */
 export class SharedReads {
   private sequence = 0;
@@ -25,11 +40,23 @@ export class SharedReads {
     },
   });
 
+  private readonly organizations: LRUCache<number, OrganizationRow>;
+  /** The sequence of the last change that ended every kept organization. */
+  private organizationsEndedAt = 0;
+
+  /** Pages of papers by list (criteria, order, page request): each lives at most `listMaxAgeMs` from its read. */
+  private readonly pages: LRUCache<string, KeptPage>;
+  private readonly listMaxAgeMs: number;
+
   constructor(
     changes: PublicDataChanges,
     private readonly ttlMs: number,
+    listMaxAgeMs = 0,
   ) {
     this.authorsByPaper = new LRUCache({ max: MAX_PAPERS, ttl: Math.max(ttlMs, 1) });
+    this.organizations = new LRUCache({ max: MAX_ORGANIZATIONS, ttl: Math.max(ttlMs, 1) });
+    this.listMaxAgeMs = ttlMs > 0 ? Math.min(listMaxAgeMs, ttlMs) : 0;
+    this.pages = new LRUCache({ max: MAX_PAGES, ttl: Math.max(this.listMaxAgeMs, 1) });
     if (ttlMs > 0) changes.subscribe((change) => this.end(change));
   }
 
@@ -38,13 +65,77 @@ export class SharedReads {
     if (change.kind === 'everything') {
       this.everythingAt = this.sequence;
       this.authorsByPaper.clear();
+      this.organizations.clear();
+      this.pages.clear();
     } else if (change.kind === 'entities') {
+      // Any change to an object may add a paper to a list, take one out or change what a page shows (a new paper,
+      // a withdrawal, a renamed organization a filter names): every kept page ends. Votes leave pages to end by age.
+      this.pagesEndedAt = this.sequence;
+      this.pages.clear();
       for (const { typename, id } of change.entities) {
+        if (typename === 'Organization' || (typename === 'Paper' && id === undefined)) {
+          this.organizationsEndedAt = this.sequence;
+          this.organizations.clear();
+        }
         if (typename !== 'Paper' || id === undefined) continue;
         this.paperChangedAt.set(id, this.sequence);
         this.authorsByPaper.delete(id);
       }
     }
+  }
+
+  /** The sequence of the last change that ended every kept page. */
+  private pagesEndedAt = 0;
+
+  /**
+   * The page of a list under `key` (what decides the rows: criteria, order, page request), kept
+   * for `listMaxAgeMs` from when it began to be read, for every reader: `shared` says it was kept
+   * (its order and rows may be that old; the caller brings what must be fresh), rather than read
+   * now by `load`. A page read while an object changed is not kept.
+   */
+  async paperPage(key: string, load: () => Promise<Page<PaperRow>>): Promise<{ page: Page<PaperRow>; shared: boolean }> {
+    if (this.listMaxAgeMs === 0) return { page: await load(), shared: false };
+    const kept = this.pages.get(key);
+    if (kept) return { page: { ...kept.page, cursorOf: (row) => kept.cursors.get(row) ?? kept.page.cursorOf(row) }, shared: true };
+    const started = this.sequence;
+    // The cache's clock: the page lives `listMaxAgeMs` from the start of its read, not from its end.
+    const startedAt = performance.now();
+    const page = await load();
+    if (Math.max(this.everythingAt, this.pagesEndedAt) <= started) {
+      const cursors = new WeakMap(page.rows.map((row) => [row, page.cursorOf(row)]));
+      this.pages.set(key, { page, cursors }, { start: startedAt });
+    }
+    return { page, shared: false };
+  }
+
+  /** The authors of a paper if kept (callers read the others through authorsOfPapers). */
+  keptAuthors(paperId: number): readonly PaperAuthorView[] | undefined {
+    return this.ttlMs === 0 ? undefined : this.authorsByPaper.get(paperId);
+  }
+
+  /** An organization if kept (callers read the others through organizationsByIds). */
+  keptOrganization(id: number): OrganizationRow | undefined {
+    return this.ttlMs === 0 ? undefined : this.organizations.get(id);
+  }
+
+  /** The organizations of `ids` (unknown ones left out): those kept, and the others from `load` (then kept). */
+  async organizationsByIds(ids: readonly number[], load: (ids: readonly number[]) => Promise<OrganizationRow[]>): Promise<OrganizationRow[]> {
+    const found: OrganizationRow[] = [];
+    const missing: number[] = [];
+    for (const id of ids) {
+      const kept = this.keptOrganization(id);
+      if (kept) found.push(kept);
+      else missing.push(id);
+    }
+    if (missing.length === 0) return found;
+    const started = this.sequence;
+    const loaded = await load(missing);
+    const unchanged = Math.max(this.everythingAt, this.organizationsEndedAt) <= started;
+    for (const row of loaded) {
+      found.push(row);
+      if (this.ttlMs > 0 && unchanged) this.organizations.set(row.id, row);
+    }
+    return found;
   }
 
   /** The authors of each paper, in `paperIds` order: those kept, and the others from `load` (then kept). */

@@ -9,7 +9,8 @@ import { normalizeArxivId } from './arxiv-id';
 import { dailyWindow } from './daily-window';
 import { MAX_FILTER_ENTRIES, criteriaFromFilter } from './paper-filter';
 import type { PaperOrder } from './paper-order';
-import { countPapers, findPaperByArxivId, listPapers, type PaperAuthorView, type PaperCriteria } from './papers.queries';
+import type { PageRequest } from '../../db/keyset';
+import { countPapers, findLivePaperFields, findPaperByArxivId, listPapers, type PaperAuthorView, type PaperCriteria } from './papers.queries';
 
 export const PaperOrderEnum = builder.enumType('PaperOrder', {
   description: 'How a list of papers is ordered. Every order is newest/highest first.',
@@ -24,8 +25,45 @@ export const PaperOrderEnum = builder.enumType('PaperOrder', {
 /** A page of papers as a connection; totalCount is counted only when selected. */
 async function paperConnection(context: Context, criteria: PaperCriteria, order: PaperOrder, args: ConnectionArgs) {
   const request = pageRequestFrom(args);
-  const page = await listPapers(context.db, criteria, order, request);
+  const page = context.viewer
+    ? await sharedPageForViewer(context, context.viewer.user.id, criteria, order, request)
+    : await listPapers(context.db, criteria, order, request);
   return toConnection(page, () => countPapers(context.db, criteria));
+}
+
+/**
+ * A signed-in viewer's page: its order and rows shared by every signed-in
+ * reader for at most RESPONSE_CACHE_LIST_MAX_AGE_SECONDS (kept in
+ * context.sharedReads, ended by any announced change to an object), with
+ * what a vote changes (upvote count, trending key) and the viewer's own
+ * viewerHasUpvoted read fresh for its papers in one query: a voter sees their
+ * vote at once, another reader sees it in the count at once and in the order
+ * within the bound. Anonymous readers have the response cache; one asking
+ * for a fresh answer (no-cache) reads the list.
+ */
+async function sharedPageForViewer(context: Context, viewerId: number, criteria: PaperCriteria, order: PaperOrder, request: PageRequest) {
+  const key = JSON.stringify([order, request.direction, request.size, request.cursor, criteria]);
+  const { page, shared } = await context.sharedReads.paperPage(key, () => listPapers(context.db, criteria, order, request));
+  if (!shared || page.rows.length === 0) return page;
+  const live = new Map(
+    (
+      await findLivePaperFields(
+        context.db,
+        viewerId,
+        page.rows.map((row) => row.id),
+      )
+    ).map((fields) => [fields.id, fields]),
+  );
+  const rows = page.rows.map((row) => {
+    const fields = live.get(row.id);
+    if (!fields) return row; // Deleted since: shown as kept, within the bound.
+    context.viewerUpvotes.set(row.id, fields.viewerHasUpvoted);
+    // The kept row when nothing changed (most of the time), never changed in place: other readers share it.
+    return fields.upvoteCount === row.upvoteCount && fields.trendingKey === row.trendingKey
+      ? row
+      : { ...row, upvoteCount: fields.upvoteCount, trendingKey: fields.trendingKey };
+  });
+  return { ...page, rows };
 }
 
 type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
@@ -125,11 +163,16 @@ PaperRef.implement({
     authors: t.field({
       type: [PaperAuthor],
       description: "The authors in the paper's order.",
-      resolve: (paper, _args, context) => authorsOfPaperLoader(context).load(paper.id),
+      // Kept lists at once (no promise per paper), the others batched.
+      resolve: (paper, _args, context) => context.sharedReads.keptAuthors(paper.id) ?? authorsOfPaperLoader(context).load(paper.id),
     }),
     authorCount: t.int({
       description: 'How many authors the paper has ("8 authors").',
-      resolve: async (paper, _args, context) => (await authorsOfPaperLoader(context).load(paper.id)).length,
+      resolve: (paper, _args, context) =>
+        context.sharedReads.keptAuthors(paper.id)?.length ??
+        authorsOfPaperLoader(context)
+          .load(paper.id)
+          .then((authors) => authors.length),
     }),
     publishedAt: t.expose('publishedAt', { type: 'DateTime', description: 'arXiv publication time.' }),
     submittedAt: t.expose('submittedAt', {
@@ -147,7 +190,9 @@ PaperRef.implement({
       type: OrganizationRef,
       nullable: true,
       description: 'The organization it was published under.',
-      resolve: (paper) => paper.organizationId,
+      // A kept organization as it is, otherwise its id for the loader.
+      resolve: (paper, _args, context) =>
+        paper.organizationId === null ? null : (context.sharedReads.keptOrganization(paper.organizationId) ?? paper.organizationId),
     }),
     githubRepo: t.exposeString('githubRepo', { nullable: true, description: 'URL of the code repository.' }),
     githubStars: t.exposeInt('githubStars', { nullable: true, description: 'Stars of the code repository when last seen.' }),
@@ -168,7 +213,8 @@ PaperRef.implement({
     upvotes: t.exposeInt('upvoteCount', { description: 'Exact number of upvotes.' }),
     viewerHasUpvoted: t.boolean({
       description: 'Whether the signed-in viewer upvoted it; false when anonymous.',
-      resolve: (paper, _args, context) => viewerUpvotedLoader(context).load(paper.id),
+      resolve: (paper, _args, context) =>
+        context.viewer === null ? false : (context.viewerUpvotes.get(paper.id) ?? viewerUpvotedLoader(context).load(paper.id)),
     }),
     trendingScore: t.float({
       description: 'Current time-decayed score: each upvote halves every vote half-life, the paper every age half-life.',

@@ -3,7 +3,18 @@ import type { Database } from '../../db/client';
 import { idIn } from '../../db/id-list';
 import { preparedPerDatabase } from '../../db/prepared-queries';
 import { keysetCondition, keysetOrderBy, toPage, type Page, type PageRequest } from '../../db/keyset';
-import { authorColumns, authors, organizations, paperAuthors, paperColumns, papers, users, type AuthorRow, type PaperRow } from '../../db/schema';
+import {
+  authorColumns,
+  authors,
+  organizations,
+  paperAuthors,
+  paperColumns,
+  papers,
+  upvotes,
+  users,
+  type AuthorRow,
+  type PaperRow,
+} from '../../db/schema';
 import { paperOrders, type PaperOrder } from './paper-order';
 
 /** Which papers a list holds; every criterion is optional and they combine with AND. */
@@ -151,4 +162,31 @@ const authorsOfPapersQuery = preparedPerDatabase((db) =>
 /** The authors of each paper in `paperIds`, in paper order, with their Author records (one query). */
 export async function findAuthorsOfPapers(db: Database, paperIds: readonly number[]): Promise<PaperAuthorView[]> {
   return authorsOfPapersQuery(db).execute({ paperIds: [...paperIds] });
+}
+
+/** What a vote changes on a paper, and whether the viewer cast one: the fields of a shared page read fresh for each viewer. */
+export interface LivePaperFields {
+  id: number;
+  upvoteCount: number;
+  trendingKey: number;
+  viewerHasUpvoted: boolean;
+}
+
+/** Runs for every kept page of papers a signed-in viewer reads: prepared once per database handle. */
+const livePaperFieldsQuery = preparedPerDatabase((db) =>
+  db
+    .select({
+      id: papers.id,
+      upvoteCount: papers.upvoteCount,
+      trendingKey: papers.trendingKey,
+      viewerHasUpvoted: sql<boolean>`exists (select 1 from ${upvotes} where ${upvotes.paperId} = ${papers.id} and ${upvotes.userId} = ${sql.placeholder('userId')})`,
+    })
+    .from(papers)
+    .where(idIn(papers.id, sql.placeholder('paperIds')))
+    .prepare('live_paper_fields'),
+);
+
+/** The upvote counts and trending keys of `paperIds` as they are now, and which of them `userId` upvoted (one query by primary key). */
+export async function findLivePaperFields(db: Database, userId: number, paperIds: readonly number[]): Promise<LivePaperFields[]> {
+  return livePaperFieldsQuery(db).execute({ userId, paperIds: [...paperIds] });
 }
