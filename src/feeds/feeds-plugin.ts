@@ -18,7 +18,7 @@ import type { PaperOrder } from '../modules/papers/paper-order';
 import { findAuthorsOfPapers, listPapers, type PaperCriteria } from '../modules/papers/papers.queries';
 import { isStale, readRecommendations } from '../modules/recommendations/recommendations';
 import { findServedModel } from '../modules/recommendations/tuning';
-import { normalizeSearchQuery, searchPapers } from '../modules/search/search.queries';
+import { normalizeSearchQuery, searchPapers, semanticSearchFor } from '../modules/search/search.queries';
 import { atomFeed, type FeedDescription, type FeedPaper } from './atom-feed';
 
 export interface FeedsDependencies {
@@ -207,7 +207,7 @@ export function feedsPlugin({ db, config, logger, clock, jobs }: FeedsDependenci
     '/feeds/search.atom': async (url, now) => {
       const parameters = parametersOf(url, ['q']);
       const query = normalizeSearchQuery(parameters.q ?? '');
-      const page = await searchPapers(db, query, { direction: 'forward', size: FEED_PAPERS, cursor: null });
+      const page = await searchPapers(db, query, { direction: 'forward', size: FEED_PAPERS, cursor: null }, {}, await semanticSearchFor(db, query));
       const subtitle = `The ${FEED_PAPERS} best matches on Daily Papers.`;
       return atom(describe(url, now, `search "${query}"`, subtitle, parameters, ['q']), await withAuthors(db, page.rows));
     },

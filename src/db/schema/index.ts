@@ -10,3 +10,4 @@ export * from './comments';
 export * from './authorship-claims';
 export * from './digests';
 export * from './collections';
+export * from './semantic';

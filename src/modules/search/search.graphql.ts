@@ -8,6 +8,7 @@ import {
   searchHintFor,
   searchPapers,
   searchSnippets,
+  semanticSearchFor,
   type SearchHint,
 } from './search.queries';
 
@@ -47,7 +48,8 @@ builder.queryField('searchPapers', (t) =>
     resolve: async (_root, args, context) => {
       const query = normalizeSearchQuery(args.query);
       const criteria = paperCriteriaOf(args.filter);
-      const page = await searchPapers(context.db, query, pageRequestFrom(args), criteria);
+      const semantic = await semanticSearchFor(context.db, query);
+      const page = await searchPapers(context.db, query, pageRequestFrom(args), criteria, semantic);
       const snippets = await searchSnippets(
         context.db,
         query,
@@ -55,7 +57,7 @@ builder.queryField('searchPapers', (t) =>
       );
       const rows = page.rows.map((row) => ({ ...row, snippet: snippets.get(row.id) }));
       const searchHint = await searchHintFor(context.db, query, context.config.submissions.maxAgeDays);
-      return { ...toConnection({ ...page, rows }, () => countSearchResults(context.db, query, criteria)), searchHint };
+      return { ...toConnection({ ...page, rows }, () => countSearchResults(context.db, query, criteria, semantic)), searchHint };
     },
   }),
 );
