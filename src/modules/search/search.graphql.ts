@@ -35,7 +35,7 @@ builder.queryField('searchPapers', (t) =>
   t.field({
     type: PaperConnection,
     description:
-      'Search over titles, abstracts, keywords, author and organization names: every word must match one of them (text stemmed, names as written), ranked by where the words matched, blended with popularity; tolerant of typos in titles and names. A query naming an arXiv id (2306.13229, arXiv:2306.13229v2, an abs or pdf URL) answers that paper, with searchHint. Edges carry a highlighted snippet.',
+      'Search over titles, abstracts, keywords, author and organization names: every word must match one of them (text stemmed, names as written, accents folded), ranked by where the words matched, blended with popularity; tolerant of typos in titles and names. Papers near the query in meaning (latent semantic vectors of the corpus) join by reciprocal rank fusion, even without the words. A query naming an arXiv id (2306.13229, arXiv:2306.13229v2, an abs or pdf URL) answers that paper, with searchHint. Edges carry a highlighted snippet.',
     args: {
       query: t.arg.string({
         required: true,
