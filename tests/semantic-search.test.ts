@@ -107,6 +107,15 @@ describe('semantic search', () => {
     expect(found.some((id) => id.startsWith('2511.11') || id.startsWith('2511.12'))).toBe(false);
   });
 
+  it('keeps the lexical matches in their lexical order, ties included, and adds the semantic ones after them', async () => {
+    for (const q of ['picture', 'diffusion', 'vision study', 'robot']) {
+      const lexical = (await searchPapers(database.db, q, { direction: 'forward', size: 30, cursor: null })).rows.map((row) => row.arxivId);
+      const fused = ids(await testApp.request(SEARCH, { q, first: 30 }));
+      expect(lexical.length).toBeGreaterThan(1);
+      expect(fused.slice(0, lexical.length)).toEqual(lexical);
+    }
+  });
+
   it('still puts the paper an identifier names first, alone, and an exact title first', async () => {
     const byId = await testApp.request(SEARCH, { q: `arXiv:${TARGET.arxivId}v2` });
     expect(ids(byId)).toEqual([TARGET.arxivId]);

@@ -179,8 +179,9 @@ function fusedMatches(query: string, semantic: SemanticQuery, fusion: Fusion): S
             order by similarity desc, id limit ${fusion.candidates}) near
       join ${papers} on ${papers.id} = near.id cross join terms
       where ${papers.withdrawnAt} is null and not ${papers.searchVector} @@ terms.excluded),
+    -- Ties by id descending, as the lexical search alone orders them: fusing never reorders tied lexical matches.
     lexical_ranked as materialized (
-      select id, score, row_number() over (order by score desc, id) as rank from lexical),
+      select id, score, row_number() over (order by score desc, id desc) as rank from lexical),
     scored as (
       select coalesce(l.id, s.id) as id,
         (case when l.score >= ${exactTitle}::float8 then ${2 * tier}::float8
