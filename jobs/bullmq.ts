@@ -167,6 +167,7 @@ export async function startBullWorker({
       tuneRecommendationsHours: dependencies.config.recommendations.tuneHours,
       digestHourUtc: dependencies.config.digest.hourUtc,
       categoriesFillHours: dependencies.config.arxiv.categoriesFillHours,
+      searchModelRefitHours: dependencies.config.search.modelRefitHours,
     });
     await registerSchedulers(queue, schedules, logger);
     await worker.waitUntilReady();

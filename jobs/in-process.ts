@@ -86,6 +86,7 @@ export function createInProcessJobs({ dependencies, reconcileIntervalMinutes }: 
     tuneRecommendationsHours: dependencies.config.recommendations.tuneHours,
     digestHourUtc: dependencies.config.digest.hourUtc,
     categoriesFillHours: dependencies.config.arxiv.categoriesFillHours,
+    searchModelRefitHours: dependencies.config.search.modelRefitHours,
   });
   const timers = schedules.map((schedule) => onCadence(schedule, () => submit(schedule.name, schedule.payload, `scheduler:${schedule.id}`)));
 

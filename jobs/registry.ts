@@ -3,6 +3,7 @@ import type { PublicDataChange } from '../src/cache/public-data-changes';
 import { z } from 'zod';
 import { jobPayloadSchemas, type JobDependencies, type JobName, type JobPayload } from './jobs';
 import { fillCategories } from './processors/fill-arxiv-categories';
+import { fitSearchModelJob } from './processors/fit-search-model';
 import { notify } from './processors/notify';
 import { reconcileEveryPaper, reconcileOnePaper } from './processors/reconcile-trending';
 import { refreshAllSimilarPapers } from './processors/refresh-all-similar-papers';
@@ -23,6 +24,7 @@ const jobProcessors: { [Name in JobName]: JobProcessor<Name> } = {
   'refresh-all-similar-papers': refreshAllSimilarPapers,
   'refresh-recommendations': refreshUserRecommendations,
   'tune-recommendations': tuneRecommendations,
+  'fit-search-model': fitSearchModelJob,
   'fill-arxiv-categories': fillCategories,
   notify,
   'send-digest-confirmation': sendDigestConfirmation,
@@ -39,6 +41,8 @@ const publicChangeOf: { [Name in JobName]?: (payload: JobPayload<Name>) => Publi
   'refresh-similar-papers': ({ paperId }) => ({ kind: 'entities', entities: [{ typename: 'Paper', id: paperId }] }),
   // Any paper may now be similar to any other.
   'refresh-all-similar-papers': () => ({ kind: 'everything' }),
+  // Every search may now answer differently.
+  'fit-search-model': () => ({ kind: 'everything' }),
 };
 
 export function isJobName(name: string): name is JobName {

@@ -18,6 +18,7 @@ export function schedulerTable(config: {
   tuneRecommendationsHours: number;
   digestHourUtc: number;
   categoriesFillHours: number;
+  searchModelRefitHours: number;
 }): JobSchedule[] {
   return [
     {
@@ -37,6 +38,12 @@ export function schedulerTable(config: {
       name: 'tune-recommendations',
       payload: {},
       everyMs: Math.round(config.tuneRecommendationsHours * 3_600_000),
+    },
+    {
+      id: 'fit-search-model',
+      name: 'fit-search-model',
+      payload: {},
+      everyMs: Math.round(config.searchModelRefitHours * 3_600_000),
     },
     {
       id: 'fill-arxiv-categories',

@@ -67,6 +67,12 @@ const settingsSchema = z.object({
     /** How often the tune-recommendations job refits the personal ranking's weights to the votes. */
     tuneHours: env('RECOMMENDATIONS_TUNE_HOURS', positive.default(24)),
   }),
+  search: z.object({
+    /** How often the fit-search-model job refits the semantic search's model (LSA) to every paper; new papers are folded in as they arrive. */
+    modelRefitHours: env('SEARCH_MODEL_REFIT_HOURS', positive.default(24)),
+    /** k: the latent dimensions of the semantic search's vectors. */
+    modelDimensions: env('SEARCH_MODEL_DIMENSIONS', z.coerce.number().int().min(2).max(512).default(96)),
+  }),
   /** Upvotes and removals one user may make per minute. */
   voteRateLimitPerMinute: env('VOTE_RATE_LIMIT_PER_MINUTE', z.coerce.number().int().min(1).default(30)),
   /** Comments one user may post per minute. */

@@ -19,10 +19,12 @@ export const jobPayloadSchemas = {
    * Named before the reconcile was; kept, because delayed jobs in Redis carry the name.
    */
   'refresh-paper-trending': z.object({ paperId: z.number().int().positive() }).strict(),
-  /** Recompute one paper's similar papers (when it arrives; deduplicated per paper). */
+  /** Recompute one paper's similar papers and fold it into the semantic search's model (when it arrives; deduplicated per paper). */
   'refresh-similar-papers': z.object({ paperId: z.number().int().positive() }).strict(),
   /** Recompute every paper's similar papers (scheduled: votes and new papers change them all). */
   'refresh-all-similar-papers': z.object({}).strict(),
+  /** Refit the semantic search's model (LSA vectors of every paper) and rewrite every paper's vector (scheduled, after an import, at start without a model). */
+  'fit-search-model': z.object({}).strict(),
   /** Refit the personal ranking's weights on held-out votes and store the model (scheduled, and by `npm run tune:recs`). */
   'tune-recommendations': z.object({}).strict(),
   /** Recompute one user's recommendations (after their upvotes, or when theirs are missing or old; deduplicated per user). */

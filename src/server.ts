@@ -8,6 +8,7 @@ import { openDatabase } from './db/client';
 import { isDatabaseEmpty, loadDemoData } from './demo/load-demo-data';
 import { createLogger } from './logger';
 import { lacksPaperNeighbors } from './modules/recommendations/similar-papers';
+import { lacksSearchModel } from './modules/search/semantic-index';
 import { connectRateLimitRedis, createRateLimiters } from './rate-limit';
 
 /**
@@ -37,6 +38,8 @@ const publicDataChanges = createPublicDataChanges(config, logger);
 const jobs = await startJobs({ config, db: database.db, logger, runWorker: !apiOnly, publicDataChanges });
 // Papers stored before paper_neighbors existed get their neighbours now, not at the next scheduled refresh.
 if (await lacksPaperNeighbors(database.db)) await jobs.queue.enqueue('refresh-all-similar-papers', {});
+// Papers but no semantic search model yet (a fresh demo database, or one filled before it existed): fit one now.
+if (await lacksSearchModel(database.db)) await jobs.queue.enqueue('fit-search-model', {}, { deduplicationId: 'start' });
 const limiters = createRateLimiters(config, redis);
 const app = createApp({
   db: database.db,

@@ -7,6 +7,8 @@ import { openDatabase, type DatabaseHandle } from '../src/db/client';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { loadDemoData } from '../src/demo/load-demo-data';
+import { searchPapers } from '../src/modules/search/search.queries';
+import { fitSearchModel } from '../src/modules/search/semantic-index';
 import { trending } from './support/fixtures';
 import { createTestApp } from './support/test-app';
 import type { graphqlClient } from './support/graphql-client';
@@ -102,6 +104,25 @@ describe('main queries on PGlite', () => {
     const typo = top.title.replace(longest, longest.slice(0, 2) + longest.slice(3));
     const fuzzy = await request('query($q: String!) { searchPapers(query: $q, first: 5) { edges { node { arxivId } } } }', { q: typo });
     expect(fuzzy.data!.searchPapers.edges.map((edge: any) => edge.node.arxivId)).toContain(top.arxivId);
+  });
+
+  it('fits the semantic model, folds accents and answers a query the lexical search misses', async () => {
+    const fit = await fitSearchModel(handle.db, { dimensions: 16 });
+    expect(fit.papers).toBe(100);
+    const top = (await request('{ trendingPapers(first: 1) { edges { node { arxivId title } } } }')).data!.trendingPapers.edges[0].node;
+    // The title without its acronym and with words no paper has: every word is required, and they take the query
+    // too far from the title for a close spelling, so the lexical search misses it; the semantic layer reads the known words.
+    const query = `${top.title.replace(/^[^:]*:\s*/, '')} zqxjv wplmk trbgh qwfpz xkcdv jjzzq vbnmx pqpqk`;
+    const first10 = { direction: 'forward', size: 10, cursor: null } as const;
+    expect((await searchPapers(handle.db, query, first10)).rows.map((row) => row.arxivId)).not.toContain(top.arxivId);
+    const response = await request('query($q: String!) { searchPapers(query: $q, first: 10) { edges { node { arxivId } } } }', { q: query });
+    expect(response.errors).toBeUndefined();
+    expect(response.data!.searchPapers.edges.map((edge: any) => edge.node.arxivId)).toContain(top.arxivId);
+    // unaccent is there too: an accented query finds the unaccented title.
+    const accented = await request('query($q: String!) { searchPapers(query: $q, first: 1) { edges { node { arxivId } } } }', {
+      q: top.title.replace(/[aeo]/, (vowel: string) => ({ a: 'á', e: 'é', o: 'ö' })[vowel]!),
+    });
+    expect(accented.data!.searchPapers.edges[0].node.arxivId).toBe(top.arxivId);
   });
 
   it('searches names and words together, organizations and arXiv ids the same way', async () => {

@@ -6,6 +6,7 @@ const corpus: CorpusPaper[] = Array.from({ length: 40 }, (_, index) => ({
   title: `Sparse Routing ${['Transformers', 'Diffusion', 'Agents', 'Robots'][index % 4]} Number${index}`,
   abstract: `We study routing with quantity${index} and measure${index % 7} on benchmark${index % 3}.`,
   authors: [`Ada Lovelace${index % 5}`, `Alan Turing${index % 3}`],
+  keywords: index % 4 === 2 ? ['assistants'] : [],
   organization: index % 2 === 0 ? { name: 'Even-Lab', fullName: 'Even Laboratory' } : null,
 }));
 
@@ -25,8 +26,18 @@ describe('the search query generator', () => {
     const developmentPapers = new Set(development.flatMap((query) => (query.expected ? [query.expected] : [])));
     expect([...reportPapers].filter((id) => developmentPapers.has(id))).toEqual([]);
     expect(new Set(report.map((query) => query.kind))).toEqual(
-      new Set(['id', 'absent id', 'name + word', 'organization + word', 'exact title', 'title typo', 'rare abstract words']),
+      new Set(['id', 'absent id', 'name + word', 'organization + word', 'exact title', 'title typo', 'rare abstract words', 'paraphrase']),
     );
+    // A paraphrase replaces title words by synonyms that are nowhere in the paper (title, abstract, keywords).
+    const paraphrases = report.filter((query) => query.kind === 'paraphrase');
+    expect(paraphrases.length).toBeGreaterThan(0);
+    for (const query of paraphrases) {
+      const paper = corpus.find((candidate) => candidate.arxivId === query.expected)!;
+      expect(query.query).not.toBe(paper.title);
+      expect(query.query).toMatch(/denoising|machines|assistants|bots/);
+      // "assistants" is one Agents paper's keyword: its paraphrase takes the next synonym.
+      if (paper.keywords.includes('assistants')) expect(query.query).toContain('bots');
+    }
     for (const query of report.filter((candidate) => candidate.kind === 'absent id')) {
       expect(corpus.some((paper) => query.query.endsWith(paper.arxivId))).toBe(false);
     }

@@ -103,6 +103,7 @@ describe('BullMQ worker', () => {
     const schedulers = await queue.getJobSchedulers();
     expect(schedulers.map((scheduler) => scheduler.key).sort()).toEqual([
       'fill-arxiv-categories',
+      'fit-search-model',
       'reconcile-trending',
       'refresh-all-similar-papers',
       'send-daily-digests',

@@ -88,6 +88,25 @@ describe('a page of papers with authors, organization and submitter', () => {
     expect(large.filter((query) => /from "users"/.test(query))).toHaveLength(1);
   });
 
+  it('searchPapers costs the same fixed number of statements for 5 or 50 papers', async () => {
+    const search = async (first: number) => {
+      database.queries.length = 0;
+      const response = await request(
+        `query($first: Int) { searchPapers(query: "paper", first: $first) { totalCount edges { snippet node { arxivId authors { name } organization { name } submittedBy { username } } } } }`,
+        { first },
+      );
+      expect(response.errors).toBeUndefined();
+      expect(response.data!.searchPapers.edges).toHaveLength(first);
+      return [...database.queries];
+    };
+    const small = await search(5);
+    const large = await search(50);
+    // The semantic model's version (tests/semantic-search.test.ts: the same with a model), the page, the snippets,
+    // the count, the authors, the organizations, the submitters.
+    expect(large).toHaveLength(7);
+    expect(small).toHaveLength(large.length);
+  });
+
   it('reads the page with a keyset condition, never OFFSET', async () => {
     const first = await request(FRONT_PAGE, { first: 10 });
     database.queries.length = 0;
@@ -124,11 +143,12 @@ describe('the Hugging Face REST paths', () => {
     '/api/daily_papers?sort=trending',
     '/api/papers?sort=publishedAt',
     '/api/papers/search?q=paper',
-  ])('%s costs the same four statements for 5 or 50 papers', async (path) => {
+  ])('%s costs the same four statements for 5 or 50 papers (search: five)', async (path) => {
     const small = await statementsForGet(`${path}&limit=5`, 5);
     const large = await statementsForGet(`${path}&limit=50`, 50);
-    // The page, the authors of all papers, the organizations, the submitters.
-    expect(large).toHaveLength(4);
+    // The page, the authors of all papers, the organizations, the submitters; a search first asks for the semantic model's version.
+    expect(large).toHaveLength(path.includes('/search') ? 5 : 4);
+    if (path.includes('/search')) expect(large[0]).toMatch(/from search_models/);
     expect(small).toHaveLength(large.length);
     expect(large.filter((query) => /from "paper_authors"/.test(query))).toHaveLength(1);
     expect(large.filter((query) => /from "organizations"/.test(query))).toHaveLength(1);

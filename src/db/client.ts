@@ -2,6 +2,7 @@ import { mkdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import { sql, type ExtractTablesWithRelations, type Logger as DrizzleLogger } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { fileURLToPath } from 'node:url';
@@ -98,7 +99,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   const directory = realpathSync(path.resolve(options.dataDir, 'pglite'));
   // One process per folder: the server and every CLI open it here. Throws DataFolderLockedError naming the holder.
   const releaseFolder = lockDataFolder(directory);
-  const client = new PGlite(directory, { extensions: { pg_trgm } });
+  const client = new PGlite(directory, { extensions: { pg_trgm, unaccent } });
   const db = drizzlePglite(client, { schema, logger });
   return {
     db,

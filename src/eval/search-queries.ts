@@ -13,10 +13,20 @@ export interface CorpusPaper {
   abstract: string;
   /** In the paper's order. */
   authors: string[];
+  keywords: string[];
   organization: { name: string; fullName: string | null } | null;
 }
 
-export const QUERY_KINDS = ['id', 'absent id', 'name + word', 'organization + word', 'exact title', 'title typo', 'rare abstract words'] as const;
+export const QUERY_KINDS = [
+  'id',
+  'absent id',
+  'name + word',
+  'organization + word',
+  'exact title',
+  'title typo',
+  'rare abstract words',
+  'paraphrase',
+] as const;
 export type QueryKind = (typeof QUERY_KINDS)[number];
 
 export interface JudgedQuery {
@@ -70,6 +80,120 @@ function withTypo(word: string, random: SeededRandom): string {
     default:
       return word.slice(0, position) + letter + word.slice(position);
   }
+}
+
+/**
+ * Words of titles and what a reader might say instead: general English and
+ * machine-learning usage, written once from the dictionary and the field's
+ * habits, before the semantic layer was run on any query (never edited
+ * after looking at results). Some of the alternatives are words of other
+ * papers of the corpus (held out from this paper's text), some are nowhere
+ * in it.
+ */
+const SYNONYMS: Record<string, readonly string[]> = {
+  image: ['picture', 'photo', 'visual'],
+  images: ['pictures', 'photos', 'visuals'],
+  generation: ['synthesis', 'creation'],
+  synthesis: ['generation', 'creation'],
+  video: ['clip', 'footage', 'movie'],
+  videos: ['clips', 'footage', 'movies'],
+  robot: ['embodied', 'machine'],
+  robots: ['machines', 'embodied'],
+  manipulation: ['grasping', 'handling'],
+  reasoning: ['deduction', 'thinking', 'inference'],
+  language: ['linguistic', 'text'],
+  large: ['big', 'massive'],
+  model: ['network', 'system'],
+  models: ['networks', 'systems'],
+  learning: ['training'],
+  reinforcement: ['reward-driven'],
+  efficient: ['lightweight', 'economical', 'fast'],
+  scalable: ['extensible', 'large-scale'],
+  robust: ['resilient', 'reliable'],
+  unified: ['single', 'joint'],
+  adaptive: ['dynamic', 'flexible'],
+  hierarchical: ['layered', 'nested'],
+  lightweight: ['compact', 'efficient'],
+  generalizable: ['transferable', 'general'],
+  interpretable: ['explainable', 'transparent'],
+  reliable: ['trustworthy', 'robust'],
+  faithful: ['accurate', 'truthful'],
+  scaling: ['growing', 'expanding'],
+  improving: ['enhancing', 'better'],
+  rethinking: ['reconsidering', 'revisiting'],
+  advancing: ['furthering', 'progressing'],
+  boosting: ['increasing', 'enhancing'],
+  revisiting: ['reexamining', 'rethinking'],
+  unlocking: ['enabling'],
+  speech: ['spoken', 'voice'],
+  audio: ['sound'],
+  recognition: ['transcription'],
+  agent: ['assistant', 'bot'],
+  agents: ['assistants', 'bots'],
+  planning: ['scheduling', 'plans'],
+  navigation: ['wayfinding'],
+  vision: ['visual', 'sight'],
+  visual: ['vision', 'image'],
+  inference: ['serving', 'prediction'],
+  compression: ['shrinking', 'quantization'],
+  quantization: ['compression', 'low-bit'],
+  memory: ['storage'],
+  attention: ['focus'],
+  diffusion: ['denoising'],
+  denoising: ['diffusion'],
+  reconstruction: ['recovery'],
+  scene: ['environment', 'surroundings'],
+  scenes: ['environments', 'surroundings'],
+  view: ['perspective', 'viewpoint'],
+  novel: ['new', 'unseen'],
+  multimodal: ['cross-modal'],
+  understanding: ['comprehension'],
+  grounding: ['localization'],
+  policy: ['controller', 'strategy'],
+  policies: ['controllers', 'strategies'],
+  locomotion: ['walking'],
+  dexterous: ['skillful', 'nimble'],
+  decoding: ['generation'],
+  verification: ['checking'],
+  mathematical: ['arithmetic', 'math'],
+  reward: ['incentive'],
+  text: ['textual', 'written'],
+  music: ['melody', 'song'],
+  translation: ['interpretation'],
+  tool: ['utility', 'instrument'],
+  world: ['environment'],
+  exploration: ['discovery', 'curiosity'],
+  offline: ['logged', 'batch'],
+  distillation: ['compression', 'teacher-student'],
+  long: ['extended', 'lengthy'],
+  context: ['window'],
+  search: ['lookup', 'retrieval'],
+  monocular: ['single-camera'],
+  depth: ['distance'],
+  radiance: ['light'],
+  neural: ['learned'],
+};
+
+/**
+ * A paraphrase of the title: its acronym left out and every word with a
+ * synonym none of whose words is in the paper's text replaced by it (the
+ * first such); null when no word could be. A reader describing the paper in
+ * their own words: the lexical search, which wants every word, misses it.
+ */
+function paraphraseOf(paper: CorpusPaper): string | null {
+  const inPaper = new Set(`${paper.title} ${paper.abstract} ${paper.keywords.join(' ')}`.toLowerCase().split(/[^\p{L}\p{N}]+/u));
+  let replaced = 0;
+  const words = paper.title
+    .replace(/^[^:]*:\s*/, (prefix) => (/[A-Z]{2}/.test(prefix) ? '' : prefix))
+    .split(/\s+/)
+    .map((word) => {
+      const bare = word.toLowerCase().replace(/[^\p{L}\p{N}-]+/gu, '');
+      const synonym = SYNONYMS[bare]?.find((candidate) => candidate.split(/[\s-]+/).every((part) => !inPaper.has(part)));
+      if (!synonym) return word;
+      replaced += 1;
+      return synonym;
+    });
+  return replaced > 0 ? words.join(' ') : null;
 }
 
 /** The queries for the papers of `split`, over the whole corpus (document frequencies count every paper). */
@@ -140,6 +264,9 @@ export function generateQueries(
       .slice(0, 3)
       .map((entry) => entry.word);
     if (rare.length === 3) queries.push({ kind: 'rare abstract words', query: random.sample(rare, 3).join(' '), expected: id });
+
+    const paraphrase = paraphraseOf(paper);
+    if (paraphrase) queries.push({ kind: 'paraphrase', query: paraphrase, expected: id });
   }
   return { queries, unaskable };
 }

@@ -19,7 +19,7 @@ import type { PaperOrder } from '../modules/papers/paper-order';
 import { findAuthorsOfPapers, listPapers, type PaperCriteria } from '../modules/papers/papers.queries';
 import { isStale, readRecommendations } from '../modules/recommendations/recommendations';
 import { findServedModel } from '../modules/recommendations/tuning';
-import { normalizeSearchQuery, searchPapers } from '../modules/search/search.queries';
+import { normalizeSearchQuery, searchPapers, semanticSearchFor } from '../modules/search/search.queries';
 import { atomFeed, type FeedDescription, type FeedPaper } from './atom-feed';
 
 export interface FeedsDependencies {
@@ -214,7 +214,13 @@ export function feedsPlugin({ db, config, logger, clock, jobs }: FeedsDependenci
       const query = normalizeSearchQuery(parameters.q ?? '');
       // The filter as papers.atom reads it (same parsing, same 400s); a search has one order, best match first.
       const { filter } = filterOf(parameters);
-      const page = await searchPapers(db, query, { direction: 'forward', size: FEED_PAPERS, cursor: null }, criteriaFromFilter(filter));
+      const page = await searchPapers(
+        db,
+        query,
+        { direction: 'forward', size: FEED_PAPERS, cursor: null },
+        criteriaFromFilter(filter),
+        await semanticSearchFor(db, query),
+      );
       const filtered = describeFilter(parameters);
       const subtitle = `The ${FEED_PAPERS} best matches on Daily Papers${filtered === 'all papers' ? '' : ` among ${filtered}`}.`;
       return atom(describe(url, now, `search "${query}"`, subtitle, parameters, SEARCH_PARAMETERS), await withAuthors(db, page.rows));

@@ -11,7 +11,7 @@ import { parseCalendarDate } from '../calendar';
 import { dailyWindow } from '../modules/papers/daily-window';
 import type { PaperOrder } from '../modules/papers/paper-order';
 import { findPaperByArxivId, listPapersAt, type PaperCriteria } from '../modules/papers/papers.queries';
-import { normalizeSearchQuery, searchPapers } from '../modules/search/search.queries';
+import { normalizeSearchQuery, searchPapers, semanticSearchFor } from '../modules/search/search.queries';
 import { requestIdOf } from '../observability/request-id';
 import { badParameter, forParameter, QueryParameters } from './hf-params';
 import { withRelations } from './hf-papers';
@@ -90,7 +90,7 @@ const search: Route = async (parameters, db) => {
   if (raw === undefined) throw badParameter('q', 'Give the search words as `q`.');
   const query = forParameter('q', () => normalizeSearchQuery(raw));
   const size = parameters.integer('limit', { min: 1, max: MAX_PAGE_SIZE, fallback: DEFAULT_PAGE_SIZE });
-  const page = await searchPapers(db, query, { direction: 'forward', size, cursor: null });
+  const page = await searchPapers(db, query, { direction: 'forward', size, cursor: null }, {}, await semanticSearchFor(db, query));
   return (await withRelations(db, page.rows)).map(hfDailyPaper);
 };
 

@@ -7,6 +7,7 @@ import { NOTIFY_PAPERS_PER_JOB } from '../job-queue';
 import { createLogger } from '../logger';
 import { openDatabase } from '../db/client';
 import { refreshSimilarPapers } from '../modules/recommendations/similar-papers';
+import { fitSearchModel } from '../modules/search/semantic-index';
 import { tuneRankingModel } from '../modules/recommendations/tuning';
 import { importDailyPapers, type ImportProblem } from './hf-daily-papers';
 
@@ -47,10 +48,11 @@ async function main(args: readonly string[]): Promise<number> {
     for (const problem of result.problems) console.error(describeProblem(filePath, problem));
     const fileProblem = result.problems.some((problem) => problem.index === undefined);
     if (fileProblem) return 1;
-    // A bulk load: recompute every paper's similar papers once rather than one job per paper, then refit the ranking on them.
+    // A bulk load: recompute every paper's similar papers once rather than one job per paper, then refit the ranking and the search's model on them.
     if (result.imported > 0) {
       await refreshSimilarPapers(database.db, 'all');
       await tuneRankingModel(database.db, config.trending);
+      await fitSearchModel(database.db, { dimensions: config.search.modelDimensions });
       await announcePublicDataChange(config);
       await askForCategories(config, result.writtenPaperIds);
     }

@@ -12,3 +12,4 @@ export * from './digests';
 export * from './collections';
 export * from './job-leases';
 export * from './follows';
+export * from './semantic';

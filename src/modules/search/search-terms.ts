@@ -45,9 +45,14 @@ export function parseSearchTerms(query: string): SearchTerm[][] {
   return groups.filter((group) => group.length > 0);
 }
 
-/** The term's query in one configuration: the words in order for a phrase, all of them otherwise. */
+/**
+ * The term's query in one configuration: the words in order for a phrase, all of them otherwise; accents folded as
+ * the search document's are ("Sebastien" and "Sébastien" both find "Sébastien").
+ */
 const termQuery = (term: SearchTerm, configuration: 'english' | 'simple') =>
-  term.phrase ? sql`phraseto_tsquery(${configuration}::regconfig, ${term.text})` : sql`plainto_tsquery(${configuration}::regconfig, ${term.text})`;
+  term.phrase
+    ? sql`phraseto_tsquery(${configuration}::regconfig, unaccent(${term.text}))`
+    : sql`plainto_tsquery(${configuration}::regconfig, unaccent(${term.text}))`;
 
 /**
  * The full-text queries of a search, as tsquery expressions:

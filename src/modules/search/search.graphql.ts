@@ -8,6 +8,7 @@ import {
   searchHintFor,
   searchPapers,
   searchSnippets,
+  semanticSearchFor,
   type SearchHint,
 } from './search.queries';
 
@@ -34,7 +35,7 @@ builder.queryField('searchPapers', (t) =>
   t.field({
     type: PaperConnection,
     description:
-      'Search over titles, abstracts, keywords, author and organization names: every word must match one of them (text stemmed, names as written), ranked by where the words matched, blended with popularity; tolerant of typos in titles and names. A query naming an arXiv id (2306.13229, arXiv:2306.13229v2, an abs or pdf URL) answers that paper, with searchHint. Edges carry a highlighted snippet.',
+      'Search over titles, abstracts, keywords, author and organization names: every word must match one of them (text stemmed, names as written, accents folded), ranked by where the words matched, blended with popularity; tolerant of typos in titles and names. Papers near the query in meaning (latent semantic vectors of the corpus) join by reciprocal rank fusion, even without the words. A query naming an arXiv id (2306.13229, arXiv:2306.13229v2, an abs or pdf URL) answers that paper, with searchHint. Edges carry a highlighted snippet.',
     args: {
       query: t.arg.string({
         required: true,
@@ -47,7 +48,8 @@ builder.queryField('searchPapers', (t) =>
     resolve: async (_root, args, context) => {
       const query = normalizeSearchQuery(args.query);
       const criteria = paperCriteriaOf(args.filter);
-      const page = await searchPapers(context.db, query, pageRequestFrom(args), criteria);
+      const semantic = await semanticSearchFor(context.db, query);
+      const page = await searchPapers(context.db, query, pageRequestFrom(args), criteria, semantic);
       const snippets = await searchSnippets(
         context.db,
         query,
@@ -55,7 +57,7 @@ builder.queryField('searchPapers', (t) =>
       );
       const rows = page.rows.map((row) => ({ ...row, snippet: snippets.get(row.id) }));
       const searchHint = await searchHintFor(context.db, query, context.config.submissions.maxAgeDays);
-      return { ...toConnection({ ...page, rows }, () => countSearchResults(context.db, query, criteria)), searchHint };
+      return { ...toConnection({ ...page, rows }, () => countSearchResults(context.db, query, criteria, semantic)), searchHint };
     },
   }),
 );

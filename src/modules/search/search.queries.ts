@@ -8,6 +8,7 @@ import { badUserInput } from '../../errors';
 import { arxivIdInQuery, type ArxivIdReference } from '../papers/arxiv-id';
 import { conditionsFor, type PaperCriteria } from '../papers/papers.queries';
 import { searchTermQueries } from './search-terms';
+import { currentSearchModel, semanticQueryOf, type SemanticQuery } from './semantic-index';
 
 export const MAX_QUERY_LENGTH = 250;
 
@@ -47,6 +48,45 @@ export const TITLE_TYPO_TOLERANCE_BELOW = 100;
 export const MATCHED_AUTHOR_LIMIT = 100;
 
 export type SearchResult = PaperRow & { score: number };
+
+/**
+ * How the semantic list joins the lexical one: reciprocal rank fusion,
+ * score = 1 / (k + lexical rank) + weight / (k + semantic rank), a list
+ * the paper is not on adding nothing. `everyWordFirst` keeps every paper
+ * matching every word of the query above the papers only the semantic list
+ * (or a close spelling) found; an exact title always comes first. Chosen on
+ * the development split of `npm run eval:search` (see the README).
+ */
+export interface Fusion {
+  weight: number;
+  k: number;
+  everyWordFirst: boolean;
+  /**
+   * Whether a paper on both lists gains its semantic term too (plain RRF). Without it the
+   * lexical matches keep their lexical order and the semantic list only adds papers.
+   */
+  boostLexical: boolean;
+  /** Papers the semantic list holds: the nearest of the probed buckets. */
+  candidates: number;
+  /** Below this cosine a paper is not on the semantic list. */
+  minSimilarity: number;
+}
+
+/**
+ * Chosen by `npm run eval:search -- --split development --tune` (README): of weights 0.3 and 1, with and
+ * without every-word matches first, with and without boosting lexical matches, only weight 0.3 without the
+ * boost lost nothing on any lexical kind, and it had the best paraphrase MRR among those that lost nothing.
+ */
+export const DEFAULT_FUSION: Fusion = { weight: 0.3, k: 60, everyWordFirst: true, boostLexical: false, candidates: 100, minSimilarity: 0.2 };
+
+/** The k-means buckets of the semantic layer a query reads (nearest centroids first): 4 did as well as 8 and 16 on the development split, 2 worse. */
+export const SEMANTIC_PROBES = 4;
+
+/** The semantic side of a search (see semantic-index.ts), and how it is fused; without one, the search is lexical only. */
+export interface SemanticSearch {
+  query: SemanticQuery;
+  fusion?: Fusion;
+}
 
 /** Trims the query and drops control characters; rejects what leaves nothing to search or is too long. */
 export function normalizeSearchQuery(query: string): string {
@@ -106,9 +146,54 @@ const blendedWithPopularity = (relevance: SQL, upvotes: SQL | AnyColumn) =>
  * depends on the page asked for), so keyset cursors over (score, id) page
  * through one consistent order.
  */
-function scoredMatches(query: string): SQL {
+function scoredMatches(query: string, semantic: SemanticSearch | null = null): SQL {
   const reference = arxivIdInQuery(query);
   if (reference) return scoredIdentifier(reference);
+  if (!semantic) return lexicalMatches(query, 'scored');
+  return fusedMatches(query, semantic.query, semantic.fusion ?? DEFAULT_FUSION);
+}
+
+/**
+ * `scored (id, score)` of the lexical matches (as lexicalMatches) fused with
+ * the semantic list: the papers of the probed buckets (an index on
+ * (model, bucket)) nearest the query's vector by exact cosine (the vectors
+ * are unit length: a dot product), the `candidates` best at least
+ * `minSimilarity` close, without the -excluded words and not withdrawn.
+ * Each list ranks its papers; the fused score adds their reciprocal ranks
+ * (see Fusion). Like the lexical score, it depends on the paper and the
+ * query only, so cursors page through one order.
+ */
+function fusedMatches(query: string, semantic: SemanticQuery, fusion: Fusion): SQL {
+  const exactTitle = WEIGHTS.everyWord + WEIGHTS.exactTitle;
+  // Above any sum of reciprocal ranks: 1/k + weight/k.
+  const tier = (1 + fusion.weight) / fusion.k + 1;
+  return sql`
+    ${lexicalMatches(query, 'lexical')},
+    semantic_near as materialized (
+      select e.paper_id as id, (select sum(a * b) from unnest(e.vector, ${semantic.vector}::real[]) as d(a, b)) as similarity
+      from paper_embeddings e
+      where e.model_id = ${semantic.modelId} and e.bucket = any(${sql.param(semantic.buckets)}::int[])),
+    semantic as materialized (
+      select near.id, row_number() over (order by near.similarity desc, near.id) as rank
+      from (select id, similarity from semantic_near where similarity >= ${fusion.minSimilarity}
+            order by similarity desc, id limit ${fusion.candidates}) near
+      join ${papers} on ${papers.id} = near.id cross join terms
+      where ${papers.withdrawnAt} is null and not ${papers.searchVector} @@ terms.excluded),
+    -- Ties by id descending, as the lexical search alone orders them: fusing never reorders tied lexical matches.
+    lexical_ranked as materialized (
+      select id, score, row_number() over (order by score desc, id desc) as rank from lexical),
+    scored as (
+      select coalesce(l.id, s.id) as id,
+        (case when l.score >= ${exactTitle}::float8 then ${2 * tier}::float8
+              when ${sql.raw(fusion.everyWordFirst ? 'true' : 'false')} and l.score >= ${WEIGHTS.everyWord}::float8 then ${tier}::float8 else 0 end
+         + coalesce(1.0 / (${fusion.k} + l.rank), 0)
+         + case when ${sql.raw(fusion.boostLexical ? 'true' : 'false')} or l.id is null
+             then ${fusion.weight}::float8 * coalesce(1.0 / (${fusion.k} + s.rank), 0) else 0 end)::float8 as score
+      from lexical_ranked l full join semantic s on s.id = l.id)`;
+}
+
+/** The lexical matches, ending in the common table expression `name (id, score)`; see scoredMatches. */
+function lexicalMatches(query: string, name: 'scored' | 'lexical'): SQL {
   const { required, anyTerm, optional, excluded } = searchTermQueries(query);
   return sql`
     terms as materialized (
@@ -144,7 +229,7 @@ function scoredMatches(query: string): SQL {
         union all select id, false, similarity, 0 from title_matches
         union all select id, false, 0, similarity from author_matches) parts
       group by id),
-    scored as (
+    ${sql.raw(name)} as (
       select id, ${WEIGHTS.everyWord}::float8 + ${blendedWithPopularity(sql`${WEIGHTS.fullText}::float8 * rank`, sql`upvotes`)} as score
       from word_matches
       where not exists (select from boosted where boosted.id = word_matches.id)
@@ -208,7 +293,7 @@ const searchOrder: KeysetOrder<SearchResult> = {
  * matches past the cursor, ranked inside the subquery (scores only), then
  * joined to their paper rows.
  */
-export function searchPageQuery(db: Database, query: string, request: PageRequest, criteria: PaperCriteria = {}) {
+export function searchPageQuery(db: Database, query: string, request: PageRequest, criteria: PaperCriteria = {}, semantic: SemanticSearch | null = null) {
   // Highest score first when paging forward; a backward page is read from the low end and reversed by toPage.
   const descending = request.direction === 'forward';
   const direction = descending ? sql`desc` : sql`asc`;
@@ -219,7 +304,7 @@ export function searchPageQuery(db: Database, query: string, request: PageReques
     pastCursor = descending ? sql`(score, id) < ${cursor}` : sql`(score, id) > ${cursor}`;
   }
   const ranked = sql`(
-    with ${scoredMatches(query)}
+    with ${scoredMatches(query, semantic)}
     select id, score from scored where ${pastCursor} and ${filtered(criteria)}
     order by score ${direction}, id ${direction}
     limit ${request.size + 1}) as ranked`;
@@ -233,21 +318,47 @@ export function searchPageQuery(db: Database, query: string, request: PageReques
 /**
  * One page of papers matching `query` (already normalized), best first:
  * full-text relevance over the weighted document, typo-tolerant title and
- * author-name similarity, blended with popularity. Websearch syntax works:
+ * author-name similarity, blended with popularity, fused with the semantic
+ * list when `semantic` is given (see semanticSearchFor). Websearch syntax works:
  * "quoted phrases", -exclusions, or.
  */
-export async function searchPapers(db: Database, query: string, request: PageRequest, criteria: PaperCriteria = {}): Promise<Page<SearchResult>> {
-  const fetched = await searchPageQuery(db, query, request, criteria);
+export async function searchPapers(
+  db: Database,
+  query: string,
+  request: PageRequest,
+  criteria: PaperCriteria = {},
+  semantic: SemanticSearch | null = null,
+): Promise<Page<SearchResult>> {
+  const fetched = await searchPageQuery(db, query, request, criteria, semantic);
   return toPage(searchOrder, request, fetched);
 }
 
 /** How many papers match `query`: exactly the ones searchPapers pages through. */
-export async function countSearchResults(db: Database, query: string, criteria: PaperCriteria = {}): Promise<number> {
+export async function countSearchResults(
+  db: Database,
+  query: string,
+  criteria: PaperCriteria = {},
+  semantic: SemanticSearch | null = null,
+): Promise<number> {
   const [row] = await queryRows<{ count: number }>(
     db,
-    sql`with ${scoredMatches(query)} select count(*)::int as count from scored where ${filtered(criteria)}`,
+    sql`with ${scoredMatches(query, semantic)} select count(*)::int as count from scored where ${filtered(criteria)}`,
   );
   return row!.count;
+}
+
+/**
+ * The semantic side of a search for `query` (normalized): the current model
+ * (one statement checks its version; it is read again only after a refit)
+ * and the query's vector and buckets. Null, and the search lexical only,
+ * when no model was fitted yet, the query names an arXiv id, or none of its
+ * words is in the model's vocabulary.
+ */
+export async function semanticSearchFor(db: Database, query: string, tuning: { probes?: number; fusion?: Fusion } = {}): Promise<SemanticSearch | null> {
+  const model = await currentSearchModel(db);
+  if (arxivIdInQuery(query)) return null;
+  const semantic = semanticQueryOf(model, query, tuning.probes ?? SEMANTIC_PROBES);
+  return semantic ? { query: semantic, fusion: tuning.fusion ?? DEFAULT_FUSION } : null;
 }
 
 /** Sentinels around matched words in headlines; replaced by <mark> after HTML escaping. */
