@@ -11,6 +11,7 @@ import { queryRows } from '../db/rows';
 import { createLogger } from '../logger';
 import { hashPassword } from '../modules/accounts/passwords';
 import { createSession } from '../modules/accounts/sessions';
+import { fitSearchModel } from '../modules/search/semantic-index';
 import { reconcileTrending } from '../modules/trending/reconcile';
 import { loadBenchDataset } from './bulk-load';
 import { percentile, startLoadClients, type HttpRequestSpec, type LoadFigure, type LoadSpec } from './load-clients';
@@ -301,6 +302,10 @@ async function main() {
     let started = Date.now();
     const dataset = await loadBenchDataset(handle.db, config.trending, scale);
     log(`loaded ${dataset.upvoteRows} upvote rows in ${fixed((Date.now() - started) / 1000, 1)}s; busy day ${dataset.busyDay}`);
+    // The search rows measure the search as served: lexical and semantic, fused (the job a server runs at start).
+    started = Date.now();
+    const fit = await fitSearchModel(handle.db, { dimensions: config.search.modelDimensions });
+    log(`fitted the semantic search model in ${fixed((Date.now() - started) / 1000, 1)}s: ${JSON.stringify(fit)}`);
 
     const now = new Date();
     // Signed-in readers: bench users with votes, taken in turn (no row is one user's answer served over and over).
