@@ -70,7 +70,7 @@ export async function refreshSimilarPapers(
     const sourceIds = await existingPaperIds(tx, paperIds);
     const refresh: SimilarPapersRefresh = { papers: sourceIds.length, rows: 0 };
     if (sourceIds.length === 0) return refresh;
-    const trendRows = await queryRows<{ id: number; trend: number }>(
+    const trendRows = await queryRows<{ id: number; trend: string }>(
       tx,
       sql`select id, exp(greatest(trending_key - max(trending_key) over (), -700))::text as trend from papers`,
     );
@@ -91,7 +91,8 @@ export async function refreshSimilarPapers(
       content,
       votes,
       trend,
-      topTrending.map((row) => index.byId.get(row.id)!),
+      // A paper added since the index was read is left out (each statement sees the rows committed when it starts).
+      topTrending.flatMap((row) => index.byId.get(row.id) ?? []),
       weights,
     );
     for (let offset = 0; offset < sourceIds.length; offset += BATCH_SIZE) {
@@ -157,7 +158,8 @@ class SimilarityScorer {
   }
 
   score(sourceId: number, similar: Rows, neighbors: Rows & { signal: NeighborSignal[] }): void {
-    const source = this.index.byId.get(sourceId)!;
+    const source = this.index.byId.get(sourceId);
+    if (source === undefined) return; // deleted since the sources were listed
     const { contentSums, coVoters, nearest, best, weights, trend } = this;
     const ids = this.index.ids;
     const voters = this.votes.voters.start;
