@@ -395,7 +395,8 @@ describe('refresh jobs through BullMQ', () => {
         paperIds: [arrival],
       } = await savePaperRecords(database.db, [paperRecord({ title: 'Robot grasping with dexterous hands', abstract: 'Robot manipulation study.' })]);
       const paperJob = await queue.add('refresh-similar-papers', { paperId: arrival });
-      expect(await paperJob.waitUntilFinished(queueEvents, JOB_WAIT_MS)).toEqual({ papers: 1, rows: 15 });
+      // It also folds the paper into the semantic search model when the fit scheduled at start has made one (a race here).
+      expect(await paperJob.waitUntilFinished(queueEvents, JOB_WAIT_MS)).toMatchObject({ papers: 1, rows: 15 });
       const arrivalSimilar = (await storedSimilar(arrival)).map((row) => row.similarPaperId);
       expect(new Set(arrivalSimilar.slice(0, 5))).toEqual(new Set(topics.robotics));
 

@@ -1,5 +1,7 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
+import { queryRows } from '../../db/rows';
+import { compressRows, transposeRows, type CompressedRows, type PaperIndex } from './similarity-scoring';
 
 /**
  * Co-upvote similarity ("people who upvoted this also upvoted"): the cosine
@@ -21,47 +23,40 @@ export const CO_UPVOTE_SHRINKAGE = 5;
  */
 const VOTES_PER_USER = 500;
 
-/**
- * Fills pg_temp.similarity_votes(user_id, paper_id) with every user's latest
- * VOTES_PER_USER upvotes (of `votes`, a relation of user_id, paper_id,
- * created_at: the upvotes table unless the tuner passes its training votes)
- * and pg_temp.similarity_voters(paper_id, voters) with their counts per
- * paper. Must run inside a transaction (dropped at commit).
- */
-export async function buildCoUpvoteVotes(tx: Database, votes: SQL = sql`upvotes`): Promise<void> {
-  await tx.execute(sql`drop table if exists pg_temp.similarity_votes, pg_temp.similarity_voters`);
-  await tx.execute(sql`
-    create temp table similarity_votes on commit drop as
-    select user_id, paper_id from (
-      select user_id, paper_id, row_number() over (partition by user_id order by created_at desc, paper_id desc) as recency
-      from ${votes} v
-    ) ranked
-    where recency <= ${VOTES_PER_USER}
-  `);
-  await tx.execute(sql`create index on similarity_votes (paper_id, user_id)`);
-  await tx.execute(sql`create index on similarity_votes (user_id, paper_id)`);
-  await tx.execute(sql`
-    create temp table similarity_voters on commit drop as
-    select paper_id, count(*)::float8 as voters from similarity_votes group by paper_id
-  `);
-  await tx.execute(sql`alter table similarity_voters add primary key (paper_id)`);
-  await tx.execute(sql`analyze similarity_votes`);
-  await tx.execute(sql`analyze similarity_voters`);
+/** Every user's latest VOTES_PER_USER upvotes, both ways round (see similarity-scoring.ts). */
+export interface CoUpvoteVotes {
+  /** Each user's papers (dense paper indexes). */
+  votes: CompressedRows;
+  /** Each paper's voters (user rows of `votes`): its voter count is the length of its row. */
+  voters: CompressedRows;
 }
 
 /**
- * (paper_id, similar_id, similarity) for every paper in `batch` and every
- * paper one of its voters also upvoted: their shrunk voter-set cosine, 0..1.
- * Needs buildCoUpvoteVotes first.
+ * Reads every user's latest VOTES_PER_USER upvotes into memory, one row per
+ * user (the papers as text: the same on postgres.js and PGlite).
  */
-export function coUpvoteSimilaritySql(batch: SQL): SQL {
-  return sql`
-    select mine.paper_id, theirs.paper_id as similar_id, count(*) / (sqrt(min(a.voters) * min(b.voters)) + ${CO_UPVOTE_SHRINKAGE}::float8) as similarity
-    from similarity_votes mine
-    join similarity_votes theirs on theirs.user_id = mine.user_id and theirs.paper_id <> mine.paper_id
-    join similarity_voters a on a.paper_id = mine.paper_id
-    join similarity_voters b on b.paper_id = theirs.paper_id
-    where mine.paper_id = any(${batch})
-    group by mine.paper_id, theirs.paper_id
-  `;
+export async function loadCoUpvoteVotes(db: Database, papers: PaperIndex): Promise<CoUpvoteVotes> {
+  const rows = await queryRows<{ papers: string }>(
+    db,
+    sql`
+      select array_to_string((array_agg(paper_id order by created_at desc, paper_id desc))[1:${VOTES_PER_USER}], ',') as papers
+      from upvotes group by user_id
+    `,
+  );
+  const byUser = new Map<number, { items: number[] }>();
+  rows.forEach((row, user) => {
+    const items: number[] = [];
+    for (const id of row.papers.split(',')) {
+      const paper = papers.byId.get(Number(id));
+      if (paper !== undefined) items.push(paper);
+    }
+    byUser.set(user, { items });
+  });
+  const votes = compressRows(rows.length, byUser, false);
+  return { votes, voters: transposeRows(votes, papers.ids.length) };
+}
+
+/** The shrunk co-upvote cosine of two papers from their co-voters and voter counts. */
+export function coUpvoteSimilarity(coVoters: number, votersA: number, votersB: number): number {
+  return coVoters / (Math.sqrt(votersA * votersB) + CO_UPVOTE_SHRINKAGE);
 }

@@ -1,5 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client';
+import { queryRows } from '../../db/rows';
+import { compressRows, transposeRows, type CompressedRows, type PaperIndex } from './similarity-scoring';
 
 /**
  * Content similarity from the search documents: every paper becomes a tf-idf
@@ -76,9 +78,6 @@ export async function buildContentVectors(tx: Database, sources: readonly number
     await insertVectors(tx, sql`p.id = any(${sourceIds})`);
     await insertVectors(tx, sql`p.search_vector @@ (${candidateQuery(sources.length)}) and not p.id = any(${sourceIds})`);
   }
-  await tx.execute(sql`create index on similarity_terms (lexeme, weight desc, paper_id desc)`);
-  await tx.execute(sql`create index on similarity_terms (paper_id)`);
-  await tx.execute(sql`analyze similarity_terms`);
 }
 
 /**
@@ -123,28 +122,52 @@ async function insertVectors(tx: Database, scope: SQL): Promise<void> {
   `);
 }
 
+/** The content vectors in memory (see similarity-scoring.ts). */
+export interface ContentVectors {
+  /** Each paper's lexemes (dense lexeme numbers) and weights. */
+  terms: CompressedRows;
+  /** Each lexeme's champion list: the PAPERS_PER_TERM papers where it weighs most (then highest id), and those weights. */
+  champions: CompressedRows;
+}
+
 /**
- * (paper_id, similar_id, similarity) for every paper in `batch` and every
- * paper sharing a lexeme with it in that lexeme's champion list: the cosine
- * of their vectors, 0..1. Needs buildContentVectors first.
+ * Reads pg_temp.similarity_terms into memory, one row per paper (lexemes
+ * numbered in SQL, numbers and weights as text: the same on postgres.js and
+ * PGlite, and a float8's text reads back exactly), and builds each lexeme's
+ * champion list. Needs buildContentVectors first.
  */
-export function contentSimilaritySql(batch: SQL): SQL {
-  // Materialized: each lexeme's champion list is read once per batch, not once per paper using it.
-  return sql`
-    with batch_terms as (select paper_id, lexeme, weight from similarity_terms where paper_id = any(${batch})),
-    champions as materialized (
-      select l.lexeme, t.paper_id, t.weight
-      from (select distinct lexeme from batch_terms) l
-      cross join lateral (
-        select paper_id, weight from similarity_terms t
-        where t.lexeme = l.lexeme
-        order by weight desc, paper_id desc
-        limit ${PAPERS_PER_TERM}
-      ) t
-    )
-    select s.paper_id, champions.paper_id as similar_id, sum(s.weight * champions.weight) as similarity
-    from batch_terms s
-    join champions on champions.lexeme = s.lexeme and champions.paper_id <> s.paper_id
-    group by s.paper_id, champions.paper_id
-  `;
+export async function loadContentVectors(db: Database, papers: PaperIndex): Promise<ContentVectors> {
+  const rows = await queryRows<{ paper_id: number; lexemes: string; weights: string }>(
+    db,
+    sql`
+      with numbered as (select lexeme, (row_number() over (order by lexeme) - 1)::int as number from (select distinct lexeme from similarity_terms) l)
+      select t.paper_id, string_agg(n.number::text, ',' order by n.number) as lexemes, string_agg(t.weight::text, ',' order by n.number) as weights
+      from similarity_terms t join numbered n using (lexeme)
+      group by t.paper_id
+    `,
+  );
+  const byPaper = new Map<number, { items: number[]; values: number[] }>();
+  let lexemeCount = 0;
+  for (const row of rows) {
+    const paper = papers.byId.get(row.paper_id);
+    if (paper === undefined) continue;
+    const items = row.lexemes.split(',').map(Number);
+    for (const lexeme of items) lexemeCount = Math.max(lexemeCount, lexeme + 1);
+    byPaper.set(paper, { items, values: row.weights.split(',').map(Number) });
+  }
+  const terms = compressRows(papers.ids.length, byPaper, true);
+  // Each lexeme's papers, heaviest first (ties: the higher id), cut to the champions.
+  const holders = transposeRows(terms, lexemeCount);
+  const lexemePapers = holders.items;
+  const lexemeWeights = holders.values!;
+  const championLists = new Map<number, { items: number[]; values: number[] }>();
+  for (let lexeme = 0; lexeme < lexemeCount; lexeme++) {
+    const from = holders.start[lexeme]!;
+    const to = holders.start[lexeme + 1]!;
+    const order = Array.from({ length: to - from }, (_, at) => from + at);
+    order.sort((a, b) => lexemeWeights[b]! - lexemeWeights[a]! || lexemePapers[b]! - lexemePapers[a]!);
+    const kept = order.slice(0, PAPERS_PER_TERM);
+    championLists.set(lexeme, { items: kept.map((at) => lexemePapers[at]!), values: kept.map((at) => lexemeWeights[at]!) });
+  }
+  return { terms, champions: compressRows(lexemeCount, championLists, true) };
 }

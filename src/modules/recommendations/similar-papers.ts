@@ -1,10 +1,11 @@
-import { and, asc, eq, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, isNull, lt, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { idIn } from '../../db/id-list';
 import { queryRows } from '../../db/rows';
 import { paperColumns, paperNeighbors, papers, similarPapers, type PaperRow } from '../../db/schema';
-import { buildCoUpvoteVotes, coUpvoteSimilaritySql } from './co-upvotes';
-import { buildContentVectors, contentSimilaritySql } from './content-vectors';
+import { coUpvoteSimilarity, loadCoUpvoteVotes, type CoUpvoteVotes } from './co-upvotes';
+import { buildContentVectors, loadContentVectors, type ContentVectors } from './content-vectors';
+import { Accumulator, TopK, accumulateCoVoters, accumulateContent, buildPaperIndex, type PaperIndex } from './similarity-scoring';
 import { DEFAULT_SIMILARITY_WEIGHTS, NEIGHBORS_STORED, SIMILAR_PAPERS_STORED, type SimilarityWeights } from './ranking-parameters';
 
 /**
@@ -14,8 +15,8 @@ import { DEFAULT_SIMILARITY_WEIGHTS, NEIGHBORS_STORED, SIMILAR_PAPERS_STORED, ty
  * read from it by Paper.similarPapers.
  */
 
-/** Source papers scored per statement. */
-const BATCH_SIZE = 500;
+/** Source papers whose rows are written per statement. */
+const BATCH_SIZE = 1_000;
 
 /**
  * Arbitrary, fixed: the advisory lock that runs refreshes one at a time. A
@@ -49,9 +50,10 @@ export async function lacksPaperNeighbors(db: Database): Promise<boolean> {
 
 /**
  * Recomputes and stores the similar papers of `paperIds` (those that exist),
- * or of every paper, replacing their rows in one transaction. Scoring is
- * set-based: one statement per batch of papers, after the vectors and votes
- * have been gathered once.
+ * or of every paper, replacing their rows in one transaction. The content
+ * vectors are built in SQL, then they, the votes and the trending scores are
+ * read into memory once and every source is scored there
+ * (similarity-scoring.ts); the rows are written a batch of sources at a time.
  */
 export async function refreshSimilarPapers(
   db: Database,
@@ -63,77 +65,164 @@ export async function refreshSimilarPapers(
   }
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${REFRESH_LOCK_KEY})`);
-    // The scoring hashes and sorts millions of rows on a large corpus: in memory rather than in temporary files.
+    // Building the vectors sorts millions of rows on a large corpus: in memory rather than in temporary files.
     await tx.execute(sql`set local work_mem = '${sql.raw(WORK_MEMORY)}'`);
     const sourceIds = await existingPaperIds(tx, paperIds);
     const refresh: SimilarPapersRefresh = { papers: sourceIds.length, rows: 0 };
     if (sourceIds.length === 0) return refresh;
-    // Both similarity signals are always built: the personal ranking reads each one's neighbours.
+    const trendRows = await queryRows<{ id: number; trend: string }>(
+      tx,
+      sql`select id, exp(greatest(trending_key - max(trending_key) over (), -700))::text as trend from papers`,
+    );
+    const index = buildPaperIndex(trendRows.map((row) => row.id));
+    // Every paper's trending score relative to the top paper's, exp(K - max K), in 0..1; as text, read back exactly.
+    const trend = new Float64Array(index.ids.length);
+    for (const row of trendRows) trend[index.byId.get(row.id)!] = Number(row.trend);
+    // Both similarity signals are always computed: the personal ranking reads each one's neighbours.
     await buildContentVectors(tx, paperIds === 'all' ? 'all' : sourceIds);
-    await buildCoUpvoteVotes(tx);
-    if (weights.trending > 0) await buildTrendScores(tx);
-    await tx.execute(sql`drop table if exists pg_temp.batch_similarity`);
-    await tx.execute(sql`
-      create temp table batch_similarity (paper_id int not null, signal text not null, similar_id int not null, similarity float8 not null) on commit drop
-    `);
+    const content = await loadContentVectors(tx, index);
+    const votes = await loadCoUpvoteVotes(tx, index);
+    const topTrending = await queryRows<{ id: number }>(
+      tx,
+      sql`select id from papers order by trending_key desc, id desc limit ${SIMILAR_PAPERS_STORED + 1}`,
+    );
+    const scorer = new SimilarityScorer(
+      index,
+      content,
+      votes,
+      trend,
+      // A paper added since the index was read is left out (each statement sees the rows committed when it starts).
+      topTrending.flatMap((row) => index.byId.get(row.id) ?? []),
+      weights,
+    );
     for (let offset = 0; offset < sourceIds.length; offset += BATCH_SIZE) {
       const batch = sourceIds.slice(offset, offset + BATCH_SIZE);
-      // Each signal's similarities are computed once a batch, for both tables.
-      await tx.execute(sql`truncate batch_similarity`);
-      await tx.execute(sql`insert into batch_similarity ${similaritiesSql(sql`${sql.param(batch)}::int[]`, ['content', 'co_upvote'])}`);
+      const similar: Rows = { paper: [], other: [], rank: [], value: [] };
+      const neighbors: Rows & { signal: NeighborSignal[] } = { paper: [], other: [], rank: [], value: [], signal: [] };
+      for (const id of batch) scorer.score(id, similar, neighbors);
       await tx.delete(similarPapers).where(idIn(similarPapers.paperId, batch));
-      refresh.rows += await insertSimilarPapers(tx, batch, weights);
+      await tx.execute(sql`
+        insert into similar_papers (paper_id, rank, similar_paper_id, score)
+        select * from unnest(${sql.param(similar.paper)}::int[], ${sql.param(similar.rank)}::int[], ${sql.param(similar.other)}::int[], ${sql.param(similar.value)}::float8[])
+      `);
+      refresh.rows += similar.paper.length;
       await tx.delete(paperNeighbors).where(idIn(paperNeighbors.paperId, batch));
-      await tx.execute(sql`insert into paper_neighbors (paper_id, signal, neighbor_id, similarity) ${nearestSql(sql`batch_similarity`)}`);
+      await tx.execute(sql`
+        insert into paper_neighbors (paper_id, signal, neighbor_id, similarity)
+        select * from unnest(${sql.param(neighbors.paper)}::int[], ${sql.param(neighbors.signal)}::text[], ${sql.param(neighbors.other)}::int[], ${sql.param(neighbors.value)}::float8[])
+      `);
     }
+    // A bulk rewrite leaves the planner's statistics far off (it saw 4,593 rows of 2,274,660 and scanned them all
+    // for one reader's feed): refreshed at once rather than when autovacuum next gets to it.
+    if (sourceIds.length >= BATCH_SIZE) await tx.execute(sql`analyze paper_neighbors, similar_papers`);
     return refresh;
   });
 }
 
 export type NeighborSignal = 'content' | 'co_upvote';
 
-/**
- * (paper_id, signal, similar_id, similarity) for every paper in `batch` and
- * each of `signals`: all its scored pairs. Needs buildContentVectors /
- * buildCoUpvoteVotes first.
- */
-function similaritiesSql(batch: SQL, signals: readonly NeighborSignal[]): SQL {
-  const bySignal: Record<NeighborSignal, SQL> = {
-    content: sql`select paper_id, 'content' as signal, similar_id, similarity from (${contentSimilaritySql(batch)}) content`,
-    co_upvote: sql`select paper_id, 'co_upvote' as signal, similar_id, similarity from (${coUpvoteSimilaritySql(batch)}) co_upvotes`,
-  };
-  return sql.join(
-    signals.map((signal) => bySignal[signal]),
-    sql` union all `,
-  );
-}
-
-/** (paper_id, signal, neighbor_id, similarity): the NEIGHBORS_STORED most similar of each paper and signal in `similarities`. */
-function nearestSql(similarities: SQL): SQL {
-  return sql`
-    select paper_id, signal, similar_id, similarity from (
-      select paper_id, signal, similar_id, similarity,
-        row_number() over (partition by paper_id, signal order by similarity desc, similar_id desc) as position
-      from ${similarities} scored
-      where similarity > 0
-    ) ranked
-    where position <= ${NEIGHBORS_STORED}
-  `;
+/** Rows to write, a column each: (paper, rank, other paper, score or similarity). */
+interface Rows {
+  paper: number[];
+  other: number[];
+  rank: number[];
+  value: number[];
 }
 
 /**
- * pg_temp.similarity_trend(paper_id, trend): every paper's trending score
- * relative to the top paper's, exp(K - max K), in 0..1. A narrow copy, so
- * each batch joins it rather than the papers table.
+ * Scores one source paper at a time against everything it reaches:
+ * - paper_neighbors: its NEIGHBORS_STORED most similar papers by content and
+ *   by co-upvotes (similarity above 0; ties: the higher id);
+ * - similar_papers: its candidates (papers sharing words, co-upvoted papers,
+ *   and the top trending ones, never the paper itself, each only when its
+ *   weight is positive) scored content x weight + co-upvote x weight +
+ *   trend x weight, the best SIMILAR_PAPERS_STORED above 0 by score, then id,
+ *   both descending.
  */
-async function buildTrendScores(tx: Database): Promise<void> {
-  await tx.execute(sql`drop table if exists pg_temp.similarity_trend`);
-  await tx.execute(sql`
-    create temp table similarity_trend on commit drop as
-    select id as paper_id, exp(greatest(trending_key - max(trending_key) over (), -700)) as trend from papers
-  `);
-  await tx.execute(sql`alter table similarity_trend add primary key (paper_id)`);
-  await tx.execute(sql`analyze similarity_trend`);
+class SimilarityScorer {
+  private readonly contentSums: Accumulator;
+  private readonly coVoters: Accumulator;
+  private readonly nearest = new TopK(NEIGHBORS_STORED);
+  private readonly best = new TopK(SIMILAR_PAPERS_STORED);
+
+  constructor(
+    private readonly index: PaperIndex,
+    private readonly content: ContentVectors,
+    private readonly votes: CoUpvoteVotes,
+    private readonly trend: Float64Array,
+    private readonly topTrending: readonly number[],
+    private readonly weights: SimilarityWeights,
+  ) {
+    this.contentSums = new Accumulator(index.ids.length);
+    this.coVoters = new Accumulator(index.ids.length);
+  }
+
+  score(sourceId: number, similar: Rows, neighbors: Rows & { signal: NeighborSignal[] }): void {
+    const source = this.index.byId.get(sourceId);
+    if (source === undefined) return; // deleted since the sources were listed
+    const { contentSums, coVoters, nearest, best, weights, trend } = this;
+    const ids = this.index.ids;
+    const voters = this.votes.voters.start;
+    const votersOf = (paper: number) => voters[paper + 1]! - voters[paper]!;
+    accumulateContent(source, this.content.terms, this.content.champions, contentSums);
+    accumulateCoVoters(source, this.votes.votes, this.votes.voters, coVoters);
+    const coSimilarity = (paper: number) => coUpvoteSimilarity(coVoters.sums[paper]!, votersOf(source), votersOf(paper));
+    const emit = (rows: Rows, top: TopK) => {
+      for (let rank = 0; rank < top.size; rank++) {
+        rows.paper.push(sourceId);
+        rows.rank.push(rank);
+        rows.other.push(ids[top.papers[rank]!]!);
+        rows.value.push(top.values[rank]!);
+      }
+    };
+    const emitNeighbors = (signal: NeighborSignal) => {
+      for (let rank = 0; rank < nearest.size; rank++) neighbors.signal.push(signal);
+      emit(neighbors, nearest);
+    };
+
+    nearest.clear();
+    for (let at = 0; at < contentSums.count; at++) {
+      const paper = contentSums.touched[at]!;
+      if (contentSums.sums[paper]! > 0) nearest.offer(paper, contentSums.sums[paper]!);
+    }
+    emitNeighbors('content');
+    nearest.clear();
+    for (let at = 0; at < coVoters.count; at++) {
+      const paper = coVoters.touched[at]!;
+      nearest.offer(paper, coSimilarity(paper));
+    }
+    emitNeighbors('co_upvote');
+
+    // A candidate is scored once: content's first, then co-upvotes' not already scored, then trending's.
+    best.clear();
+    const scoreOf = (paper: number) => {
+      let score = 0;
+      if (weights.content > 0) score += weights.content * contentSums.sums[paper]!;
+      if (weights.coUpvote > 0 && coVoters.sums[paper]! > 0) score += weights.coUpvote * coSimilarity(paper);
+      if (weights.trending > 0) score += weights.trending * trend[paper]!;
+      return score;
+    };
+    const offer = (paper: number) => {
+      const score = scoreOf(paper);
+      if (score > 0) best.offer(paper, score);
+    };
+    if (weights.content > 0) for (let at = 0; at < contentSums.count; at++) offer(contentSums.touched[at]!);
+    if (weights.coUpvote > 0) {
+      for (let at = 0; at < coVoters.count; at++) {
+        const paper = coVoters.touched[at]!;
+        if (!(weights.content > 0 && contentSums.sums[paper]! > 0)) offer(paper);
+      }
+    }
+    if (weights.trending > 0) {
+      for (const paper of this.topTrending) {
+        const reached = (weights.content > 0 && contentSums.sums[paper]! > 0) || (weights.coUpvote > 0 && coVoters.sums[paper]! > 0);
+        if (paper !== source && !reached) offer(paper);
+      }
+    }
+    emit(similar, best);
+    contentSums.clear();
+    coVoters.clear();
+  }
 }
 
 async function existingPaperIds(db: Database, paperIds: readonly number[] | 'all'): Promise<number[]> {
@@ -143,61 +232,6 @@ async function existingPaperIds(db: Database, paperIds: readonly number[] | 'all
     .where(paperIds === 'all' ? undefined : idIn(papers.id, paperIds))
     .orderBy(asc(papers.id));
   return rows.map((row) => row.id);
-}
-
-/**
- * Scores every candidate of each paper in `batch` (papers sharing words,
- * co-upvoted papers from pg_temp.batch_similarity, and the top trending
- * ones, never the paper itself),
- * keeps the best SIMILAR_PAPERS_STORED by score, then id, both descending,
- * and writes them. A signal with weight 0 is not computed.
- */
-async function insertSimilarPapers(tx: Database, batch: number[], weights: SimilarityWeights): Promise<number> {
-  const batchIds = sql`${sql.param(batch)}::int[]`;
-  const candidates: SQL[] = [];
-  if (weights.content > 0) {
-    candidates.push(sql`select paper_id, similar_id, ${weights.content}::float8 * similarity as part from batch_similarity where signal = 'content'`);
-  }
-  if (weights.coUpvote > 0) {
-    candidates.push(sql`select paper_id, similar_id, ${weights.coUpvote}::float8 * similarity as part from batch_similarity where signal = 'co_upvote'`);
-  }
-  if (weights.trending > 0) {
-    // The fallback: enough trending papers to fill a list without the paper itself.
-    candidates.push(sql`
-      select source.id as paper_id, top.id as similar_id, 0::float8 as part
-      from unnest(${batchIds}) as source(id)
-      cross join (select id from papers order by trending_key desc, id desc limit ${SIMILAR_PAPERS_STORED + 1}) top
-      where top.id <> source.id
-    `);
-  }
-  const scored =
-    weights.trending > 0
-      ? sql`
-          select c.paper_id, c.similar_id, sum(c.part) + ${weights.trending}::float8 * t.trend as score
-          from candidates c join similarity_trend t on t.paper_id = c.similar_id
-          group by c.paper_id, c.similar_id, t.trend
-        `
-      : sql`select paper_id, similar_id, sum(part) as score from candidates group by paper_id, similar_id`;
-  const [written] = await queryRows<{ rows: number }>(
-    tx,
-    sql`
-      with candidates as (${sql.join(candidates, sql` union all `)}),
-      scored as (${scored}),
-      ranked as (
-        select paper_id, similar_id, score,
-          row_number() over (partition by paper_id order by score desc, similar_id desc) - 1 as rank
-        from scored
-        where score > 0
-      ),
-      inserted as (
-        insert into similar_papers (paper_id, rank, similar_paper_id, score)
-        select paper_id, rank, similar_id, score from ranked where rank < ${SIMILAR_PAPERS_STORED}
-        returning 1
-      )
-      select count(*)::int as rows from inserted
-    `,
-  );
-  return written?.rows ?? 0;
 }
 
 /**

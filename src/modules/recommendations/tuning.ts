@@ -255,8 +255,12 @@ async function buildTrainingSources(tx: Database, trending: TrendingSettings): P
   await tx.execute(sql`alter table tuning_co_held add primary key (a, b)`);
   await tx.execute(sql`analyze tuning_co_held`);
   // similarity = co / (sqrt(voters a * voters b) + shrinkage): co recovered from the stored value, less the held-out pairs.
+  // The content neighbours are copied alongside: one indexed, analyzed table, rather than a union the planner
+  // sorted whole (2,275,402 rows) to merge-join 4,804 profile papers at the bench scale.
   await tx.execute(sql`
     create temp table tuning_neighbors on commit drop as
+    select paper_id, signal, neighbor_id, similarity from paper_neighbors where signal = 'content'
+    union all
     select paper_id, signal, neighbor_id, similarity from (
       select n.paper_id, n.signal, n.neighbor_id,
         case when c.co is null and a.held = 0 and b.held = 0 then n.similarity
@@ -271,13 +275,12 @@ async function buildTrainingSources(tx: Database, trending: TrendingSettings): P
     ) corrected
     where similarity > 1e-9
   `);
-  await tx.execute(sql`create index on tuning_neighbors (paper_id)`);
+  await tx.execute(sql`create index on tuning_neighbors (paper_id, signal)`);
   await tx.execute(sql`create index on tuning_neighbors (neighbor_id, signal, similarity desc)`);
   await tx.execute(sql`analyze tuning_neighbors`);
   return {
     votes,
-    neighbors: sql`(select paper_id, signal, neighbor_id, similarity from paper_neighbors where signal = 'content'
-      union all select paper_id, signal, neighbor_id, similarity from tuning_neighbors)`,
+    neighbors: sql`tuning_neighbors`,
     paperStats: sql`tuning_stats`,
   };
 }
