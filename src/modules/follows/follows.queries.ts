@@ -199,6 +199,12 @@ export async function countFollowedPapers(db: Database, followed: FollowedPapers
   return row?.total ?? 0;
 }
 
+/** How many nodes the full-text query `query` (SQL yielding a tsquery) has: 0 when it has no word to match. */
+export async function tsqueryNodeCount(db: Database, query: SQL): Promise<number> {
+  const [row] = await queryRows<{ nodes: number }>(db, sql`select numnode(${query})::int as nodes`);
+  return row?.nodes ?? 0;
+}
+
 /** Whether an author and an organization exist (for NOT_FOUND), in one statement. */
 export async function subjectExists(db: Database, table: 'authors' | 'organizations', id: number): Promise<boolean> {
   const [row] = await queryRows<{ found: boolean }>(db, sql`select exists (select from ${sql.identifier(table)} where id = ${id}) as found`);
