@@ -218,6 +218,24 @@ describe('viewer.followingFeed', () => {
   const feedOf = async (token: string, variables: Record<string, unknown> = {}) => (await ok(FEED, variables, token)).viewer.followingFeed;
   const arxivIds = (connection: { edges: { node: { arxivId: string } }[] }) => connection.edges.map((edge) => edge.node.arxivId);
 
+  it('refuses a malformed cursor, or one of another list, with BAD_USER_INPUT, whether or not the user follows anything', async () => {
+    const { token } = await userWithToken(database.db, 'cursory');
+    const followsCursor = Buffer.from(JSON.stringify(['FOLLOWS', '2025-11-01T00:00:00.000Z', 1])).toString('base64url');
+    const check = async () => {
+      for (const variables of [
+        { first: 2, after: 'abc' },
+        { last: 2, before: 'abc' },
+        { first: 2, after: followsCursor },
+      ]) {
+        const response = await fails(FEED, variables, token, 'BAD_USER_INPUT');
+        expect(response.errors![0]!.message).toMatch(/^Invalid cursor/);
+      }
+    };
+    await check();
+    await ok(FOLLOW, { input: { keyword: 'diffusion' } }, token);
+    await check();
+  });
+
   it('lists the papers of every kind of follow, newest published first (id breaking ties), without withdrawn papers', async () => {
     const { token } = await userWithToken(database.db, 'reader');
     expect(arxivIds(await feedOf(token))).toEqual([]);

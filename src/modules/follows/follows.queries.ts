@@ -174,7 +174,11 @@ const feedOrder = paperOrders.PUBLISHED_AT;
  * then the page is the best of their union, read by id: one statement.
  */
 export async function listFollowedPapers(db: Database, followed: FollowedPapers, criteria: PaperCriteria, request: PageRequest): Promise<Page<PaperRow>> {
-  if (followed.branches.length === 0) return toPage(feedOrder, request, []);
+  if (followed.branches.length === 0) {
+    // Nothing followed: no statement, but the cursor is checked as a page that reads one checks it (BAD_USER_INPUT).
+    keysetCondition(feedOrder, request);
+    return toPage(feedOrder, request, []);
+  }
   const orderBy = keysetOrderBy(feedOrder, request);
   const branchPages = followed.branches.map(
     (branch) =>
