@@ -151,6 +151,24 @@ describe('follow and unfollow', () => {
     expect((await ok(FOLLOWS, {}, token)).viewer.follows.totalCount).toBe(0);
   });
 
+  it("bounds the text of a saved search's filter, which is stored with it (BAD_USER_INPUT naming the field)", async () => {
+    const { token } = await userWithToken(database.db, 'verbose');
+    for (const field of ['keyword', 'organization', 'submittedBy'] as const) {
+      const response = await fails(
+        FOLLOW,
+        { input: { search: { query: 'sparrows', filter: { [field]: 'x'.repeat(501) } } } },
+        token,
+        'BAD_USER_INPUT',
+        `search.filter.${field}`,
+      );
+      expect(response.errors![0]!.message).toMatch(/at most 500 characters/);
+    }
+    expect((await ok(FOLLOWS, {}, token)).viewer.follows.totalCount).toBe(0);
+    // At the bound it is a saved search.
+    await ok(FOLLOW, { input: { search: { query: 'sparrows', filter: { organization: 'x'.repeat(500) } } } }, token);
+    expect((await ok(FOLLOWS, {}, token)).viewer.follows.totalCount).toBe(1);
+  });
+
   it(`caps each user at FOLLOWS_PER_USER (${FOLLOWS_PER_USER}) follows; following one already followed still answers it`, async () => {
     const { token } = await userWithToken(database.db, 'collector');
     for (let index = 0; index < FOLLOWS_PER_USER; index += 1) await ok(FOLLOW, { input: { keyword: `topic-${index}` } }, token);

@@ -109,13 +109,21 @@ function keywordFollow(text: string): NewFollow {
   return { kind: 'KEYWORD', subjectKey: `KEYWORD:${keyword}`, value: keyword };
 }
 
-/** A filter's text (a string, or a list's entries) that no encoding can store (as JSON it would fail the insert): BAD_USER_INPUT naming it. */
+/** The most characters of a text in a saved search's filter (an organization's name, a username, a keyword): it is stored with the follow. */
+const MAX_SAVED_FILTER_TEXT_LENGTH = 500;
+
+/**
+ * A saved search's filter text (a string, or a list's entries) that cannot be
+ * stored: longer than MAX_SAVED_FILTER_TEXT_LENGTH, or holding a lone
+ * surrogate (as JSON it would fail the insert). BAD_USER_INPUT naming it.
+ */
 function refuseUnstorableFilterText(filter: PaperFilterValues | null | undefined) {
   for (const [key, value] of Object.entries(filter ?? {})) {
-    const texts: unknown[] = Array.isArray(value) ? value : [value];
-    if (texts.some((text) => typeof text === 'string' && hasLoneSurrogate(text))) {
-      throw badUserInput(`Invalid ${key}: not valid Unicode text (a lone surrogate).`, { field: key });
+    const texts = (Array.isArray(value) ? value : [value]).filter((text): text is string => typeof text === 'string');
+    if (texts.some((text) => text.length > MAX_SAVED_FILTER_TEXT_LENGTH)) {
+      throw badUserInput(`Invalid ${key}: at most ${MAX_SAVED_FILTER_TEXT_LENGTH} characters in a saved search's filter.`, { field: key });
     }
+    if (texts.some(hasLoneSurrogate)) throw badUserInput(`Invalid ${key}: not valid Unicode text (a lone surrogate).`, { field: key });
   }
 }
 
