@@ -27,6 +27,11 @@ const CONTROL_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]
 /** Half of a UTF-16 pair without its other half. */
 const LONE_SURROGATE = /\p{Surrogate}/u;
 
+/** Whether `text` holds half of a UTF-16 pair without its other half (no encoding can store it). */
+export function hasLoneSurrogate(text: string): boolean {
+  return LONE_SURROGATE.test(text);
+}
+
 /** Runs of white space as one space, outer white space trimmed: a title or name is one line. */
 export function collapseWhitespace(text: string): string {
   return text.replace(/\s+/g, ' ').trim();

@@ -124,6 +124,51 @@ describe('follow and unfollow', () => {
     expect((await ok(FOLLOWS, {}, ada)).viewer.follows.totalCount).toBe(0);
   });
 
+  it('refuses a saved search with no word to match (it could never match a paper) with BAD_USER_INPUT, storing nothing', async () => {
+    const { token } = await userWithToken(database.db, 'wordless');
+    // Each is a non-empty query whose words are all punctuation, operators or quotes: its full-text query is empty.
+    for (const query of ['!!!', '-', 'or', '""', '"', '\uD800']) {
+      const response = await fails(FOLLOW, { input: { search: { query } } }, token, 'BAD_USER_INPUT', 'search.query');
+      expect(response.errors![0]!.message).toMatch(/no word/);
+    }
+    // A query with a word still is one; so is one made only of an excluded word (everything but it), as searchPapers reads it.
+    await ok(FOLLOW, { input: { search: { query: 'sparrows!' } } }, token);
+    await ok(FOLLOW, { input: { search: { query: '-sparrows' } } }, token);
+    expect((await ok(FOLLOWS, {}, token)).viewer.follows.totalCount).toBe(2);
+  });
+
+  it('refuses text no encoding can store (a lone surrogate) in a keyword or a saved search filter with BAD_USER_INPUT naming the field', async () => {
+    const { token } = await userWithToken(database.db, 'surrogate');
+    await fails(FOLLOW, { input: { keyword: 'a\uD800b' } }, token, 'BAD_USER_INPUT', 'keyword');
+    for (const [field, value] of [
+      ['keyword', 'a\uDC00'],
+      ['organization', '\uD800'],
+      ['submittedBy', 'x\uD800'],
+      ['excludeKeywords', ['fine', '\uD800']],
+    ] as const) {
+      await fails(FOLLOW, { input: { search: { query: 'sparrows', filter: { [field]: value } } } }, token, 'BAD_USER_INPUT', `search.filter.${field}`);
+    }
+    expect((await ok(FOLLOWS, {}, token)).viewer.follows.totalCount).toBe(0);
+  });
+
+  it("bounds the text of a saved search's filter, which is stored with it (BAD_USER_INPUT naming the field)", async () => {
+    const { token } = await userWithToken(database.db, 'verbose');
+    for (const field of ['keyword', 'organization', 'submittedBy'] as const) {
+      const response = await fails(
+        FOLLOW,
+        { input: { search: { query: 'sparrows', filter: { [field]: 'x'.repeat(501) } } } },
+        token,
+        'BAD_USER_INPUT',
+        `search.filter.${field}`,
+      );
+      expect(response.errors![0]!.message).toMatch(/at most 500 characters/);
+    }
+    expect((await ok(FOLLOWS, {}, token)).viewer.follows.totalCount).toBe(0);
+    // At the bound it is a saved search.
+    await ok(FOLLOW, { input: { search: { query: 'sparrows', filter: { organization: 'x'.repeat(500) } } } }, token);
+    expect((await ok(FOLLOWS, {}, token)).viewer.follows.totalCount).toBe(1);
+  });
+
   it(`caps each user at FOLLOWS_PER_USER (${FOLLOWS_PER_USER}) follows; following one already followed still answers it`, async () => {
     const { token } = await userWithToken(database.db, 'collector');
     for (let index = 0; index < FOLLOWS_PER_USER; index += 1) await ok(FOLLOW, { input: { keyword: `topic-${index}` } }, token);
@@ -190,6 +235,24 @@ describe('privacy', () => {
 describe('viewer.followingFeed', () => {
   const feedOf = async (token: string, variables: Record<string, unknown> = {}) => (await ok(FEED, variables, token)).viewer.followingFeed;
   const arxivIds = (connection: { edges: { node: { arxivId: string } }[] }) => connection.edges.map((edge) => edge.node.arxivId);
+
+  it('refuses a malformed cursor, or one of another list, with BAD_USER_INPUT, whether or not the user follows anything', async () => {
+    const { token } = await userWithToken(database.db, 'cursory');
+    const followsCursor = Buffer.from(JSON.stringify(['FOLLOWS', '2025-11-01T00:00:00.000Z', 1])).toString('base64url');
+    const check = async () => {
+      for (const variables of [
+        { first: 2, after: 'abc' },
+        { last: 2, before: 'abc' },
+        { first: 2, after: followsCursor },
+      ]) {
+        const response = await fails(FEED, variables, token, 'BAD_USER_INPUT');
+        expect(response.errors![0]!.message).toMatch(/^Invalid cursor/);
+      }
+    };
+    await check();
+    await ok(FOLLOW, { input: { keyword: 'diffusion' } }, token);
+    await check();
+  });
 
   it('lists the papers of every kind of follow, newest published first (id breaking ties), without withdrawn papers', async () => {
     const { token } = await userWithToken(database.db, 'reader');

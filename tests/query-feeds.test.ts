@@ -1,9 +1,11 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
+import postgres from 'postgres';
 import { XMLValidator } from 'fast-xml-parser';
 import { atomParser as parser, fromHtml } from './support/atom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config';
 import { authors, feedLinks, organizations, recommendations } from '../src/db/schema';
+import { queryRows } from '../src/db/rows';
 import { FEED_PAPERS } from '../src/feeds/feeds-plugin';
 import { TEST_PASSWORD_HASH_COST, paperRecord, savePaperRecords, userWithToken } from './support/fixtures';
 import { createTestApp } from './support/test-app';
@@ -392,6 +394,54 @@ describe('GET /feeds/following.atom', () => {
     expect((await ok(`{ viewer { followingFeedLinkCreatedAt } }`, {}, token)).viewer.followingFeedLinkCreatedAt).toBeNull();
     // The personal link lives on.
     expect((await getFeed(`/feeds/personal.atom?token=${personal.token}`)).response.status).toBe(200);
+  });
+
+  it('makes one live link when two are asked for at once (a double click): both answer, the later one opens the feed', async () => {
+    const { user, token } = await userWithToken(database.db, 'double-clicker');
+    await ok(CREATE_LINK, {}, token);
+    // Hold the live link's row, so that both requests are inside their transaction, waiting on it, at once.
+    const holder = postgres(database.url, { max: 1, onnotice: () => {} });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let held!: () => void;
+    const holding = new Promise<void>((resolve) => {
+      held = resolve;
+    });
+    const transaction = holder.begin(async (tx) => {
+      await tx`select id from feed_links where user_id = ${user.id} and kind = 'FOLLOWING' and revoked_at is null for update`;
+      held();
+      await released;
+    });
+    try {
+      await holding;
+      const requests = [testApp.request(CREATE_LINK, {}, token), testApp.request(CREATE_LINK, {}, token)];
+      // Until both wait on a lock (polled: no fixed wait).
+      for (;;) {
+        const [row] = await queryRows<{ waiting: number }>(
+          database.db,
+          sql`select count(*)::int as waiting from pg_stat_activity
+            where datname = current_database() and wait_event_type = 'Lock'`,
+        );
+        if (row!.waiting >= 2) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      release();
+      await transaction;
+      const responses = await Promise.all(requests);
+      expect(responses.map((response) => response.errors)).toEqual([undefined, undefined]);
+      const statuses = await Promise.all(
+        responses.map(async (response) => (await getFeed(`/feeds/following.atom?token=${response.data!.createFollowingFeedLink.token}`)).response.status),
+      );
+      expect([...statuses].sort()).toEqual([200, 404]);
+      const live = (await database.db.select().from(feedLinks).where(eq(feedLinks.userId, user.id))).filter((link) => link.revokedAt === null);
+      expect(live).toHaveLength(1);
+    } finally {
+      release();
+      await transaction.catch(() => {});
+      await holder.end();
+    }
   });
 
   it('answers 404 to a missing or unknown token, 400 to another parameter, and UNAUTHENTICATED to making a link anonymously', async () => {

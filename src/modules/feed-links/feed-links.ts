@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { feedLinks } from '../../db/schema';
+import { feedLinks, users } from '../../db/schema';
 import { hashToken } from '../digest/tokens';
 
 /** The prefix makes a leaked feed token recognizable to secret scanners. */
@@ -15,11 +15,15 @@ export const PRIVATE_FEED_PATHS: Record<FeedLinkKind, string> = { RECOMMENDATION
 
 /**
  * Makes a new private link to the user's feed of `kind`, revoking the one they
- * had (in one transaction): the token is returned once, only its hash is kept.
+ * had (in one transaction, the user's row locked): the token is returned once,
+ * only its hash is kept.
  */
 export function createFeedLink(db: Database, userId: number, kind: FeedLinkKind, at: Date): Promise<string> {
   const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
   return db.transaction(async (tx) => {
+    // The user's row, locked: two links made at once (a double click) take turns, rather than the second
+    // missing the first's uncommitted row when revoking and failing on feed_links_live_key.
+    await tx.execute(sql`select 1 from ${users} where ${users.id} = ${userId} for update`);
     await revokeLiveLink(tx, userId, kind, at);
     await tx.insert(feedLinks).values({ userId, kind, tokenHash: hashToken(token), createdAt: at });
     return token;

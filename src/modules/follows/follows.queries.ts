@@ -174,7 +174,11 @@ const feedOrder = paperOrders.PUBLISHED_AT;
  * then the page is the best of their union, read by id: one statement.
  */
 export async function listFollowedPapers(db: Database, followed: FollowedPapers, criteria: PaperCriteria, request: PageRequest): Promise<Page<PaperRow>> {
-  if (followed.branches.length === 0) return toPage(feedOrder, request, []);
+  if (followed.branches.length === 0) {
+    // Nothing followed: no statement, but the cursor is checked as a page that reads one checks it (BAD_USER_INPUT).
+    keysetCondition(feedOrder, request);
+    return toPage(feedOrder, request, []);
+  }
   const orderBy = keysetOrderBy(feedOrder, request);
   const branchPages = followed.branches.map(
     (branch) =>
@@ -197,6 +201,12 @@ export async function countFollowedPapers(db: Database, followed: FollowedPapers
     .from(papers)
     .where(and(conditionsFor(criteria), or(...followed.branches)));
   return row?.total ?? 0;
+}
+
+/** How many nodes the full-text query `query` (SQL yielding a tsquery) has: 0 when it has no word to match. */
+export async function tsqueryNodeCount(db: Database, query: SQL): Promise<number> {
+  const [row] = await queryRows<{ nodes: number }>(db, sql`select numnode(${query})::int as nodes`);
+  return row?.nodes ?? 0;
 }
 
 /** Whether an author and an organization exist (for NOT_FOUND), in one statement. */

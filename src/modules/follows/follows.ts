@@ -10,6 +10,7 @@ import { criteriaFromFilter, type PaperFilterValues } from '../papers/paper-filt
 import type { PaperCriteria } from '../papers/papers.queries';
 import { normalizeSearchQuery } from '../search/search.queries';
 import { searchTermQueries } from '../search/search-terms';
+import { hasLoneSurrogate } from '../../text-input';
 import {
   countFollowedPapers,
   deleteFollowById,
@@ -19,6 +20,7 @@ import {
   insertFollow,
   listFollowedPapers,
   subjectExists,
+  tsqueryNodeCount,
   type FollowedPapers,
   type NewFollow,
 } from './follows.queries';
@@ -94,18 +96,38 @@ export async function followOf(db: Database, subject: FollowSubject): Promise<Ne
     return { kind: 'CATEGORY', subjectKey: `CATEGORY:${category}`, value: category };
   }
   if (subject.keyword != null) return keywordFollow(subject.keyword);
-  return searchFollow(subject.search!);
+  return searchFollow(db, subject.search!);
 }
 
 function keywordFollow(text: string): NewFollow {
   const keyword = text.trim().toLowerCase();
-  if (keyword === '' || keyword.length > MAX_FOLLOWED_KEYWORD_LENGTH || /\p{Cc}/u.test(keyword)) {
-    throw badUserInput(`A keyword is 1 to ${MAX_FOLLOWED_KEYWORD_LENGTH} characters, without control characters.`, { field: 'keyword' });
+  if (keyword === '' || keyword.length > MAX_FOLLOWED_KEYWORD_LENGTH || /\p{Cc}/u.test(keyword) || hasLoneSurrogate(keyword)) {
+    throw badUserInput(`A keyword is 1 to ${MAX_FOLLOWED_KEYWORD_LENGTH} characters, without control characters or lone surrogates.`, {
+      field: 'keyword',
+    });
   }
   return { kind: 'KEYWORD', subjectKey: `KEYWORD:${keyword}`, value: keyword };
 }
 
-function searchFollow(search: { query: string; filter?: PaperFilterValues | null }): NewFollow {
+/** The most characters of a text in a saved search's filter (an organization's name, a username, a keyword): it is stored with the follow. */
+const MAX_SAVED_FILTER_TEXT_LENGTH = 500;
+
+/**
+ * A saved search's filter text (a string, or a list's entries) that cannot be
+ * stored: longer than MAX_SAVED_FILTER_TEXT_LENGTH, or holding a lone
+ * surrogate (as JSON it would fail the insert). BAD_USER_INPUT naming it.
+ */
+function refuseUnstorableFilterText(filter: PaperFilterValues | null | undefined) {
+  for (const [key, value] of Object.entries(filter ?? {})) {
+    const texts = (Array.isArray(value) ? value : [value]).filter((text): text is string => typeof text === 'string');
+    if (texts.some((text) => text.length > MAX_SAVED_FILTER_TEXT_LENGTH)) {
+      throw badUserInput(`Invalid ${key}: at most ${MAX_SAVED_FILTER_TEXT_LENGTH} characters in a saved search's filter.`, { field: key });
+    }
+    if (texts.some(hasLoneSurrogate)) throw badUserInput(`Invalid ${key}: not valid Unicode text (a lone surrogate).`, { field: key });
+  }
+}
+
+async function searchFollow(db: Database, search: { query: string; filter?: PaperFilterValues | null }): Promise<NewFollow> {
   let query: string;
   try {
     query = normalizeSearchQuery(search.query);
@@ -121,16 +143,24 @@ function searchFollow(search: { query: string; filter?: PaperFilterValues | null
   try {
     // Checked as every list checks a filter (categories, list lengths).
     criteriaFromFilter(search.filter);
+    refuseUnstorableFilterText(search.filter);
     stored = storedFilter(search.filter);
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
     const field = typeof error.extensions.field === 'string' ? `search.filter.${error.extensions.field}` : 'search.filter';
     throw badUserInput(error.message, { field });
   }
+  const searchQuery = savedSearchQuery(query);
+  // Punctuation, operators or quotes alone ("!!!", "or", '""') make an empty full-text query: a follow that never matches.
+  if ((await tsqueryNodeCount(db, searchQuery)) === 0) {
+    throw badUserInput('This search has no word to match (only punctuation, operators or quotes): a saved search needs at least one word.', {
+      field: 'search.query',
+    });
+  }
   const digest = createHash('sha256')
     .update(JSON.stringify([query, stored]))
     .digest('hex');
-  return { kind: 'SEARCH', subjectKey: `SEARCH:${digest}`, value: query, searchFilter: stored, searchQuery: savedSearchQuery(query) };
+  return { kind: 'SEARCH', subjectKey: `SEARCH:${digest}`, value: query, searchFilter: stored, searchQuery };
 }
 
 /** Follows `subject` (idempotent: a second follow answers the first); the per-user cap applies. */
