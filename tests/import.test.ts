@@ -101,8 +101,8 @@ describe('importing Hugging Face daily papers', () => {
   it('stores every valid item with its fields and reports the bad one by index and field', async () => {
     const fixture = await loadFixture();
     const result = await importDailyPapers(database.db, settings, fixture);
-    expect(result).toEqual({ imported: 7, unchanged: 0, writtenPaperIds: expect.any(Array), problems: [badUpvotesProblem] });
-    expect(new Set(result.writtenPaperIds).size).toBe(7);
+    expect(result).toEqual({ imported: 7, unchanged: 0, newPaperIds: expect.any(Array), problems: [badUpvotesProblem] });
+    expect(new Set(result.newPaperIds).size).toBe(7);
 
     const hallucinate = await storedPaper('2509.04664');
     const submittedAt = new Date('2025-09-08T02:44:20.973Z');
@@ -198,7 +198,7 @@ describe('importing Hugging Face daily papers', () => {
 
     const again = await importFixture();
 
-    expect(again).toEqual({ imported: 0, unchanged: 7, writtenPaperIds: [], problems: [badUpvotesProblem] });
+    expect(again).toEqual({ imported: 0, unchanged: 7, newPaperIds: [], problems: [badUpvotesProblem] });
     expect(await snapshot()).toEqual(before);
   });
 
@@ -214,6 +214,8 @@ describe('importing Hugging Face daily papers', () => {
     const result = await importDailyPapers(database.db, settings, modified);
 
     expect(result).toMatchObject({ imported: 2, unchanged: 5 });
+    // Updated, not created: no paper here is new to its followers.
+    expect(result.newPaperIds).toEqual([]);
     const hallucinate = await storedPaper('2509.04664');
     expect(hallucinate).toMatchObject({ title: 'Why Language Models Hallucinate (revised)', upvoteBaseline: 40, upvoteCount: 40 });
     expect(Math.abs(hallucinate.trendingKey - (await expectedKey(database.db, settings, hallucinate.id)))).toBeLessThan(1e-9);
@@ -242,7 +244,7 @@ describe('importing Hugging Face daily papers', () => {
     expect(result).toEqual({
       imported: 1,
       unchanged: 0,
-      writtenPaperIds: [expect.any(Number)],
+      newPaperIds: [expect.any(Number)],
       problems: [{ index: 1, arxivId: '2509.04664', message: 'duplicate of item 0, which is kept' }],
     });
     expect((await storedPaper('2509.04664')).title).toBe('Why Language Models Hallucinate');
@@ -306,7 +308,7 @@ describe('importing Hugging Face daily papers', () => {
     expect(result).toEqual({
       imported: 0,
       unchanged: 0,
-      writtenPaperIds: [],
+      newPaperIds: [],
       problems: [{ message: 'expected a JSON array of daily-papers items, got null' }],
     });
     expect(await database.db.select().from(papers)).toEqual([]);
@@ -367,7 +369,7 @@ describe('importing Hugging Face daily papers', () => {
           ]),
         );
         expect(waiting).toHaveLength(2);
-        // Every paper the import wrote, once.
+        // Every paper the import created, once.
         const notified = waiting.find((job) => job.name === 'notify')!.data.paperIds as number[];
         expect([...notified].sort((a, b) => a - b)).toEqual([...paperIds].sort((a, b) => a - b));
         // Imported papers have none until the job asks arXiv.

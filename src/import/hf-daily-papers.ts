@@ -23,7 +23,7 @@ export interface DailyPapersImport {
   /** Papers already stored exactly as the file describes them. */
   unchanged: number;
   /** The ids of the papers created or changed. */
-  writtenPaperIds: number[];
+  newPaperIds: number[];
   problems: ImportProblem[];
 }
 
@@ -192,7 +192,7 @@ export function parseDailyPapersItems(json: unknown): ParsedDailyPapers {
 export async function importDailyPapers(db: Database, settings: TrendingSettings, json: unknown): Promise<DailyPapersImport> {
   const { records, problems } = parseDailyPapersItems(json);
   const saved = await savePapers(db, settings, records);
-  return { imported: saved.written, unchanged: saved.unchanged, writtenPaperIds: saved.writtenPaperIds, problems };
+  return { imported: saved.written, unchanged: saved.unchanged, newPaperIds: saved.newPaperIds, problems };
 }
 
 function rawArxivId(item: unknown): string | undefined {

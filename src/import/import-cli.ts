@@ -54,7 +54,7 @@ async function main(args: readonly string[]): Promise<number> {
       await tuneRankingModel(database.db, config.trending);
       await fitSearchModel(database.db, { dimensions: config.search.modelDimensions });
       await announcePublicDataChange(config);
-      await askForCategories(config, result.writtenPaperIds);
+      await askForCategories(config, result.newPaperIds);
     }
     console.log(
       `${filePath}: ${plural(result.imported, 'paper')} written, ${result.unchanged} unchanged, ` +
@@ -78,16 +78,17 @@ async function announcePublicDataChange(config: AppConfig) {
  * Hands the arXiv categories of the new papers to the workers (through Redis,
  * when there is one): at one request every few seconds that is a job's work,
  * not this command's. Without Redis the server's schedule gets to them. The
- * written papers' NEW_PAPER notifications go the same way, in chunks (without
- * Redis none are made: an import without workers is a local load).
+ * new papers' NEW_PAPER notifications go the same way, in chunks (without
+ * Redis none are made: an import without workers is a local load); papers
+ * already stored are not new, whatever the import changed in them.
  */
-async function askForCategories(config: AppConfig, writtenPaperIds: readonly number[]) {
+async function askForCategories(config: AppConfig, newPaperIds: readonly number[]) {
   if (!config.redisUrl) return;
   const queue = createBullJobQueue({ redisUrl: config.redisUrl, redisPrefix: config.redisPrefix });
   try {
     await queue.enqueue('fill-arxiv-categories', {}, { deduplicationId: 'import' });
-    for (let offset = 0; offset < writtenPaperIds.length; offset += NOTIFY_PAPERS_PER_JOB) {
-      await queue.enqueue('notify', { kind: 'NEW_PAPER', paperIds: writtenPaperIds.slice(offset, offset + NOTIFY_PAPERS_PER_JOB) });
+    for (let offset = 0; offset < newPaperIds.length; offset += NOTIFY_PAPERS_PER_JOB) {
+      await queue.enqueue('notify', { kind: 'NEW_PAPER', paperIds: newPaperIds.slice(offset, offset + NOTIFY_PAPERS_PER_JOB) });
     }
   } finally {
     await queue.close();

@@ -40,8 +40,8 @@ export interface SaveResult {
   unchanged: number;
   /** The id of each record's paper, in the order of the records. */
   paperIds: number[];
-  /** The ids of the papers created or changed (their followers' notifications are made from these). */
-  writtenPaperIds: number[];
+  /** The ids of the papers created, not those already stored (their followers' NEW_PAPER notifications are made from these). */
+  newPaperIds: number[];
 }
 
 const BATCH_SIZE = 500;
@@ -54,14 +54,14 @@ const AUTHORSHIP_BATCH_SIZE = 10_000;
  * Each arXiv id may appear once in `records` (callers report duplicates).
  */
 export async function savePapers(db: Database, settings: TrendingSettings, records: readonly PaperRecord[]): Promise<SaveResult> {
-  const result: SaveResult = { written: 0, unchanged: 0, paperIds: [], writtenPaperIds: [] };
+  const result: SaveResult = { written: 0, unchanged: 0, paperIds: [], newPaperIds: [] };
   for (let offset = 0; offset < records.length; offset += BATCH_SIZE) {
     const batch = records.slice(offset, offset + BATCH_SIZE);
     const saved = await db.transaction((tx) => saveBatch(tx, settings, batch));
     result.written += saved.written;
     result.unchanged += saved.unchanged;
     result.paperIds.push(...saved.paperIds);
-    result.writtenPaperIds.push(...saved.writtenPaperIds);
+    result.newPaperIds.push(...saved.newPaperIds);
   }
   return result;
 }
@@ -150,7 +150,8 @@ async function saveBatch(db: Transaction, settings: TrendingSettings, records: r
       },
       setWhere: changed,
     })
-    .returning({ id: papers.id, arxivId: papers.arxivId });
+    // xmax is 0 on a row this statement inserted, and the updating transaction's id on one it updated.
+    .returning({ id: papers.id, arxivId: papers.arxivId, created: sql<boolean>`xmax = 0` });
 
   const idByArxivId = new Map(written.map((row) => [row.arxivId, row.id]));
   const writtenRecords = records.filter((record) => idByArxivId.has(record.arxivId));
@@ -175,7 +176,7 @@ async function saveBatch(db: Transaction, settings: TrendingSettings, records: r
     written: written.length,
     unchanged: records.length - written.length,
     paperIds: records.map((record) => storedIdOf.get(record.arxivId)!),
-    writtenPaperIds: [...idByArxivId.values()],
+    newPaperIds: written.filter((row) => row.created).map((row) => row.id),
   };
 }
 
