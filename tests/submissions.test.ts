@@ -154,6 +154,8 @@ beforeAll(async () => {
     ARXIV_TIMEOUT_MS: String(TIMEOUT_MS),
     SUBMISSION_MAX_AGE_DAYS: '14',
     SUBMISSIONS_PER_USER_PER_DAY: '2',
+    // Room for the over-long fields below to reach their own checks (at the default, the body limit answers first).
+    MAX_REQUEST_BYTES: '1000000',
   });
   database = await createTestDatabase();
   jobs = createBullJobQueue({ redisUrl, redisPrefix: queuePrefix });
