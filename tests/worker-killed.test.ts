@@ -38,7 +38,8 @@ describe('a worker killed mid-job', () => {
     await castVotes(database.db, [{ username: 'ada', paperId: paperIds[0]!, at: new Date('2025-11-12T12:00:00Z') }]);
     await database.db.update(papers).set({ trendingKey: sql`${papers.trendingKey} + 1` });
 
-    // Hold the papers table so the reconcile blocks inside the first worker, mid-job.
+    // Hold the papers table so the reconcile blocks inside the first worker, mid-job. The jobs its schedulers
+    // start at once (five of them) block on it too: the worker gets slots enough for them and the reconcile.
     const blocker = postgres(database.url, { max: 1, onnotice: () => {} });
     const reserved = await blocker.reserve();
     await reserved`begin`;
@@ -52,7 +53,7 @@ describe('a worker killed mid-job', () => {
          import { openDatabase } from './src/db/client';
          import { createLogger } from './src/logger';
          const database = openDatabase({ url: process.env.DATABASE_URL, dataDir: '' });
-         await startBullWorker({ lockDurationMs: ${LOCK_MS},
+         await startBullWorker({ lockDurationMs: ${LOCK_MS}, concurrency: 10,
            reconcileIntervalMinutes: 60, dependencies: { db: database.db, config: loadConfig(), logger: createLogger('silent') } });
          console.log('worker ready');`,
       ],
