@@ -79,6 +79,15 @@ export interface Fusion {
  */
 export const DEFAULT_FUSION: Fusion = { weight: 0.3, k: 60, everyWordFirst: true, boostLexical: false, candidates: 100, minSimilarity: 0.2 };
 
+/**
+ * The semantic list is read only when fewer papers than this match every word of the query: every such
+ * paper ranks above all the semantic list adds (everyWordFirst), so past this many its papers could only
+ * come after the fifth page of 20, and reading it (a dot product per paper of the probed buckets) was most
+ * of a common query's time at 100,000 papers. Like the title typo gate, a property of the query alone, so
+ * every page of one search reads the same list.
+ */
+export const SEMANTIC_LIST_BELOW = 100;
+
 /** The k-means buckets of the semantic layer a query reads (nearest centroids first): 4 did as well as 8 and 16 on the development split, 2 worse. */
 export const SEMANTIC_PROBES = 4;
 
@@ -172,7 +181,8 @@ function fusedMatches(query: string, semantic: SemanticQuery, fusion: Fusion): S
     semantic_near as materialized (
       select e.paper_id as id, (select sum(a * b) from unnest(e.vector, ${semantic.vector}::real[]) as d(a, b)) as similarity
       from paper_embeddings e
-      where e.model_id = ${semantic.modelId} and e.bucket = any(${sql.param(semantic.buckets)}::int[])),
+      where e.model_id = ${semantic.modelId} and e.bucket = any(${sql.param(semantic.buckets)}::int[])
+        ${fusion.everyWordFirst ? sql`and (select count(*) from (select from word_matches limit ${SEMANTIC_LIST_BELOW}) enough) < ${SEMANTIC_LIST_BELOW}` : sql``}),
     semantic as materialized (
       select near.id, row_number() over (order by near.similarity desc, near.id) as rank
       from (select id, similarity from semantic_near where similarity >= ${fusion.minSimilarity}
@@ -186,9 +196,9 @@ function fusedMatches(query: string, semantic: SemanticQuery, fusion: Fusion): S
       select coalesce(l.id, s.id) as id,
         (case when l.score >= ${exactTitle}::float8 then ${2 * tier}::float8
               when ${sql.raw(fusion.everyWordFirst ? 'true' : 'false')} and l.score >= ${WEIGHTS.everyWord}::float8 then ${tier}::float8 else 0 end
-         + coalesce(1.0 / (${fusion.k} + l.rank), 0)
+         + coalesce(1.0::float8 / (${fusion.k} + l.rank), 0)
          + case when ${sql.raw(fusion.boostLexical ? 'true' : 'false')} or l.id is null
-             then ${fusion.weight}::float8 * coalesce(1.0 / (${fusion.k} + s.rank), 0) else 0 end)::float8 as score
+             then ${fusion.weight}::float8 * coalesce(1.0::float8 / (${fusion.k} + s.rank), 0) else 0 end)::float8 as score
       from lexical_ranked l full join semantic s on s.id = l.id)`;
 }
 
