@@ -51,6 +51,16 @@ async function post(body: string, headers: Record<string, string> = {}) {
   return { status: response.status, text: await response.text() };
 }
 
+/** `text` as a stream of 16 KiB chunks: a body sent without a Content-Length. */
+function streamOf(text: string) {
+  return new ReadableStream({
+    start(controller) {
+      for (let at = 0; at < text.length; at += 16_384) controller.enqueue(new TextEncoder().encode(text.slice(at, at + 16_384)));
+      controller.close();
+    },
+  });
+}
+
 describe('request limits', () => {
   it('let the real front-page query through', async () => {
     const response = await testApp.request(TRENDING_PAGE, { first: 50 });
@@ -125,12 +135,7 @@ describe('request limits', () => {
         new Request('http://test/graphql', {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: new ReadableStream({
-            start(controller) {
-              for (let at = 0; at < text.length; at += 16_384) controller.enqueue(new TextEncoder().encode(text.slice(at, at + 16_384)));
-              controller.close();
-            },
-          }),
+          body: streamOf(text),
           duplex: 'half',
         } as RequestInit),
       );
@@ -153,12 +158,7 @@ describe('request limits', () => {
         fetch(`http://127.0.0.1:${port}/graphql`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: new ReadableStream({
-            start(controller) {
-              for (let at = 0; at < text.length; at += 16_384) controller.enqueue(new TextEncoder().encode(text.slice(at, at + 16_384)));
-              controller.close();
-            },
-          }),
+          body: streamOf(text),
           duplex: 'half',
         } as RequestInit);
       const small = await chunked(JSON.stringify({ query: '{ __typename }' }));
