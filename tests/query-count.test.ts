@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { authors, collectionPapers, collections, papers, users } from '../src/db/schema';
+import { authors, collectionPapers, collections, follows, notifications, papers, users } from '../src/db/schema';
 import { paperRecord, savePaperRecords, userWithToken } from './support/fixtures';
 import { createTestApp } from './support/test-app';
 import type { graphqlClient } from './support/graphql-client';
@@ -239,6 +239,47 @@ describe('viewer.followingFeed', () => {
     // The session, the follows, the page, its count, then authors, organizations and submitters once each.
     expect(large).toHaveLength(7);
     expect(large.filter((query) => /from "follows"/.test(query) && !/"papers"/.test(query))).toHaveLength(1);
+    expect(large.filter((query) => /from "paper_authors" inner join "authors"/.test(query))).toHaveLength(1);
+  });
+});
+
+describe('viewer.notifications and viewer.follows', () => {
+  it('cost the same fixed number of SQL statements for 5 or 50 items, with their papers and follows', async () => {
+    const { user, token } = await userWithToken(database.db, 'inbox_reader');
+    const paperRows = await database.db.select({ id: papers.id }).from(papers).limit(60);
+    const followRows = await database.db
+      .insert(follows)
+      .values(paperRows.map((_, i) => ({ userId: user.id, kind: 'KEYWORD' as const, subjectKey: `KEYWORD:topic-${i}`, value: `topic-${i}` })))
+      .returning({ id: follows.id });
+    await database.db
+      .insert(notifications)
+      .values(
+        paperRows.map((paper, i) => ({
+          userId: user.id,
+          kind: 'NEW_PAPER' as const,
+          subjectId: paper.id,
+          paperId: paper.id,
+          followId: followRows[i]!.id,
+        })),
+      );
+    const inbox = `query($first: Int) { viewer {
+      unreadNotificationCount
+      notifications(first: $first) { totalCount edges { node { id kind readAt
+        paper { arxivId authors { name author { id } } organization { name } }
+        follow { id kind keyword } } } pageInfo { hasNextPage endCursor } }
+      follows(first: $first) { totalCount edges { node { id kind keyword } } pageInfo { hasNextPage } } } }`;
+    const statementsOf = async (first: number) => {
+      database.queries.length = 0;
+      const response = await request(inbox, { first }, token);
+      expect(response.errors).toBeUndefined();
+      expect(response.data!.viewer.notifications.edges).toHaveLength(first);
+      expect(response.data!.viewer.follows.edges).toHaveLength(first);
+      expect(response.data!.viewer.unreadNotificationCount).toBe(60);
+      return [...database.queries];
+    };
+    const small = await statementsOf(5);
+    const large = await statementsOf(50);
+    expect(small).toHaveLength(large.length);
     expect(large.filter((query) => /from "paper_authors" inner join "authors"/.test(query))).toHaveLength(1);
   });
 });
