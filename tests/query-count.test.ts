@@ -251,17 +251,15 @@ describe('viewer.notifications and viewer.follows', () => {
       .insert(follows)
       .values(paperRows.map((_, i) => ({ userId: user.id, kind: 'KEYWORD' as const, subjectKey: `KEYWORD:topic-${i}`, value: `topic-${i}` })))
       .returning({ id: follows.id });
-    await database.db
-      .insert(notifications)
-      .values(
-        paperRows.map((paper, i) => ({
-          userId: user.id,
-          kind: 'NEW_PAPER' as const,
-          subjectId: paper.id,
-          paperId: paper.id,
-          followId: followRows[i]!.id,
-        })),
-      );
+    await database.db.insert(notifications).values(
+      paperRows.map((paper, i) => ({
+        userId: user.id,
+        kind: 'NEW_PAPER' as const,
+        subjectId: paper.id,
+        paperId: paper.id,
+        followId: followRows[i]!.id,
+      })),
+    );
     const inbox = `query($first: Int) { viewer {
       unreadNotificationCount
       notifications(first: $first) { totalCount edges { node { id kind readAt
