@@ -21,6 +21,9 @@ beforeAll(async () => {
   // No REDIS_URL: jobs in-process, rate limits in memory; the server migrates and seeds at start.
   // Lists stay cached long enough for the first test to read one after Postgres stopped, however slow the machine.
   server = await startServer({ DATABASE_URL: databaseUrl, DEMO_DATA: 'true', DEMO_PAPERS: '20', RESPONSE_CACHE_LIST_MAX_AGE_SECONDS: '600' });
+  // The fit of the semantic search model queued at start ends every cached answer when done (search results
+  // change): wait for it, so that it cannot empty the cache between the first test's read and its cached read.
+  await server.waitForOutput(/semantic search model fitted/);
   // initdb, a Postgres start and a server start.
 }, PROCESS_TEST_TIMEOUT_MS);
 
