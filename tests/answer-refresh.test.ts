@@ -127,6 +127,19 @@ describe('the answer store computes read lists again in the background', () => {
     expect(bodyOf(store.read('list'))).toEqual({ data: { refreshed: 1 } });
   });
 
+  it('keeps no request past its byte budget: such an answer is left to end at its age', async () => {
+    store.started('huge', TRENDING_REQUEST, 20_000_000);
+    store.set('huge', { data: { huge: true } }, [paperEntity(1)], settings.listMaxAgeMs);
+    store.read('huge');
+    store.read('list');
+    now += 600;
+    expect(store.read('huge')).toBeDefined();
+    await changes.announce({ kind: 'votes', paperIds: [1] });
+    await vi.runAllTimersAsync();
+    // Only the answer stored with its request ('list') was computed again.
+    expect(refreshed).toEqual([TRENDING_REQUEST]);
+  });
+
   it('forgets a scheduled refresh when the answer ends, and when the app closes', async () => {
     store.read('list');
     now += 600;

@@ -61,6 +61,8 @@ const utf8 = new TextEncoder();
 
 /** How many changed entities are remembered to keep an answer computed before the change out of the cache. */
 const REMEMBERED_CHANGES = 100_000;
+/** How many bytes of query text and variables the requests of answers being computed may hold together. */
+const REMEMBERED_REQUEST_BYTES = 16_000_000;
 
 /**
  * The store behind the response cache, shared by /graphql and the REST paths:
@@ -91,7 +93,9 @@ export class AnswerStore {
   /** The sequence at which the computation of an answer not yet stored began. */
   private readonly startedAt = new LRUCache<string, number>({ max: REMEMBERED_CHANGES });
   /** The request behind each answer being computed (from started() to set()). */
-  private readonly requestOf = new LRUCache<string, AnswerRequest>({ max: REMEMBERED_CHANGES });
+  // Bounded in bytes too: a request that never stores an answer (refused, failed) leaves its text here until
+  // pushed out, and a query may be as long as the body limit.
+  private readonly requestOf = new LRUCache<string, AnswerRequest>({ max: REMEMBERED_CHANGES, maxSize: REMEMBERED_REQUEST_BYTES });
   private readonly byEntity = new Map<string, Set<string>>();
   private readonly entries: LRUCache<string, Entry>;
   private readonly refreshes = new Map<string, Refresh>();
@@ -166,9 +170,9 @@ export class AnswerStore {
    * Notes that the answer under `key` is being computed now (the oldest such computation counts), and
    * from what request (kept with the answer so that it can be computed again).
    */
-  started(key: string, request?: AnswerRequest) {
+  started(key: string, request?: AnswerRequest, requestBytes = 1) {
     if (!this.startedAt.has(key)) this.startedAt.set(key, this.sequence);
-    if (request) this.requestOf.set(key, request);
+    if (request) this.requestOf.set(key, request, { size: Math.max(1, requestBytes) });
   }
 
   set(key: string, result: ExecutionResult, entities: Iterable<{ typename: string; id?: number | string }>, ttl: number) {
@@ -381,8 +385,9 @@ export function responseCache(store: AnswerStore | null, settings: ResponseCache
       // The plugin asks for a key before it asks whether to cache: spare the other requests the hashing.
       buildResponseCacheKey: async ({ request, documentString, operationName, variableValues }) => {
         if (!isCacheable(request)) return 'not cached';
-        const key = cacheKeyOf(documentString, operationName, JSON.stringify(variableValues ?? {}));
-        store.started(key, { query: documentString, operationName, variables: variableValues });
+        const variablesJson = JSON.stringify(variableValues ?? {});
+        const key = cacheKeyOf(documentString, operationName, variablesJson);
+        store.started(key, { query: documentString, operationName, variables: variableValues }, documentString.length + variablesJson.length);
         return key;
       },
       // On: with it off the plugin caches a mutation's answer like a query's (a repeat of an anonymous
