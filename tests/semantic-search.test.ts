@@ -5,7 +5,7 @@ import type { AppConfig } from '../src/config';
 import { queryRows } from '../src/db/rows';
 import { paperEmbeddings, papers, searchModels } from '../src/db/schema';
 import { createLogger } from '../src/logger';
-import { searchPapers, semanticSearchFor } from '../src/modules/search/search.queries';
+import { SEMANTIC_LIST_BELOW, searchPapers, semanticSearchFor } from '../src/modules/search/search.queries';
 import { currentSearchModel } from '../src/modules/search/semantic-index';
 import { foldText, termsOf } from '../src/modules/search/semantic-model';
 import { paperRecord, savePaperRecords, testConfig } from './support/fixtures';
@@ -178,6 +178,34 @@ describe('semantic search', () => {
     } finally {
       await database.db.update(papers).set({ withdrawnAt: null }).where(eq(papers.arxivId, TARGET.arxivId));
     }
+  });
+
+  it('reads no semantic list for a query matching SEMANTIC_LIST_BELOW papers or more: the lexical order, paged to the end', async () => {
+    const crowd = Array.from({ length: SEMANTIC_LIST_BELOW + 5 }, (_, index) =>
+      paperRecord({ arxivId: `2511.3${String(index).padStart(4, '0')}`, title: `Crowded picture ${index}`, abstract: 'A crowded picture.' }),
+    );
+    await savePaperRecords(database.db, crowd);
+    const q = 'crowded picture';
+    expect(await semanticSearchFor(database.db, q)).not.toBeNull();
+    const lexical = (await searchPapers(database.db, q, { direction: 'forward', size: 200, cursor: null })).rows.map((row) => row.arxivId);
+    expect(lexical).toHaveLength(crowd.length);
+    const paged: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 10; page++) {
+      const response: { data?: any; errors?: unknown } = await testApp.request(
+        `query($q: String!, $after: String) { searchPapers(query: $q, first: 40, after: $after) {
+          totalCount pageInfo { hasNextPage endCursor } edges { node { arxivId } } } }`,
+        { q, after },
+      );
+      expect(response.errors).toBeUndefined();
+      const result: any = response.data!.searchPapers;
+      expect(result.totalCount).toBe(crowd.length);
+      paged.push(...result.edges.map((edge: any) => edge.node.arxivId));
+      if (!result.pageInfo.hasNextPage) break;
+      after = result.pageInfo.endCursor;
+    }
+    // Every page in the lexical order: nothing the semantic list holds (TARGET is a picture paper) joins.
+    expect(paged).toEqual(lexical);
   });
 
   it('takes any string safely', async () => {

@@ -171,18 +171,28 @@ function scoredMatches(query: string, semantic: SemanticSearch | null = null): S
  * Each list ranks its papers; the fused score adds their reciprocal ranks
  * (see Fusion). Like the lexical score, it depends on the paper and the
  * query only, so cursors page through one order.
+ *
+ * With everyWordFirst, a query matching SEMANTIC_LIST_BELOW papers or more
+ * reads no semantic list, and the fused order is then the lexical order
+ * (every tier and reciprocal rank follows the lexical score): such a query
+ * is scored by the lexical score alone, skipping the ranking of every match
+ * (a sort and a window over thousands of rows for a common query).
  */
 function fusedMatches(query: string, semantic: SemanticQuery, fusion: Fusion): SQL {
   const exactTitle = WEIGHTS.everyWord + WEIGHTS.exactTitle;
   // Above any sum of reciprocal ranks: 1/k + weight/k.
   const tier = (1 + fusion.weight) / fusion.k + 1;
+  const semanticRead = fusion.everyWordFirst
+    ? sql`(select count(*) from (select from word_matches limit ${SEMANTIC_LIST_BELOW}) enough) < ${SEMANTIC_LIST_BELOW}`
+    : sql`true`;
   return sql`
     ${lexicalMatches(query, 'lexical')},
+    semantic_read as materialized (select ${semanticRead} as read),
     semantic_near as materialized (
       select e.paper_id as id, (select sum(a * b) from unnest(e.vector, ${semantic.vector}::real[]) as d(a, b)) as similarity
       from paper_embeddings e
       where e.model_id = ${semantic.modelId} and e.bucket = any(${sql.param(semantic.buckets)}::int[])
-        ${fusion.everyWordFirst ? sql`and (select count(*) from (select from word_matches limit ${SEMANTIC_LIST_BELOW}) enough) < ${SEMANTIC_LIST_BELOW}` : sql``}),
+        and (select read from semantic_read)),
     semantic as materialized (
       select near.id, row_number() over (order by near.similarity desc, near.id) as rank
       from (select id, similarity from semantic_near where similarity >= ${fusion.minSimilarity}
@@ -193,13 +203,16 @@ function fusedMatches(query: string, semantic: SemanticQuery, fusion: Fusion): S
     lexical_ranked as materialized (
       select id, score, row_number() over (order by score desc, id desc) as rank from lexical),
     scored as (
+      select id, score from lexical where not (select read from semantic_read)
+      union all
       select coalesce(l.id, s.id) as id,
         (case when l.score >= ${exactTitle}::float8 then ${2 * tier}::float8
               when ${sql.raw(fusion.everyWordFirst ? 'true' : 'false')} and l.score >= ${WEIGHTS.everyWord}::float8 then ${tier}::float8 else 0 end
          + coalesce(1.0::float8 / (${fusion.k} + l.rank), 0)
          + case when ${sql.raw(fusion.boostLexical ? 'true' : 'false')} or l.id is null
              then ${fusion.weight}::float8 * coalesce(1.0::float8 / (${fusion.k} + s.rank), 0) else 0 end)::float8 as score
-      from lexical_ranked l full join semantic s on s.id = l.id)`;
+      from lexical_ranked l full join semantic s on s.id = l.id
+      where (select read from semantic_read))`;
 }
 
 /** The lexical matches, ending in the common table expression `name (id, score)`; see scoredMatches. */
