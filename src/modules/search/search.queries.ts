@@ -252,7 +252,7 @@ function lexicalMatches(query: string, name: 'scored' | 'lexical'): SQL {
         union all select id, false, similarity, 0 from title_matches
         union all select id, false, 0, similarity from author_matches) parts
       group by id),
-    ${sql.raw(name)} as (
+    ${sql.raw(name === 'lexical' ? 'lexical as not materialized' : 'scored as')} (
       select id, ${WEIGHTS.everyWord}::float8 + ${blendedWithPopularity(sql`${WEIGHTS.fullText}::float8 * rank`, sql`upvotes`)} as score
       from word_matches
       where not exists (select from boosted where boosted.id = word_matches.id)
