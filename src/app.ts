@@ -47,6 +47,11 @@ export interface AppDependencies {
   jobCounts: () => Promise<JobCounts>;
   /** Changes to public data, announced by mutations and jobs; they end the cached answers. */
   publicDataChanges: PublicDataChanges;
+  /**
+   * Connections of their own for the response cache's background refreshes, so that a refresh never waits
+   * in the pool behind the readers it serves (a vote then shows within its bound under full load); `db` without.
+   */
+  refreshDb?: Database;
 }
 
 /**
@@ -88,7 +93,18 @@ query Trending {
  * The HTTP application (GraphQL at /graphql, GraphiQL in the browser), apart
  * from any listener: tests call `app.fetch(new Request(...))`.
  */
-export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts, publicDataChanges, clock = () => new Date() }: AppDependencies) {
+export function createApp({
+  db,
+  config,
+  logger,
+  jobs,
+  limiters,
+  redis,
+  jobCounts,
+  publicDataChanges,
+  refreshDb = db,
+  clock = () => new Date(),
+}: AppDependencies) {
   void decoyHash(config.passwordHashCost);
   const graphiql = graphiqlPage({ title: 'Daily Papers API', defaultQuery: exampleQuery });
   // One cache for /graphql and the REST paths.
@@ -100,7 +116,7 @@ export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts
       const now = clock();
       const viewer = await viewerOf(request, db, now);
       return {
-        db,
+        db: answers?.isRefresh(request) ? refreshDb : db,
         config,
         logger,
         now,

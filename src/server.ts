@@ -27,6 +27,13 @@ const database = openDatabase({
   connectTimeoutSeconds: config.dbConnectTimeoutSeconds,
 });
 
+/** Postgres connections of the response cache's background refreshes (see AppDependencies.refreshDb). */
+const REFRESH_POOL_SIZE = 2;
+// PGlite is one connection in this process: refreshes share it.
+const refreshDatabase = config.databaseUrl
+  ? openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: REFRESH_POOL_SIZE, connectTimeoutSeconds: config.dbConnectTimeoutSeconds })
+  : undefined;
+
 await database.migrate(async (db) => {
   if (!config.demoData || !(await isDatabaseEmpty(db))) return;
   const loaded = await loadDemoData(db, config.trending, { paperCount: config.demoPapers, now: new Date() });
@@ -50,6 +57,7 @@ const app = createApp({
   redis,
   jobCounts: jobs.counts,
   publicDataChanges,
+  refreshDb: refreshDatabase?.db,
 });
 const queueDashboard = createQueueDashboard({
   db: database.db,
@@ -93,6 +101,7 @@ async function shutdown(signal: string) {
   await jobs.close();
   await publicDataChanges.close();
   redis?.disconnect();
+  await refreshDatabase?.close();
   await database.close();
   process.exit(0);
 }

@@ -2,6 +2,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPublicDataChanges, type PublicDataChanges } from '../src/cache/public-data-changes';
 import { loadConfig } from '../src/config';
+import { openDatabase, type DatabaseHandle } from '../src/db/client';
 import { createLogger } from '../src/logger';
 import { AnswerStore, type AnswerRequest } from '../src/graphql/response-cache';
 import { TEST_PASSWORD_HASH_COST, paperRecord, savePaperRecords, userWithToken } from './support/fixtures';
@@ -162,6 +163,7 @@ describe('the answer store computes read lists again in the background', () => {
 describe('a vote on a list readers are reading', () => {
   let database: TestDatabase;
   let app: ReturnType<typeof createTestApp>;
+  let refreshHandle: DatabaseHandle | undefined;
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -169,6 +171,7 @@ describe('a vote on a list readers are reading', () => {
 
   afterAll(async () => {
     await app?.close();
+    await refreshHandle?.close();
     await database.close();
   });
 
@@ -180,7 +183,10 @@ describe('a vote on a list readers are reading', () => {
       RESPONSE_CACHE_TTL_SECONDS: '120',
       RESPONSE_CACHE_LIST_MAX_AGE_SECONDS: '60',
     });
-    app = createTestApp(database.db, { config });
+    // The refreshes' own connections, as the server opens them: every statement they send is recorded.
+    const refreshQueries: string[] = [];
+    refreshHandle = openDatabase({ url: database.url, dataDir: '', poolSize: 1, onQuery: (query) => refreshQueries.push(query) });
+    app = createTestApp(database.db, { config, refreshDb: refreshHandle.db });
     await savePaperRecords(database.db, [
       paperRecord({ arxivId: '2511.20001', upvoteBaseline: 30 }),
       paperRecord({ arxivId: '2511.20002', upvoteBaseline: 20 }),
@@ -197,6 +203,11 @@ describe('a vote on a list readers are reading', () => {
     expect(voted.errors).toBeUndefined();
     const upvotesOfSecond = async () =>
       (await app.request<Trending>(TRENDING)).data!.trendingPapers.edges.find((edge) => edge.node.id === second.id)!.node.upvotes;
+    database.queries.length = 0;
     await expect.poll(upvotesOfSecond, { timeout: 10_000, interval: 20 }).toBe(21);
+    // The page was computed again on the refreshes' connections, and none of its statements on the readers'.
+    const pageStatements = refreshQueries.filter((query) => query.includes('"papers"'));
+    expect(pageStatements.length).toBeGreaterThan(0);
+    expect(database.queries.filter((query) => pageStatements.includes(query))).toEqual([]);
   });
 });

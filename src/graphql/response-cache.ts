@@ -130,6 +130,11 @@ export class AnswerStore {
     return this.listMaxAgeMs / 4;
   }
 
+  /** Whether `request` is one of this process's own refresh requests (see refreshWith). */
+  isRefresh(request: Request): boolean {
+    return request.headers.get(REFRESH_HEADER) === this.refreshToken;
+  }
+
   /** How a short answer is computed again: a request to this process's own GraphQL endpoint. */
   refreshWith(refresh: (request: AnswerRequest) => Promise<unknown>) {
     this.refresh = refresh;
@@ -423,7 +428,7 @@ function servedFromCache(store: AnswerStore): Plugin {
     },
     onDispose: () => store.stopRefreshing(),
     onRequestParse({ request, url, requestParser, setRequestParser, endResponse, fetchAPI }) {
-      if (!isCacheable(request) || request.headers.get(REFRESH_HEADER) === store.refreshToken) return;
+      if (!isCacheable(request) || store.isRefresh(request)) return;
       /** The cached answer to `key` as this request accepts it, if there is one. */
       const cachedResponse = (key: string | undefined) => {
         const entry = key === undefined ? undefined : store.read(key);

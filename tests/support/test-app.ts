@@ -17,6 +17,8 @@ export interface TestAppOptions {
   logger?: Logger;
   /** Where mutations and jobs announce data changes; a process-local one by default. */
   publicDataChanges?: PublicDataChanges;
+  /** Where the response cache's background refreshes read (the app's `db` by default). */
+  refreshDb?: Database;
 }
 
 /**
@@ -41,6 +43,7 @@ export function createTestApp(db: Database, options: TestAppOptions = {}) {
     limiters: { ...createRateLimiters(config), ...options.limiters },
     jobCounts: inProcess.counts,
     publicDataChanges,
+    refreshDb: options.refreshDb,
   });
   return {
     app,
