@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DAY_MS } from '../src/calendar';
+import { DAY_MS, HOUR_MS } from '../src/calendar';
 import { queryRows } from '../src/db/rows';
-import { DEMO_DAYS, generateDemoDataset } from '../src/demo/demo-dataset';
+import { DEMO_DAYS, chanceOfVoteAfter, generateDemoDataset } from '../src/demo/demo-dataset';
 import { isDatabaseEmpty, loadDemoData } from '../src/demo/load-demo-data';
 import { recomputeKeysAndCounts } from '../src/modules/trending/recompute';
 import { PROCESS_TEST_TIMEOUT_MS, runScript } from './support/server-process';
@@ -37,6 +37,18 @@ describe('generateDemoDataset', () => {
 
     const otherSeed = generateDemoDataset({ paperCount: 300, now, seed: 7 });
     expect(otherSeed.papers.map((paper) => paper.title)).not.toEqual(dataset.papers.map((paper) => paper.title));
+  });
+
+  it('keeps what drew the votes: an appeal per paper, a topic affinity per user, and when a vote falls', () => {
+    expect(dataset.truth.appeal).toHaveLength(300);
+    expect(dataset.truth.topicAffinity).toHaveLength(150);
+    for (const affinity of dataset.truth.topicAffinity) expect(Math.max(...affinity)).toBe(1);
+    const featured = new Date(now.getTime() - 3 * DAY_MS);
+    expect(chanceOfVoteAfter(featured, new Date(featured.getTime() - HOUR_MS), now)).toBe(1);
+    const later = [HOUR_MS, DAY_MS, 2 * DAY_MS].map((delay) => chanceOfVoteAfter(featured, new Date(featured.getTime() + delay), now));
+    expect(later).toEqual([...later].sort((a, b) => b - a));
+    expect(later[0]).toBeLessThan(1);
+    expect(chanceOfVoteAfter(featured, now, now)).toBe(0);
   });
 
   it('has the requested size', () => {

@@ -72,7 +72,7 @@ describe('tune-recommendations', () => {
     expect(model!.validationUsers).toBeGreaterThanOrEqual(20);
     expect(model!.trainingVotes).toBeGreaterThan(0);
     const validation = model!.validation as { model: { hitRate: number }; trending: { hitRate: number }; signals: Record<string, unknown> };
-    expect(Object.keys(validation.signals).sort()).toEqual(['coReaders', 'coUpvote', 'content', 'freshness', 'readers', 'trending']);
+    expect(Object.keys(validation.signals).sort()).toEqual(['coReaders', 'coUpvote', 'content', 'freshness', 'readers', 'trending', 'unseen']);
     // On this world the fitted blend beats trending on validation, and is then served.
     expect(model!.beatsTrending).toBe(true);
     expect(validation.model.hitRate).toBeGreaterThan(validation.trending.hitRate);

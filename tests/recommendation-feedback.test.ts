@@ -3,6 +3,7 @@ import '../src/modules/recommendations/recommendations.graphql';
 import { and, eq } from 'drizzle-orm';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { recommendationDismissals, recommendations } from '../src/db/schema';
+import { rankWithReasons, scoreCandidates, signalAlone } from '../src/modules/recommendations/ranking';
 import { refreshRecommendations } from '../src/modules/recommendations/recommendations';
 import { refreshSimilarPapers } from '../src/modules/recommendations/similar-papers';
 import { castVotes, paperRecord, savePaperRecords, saveTopicPapers, testConfig, userWithToken } from './support/fixtures';
@@ -113,6 +114,33 @@ describe('viewer.recommendations', () => {
         if (reason.paper) expect([topics.robotics[1], topics.diffusion[0], topics.reasoning[0]]).toContain(paperIdOf(reason.paper.id));
       }
     }
+  });
+});
+
+describe('the unseen signal', () => {
+  it("is 1 for papers featured since the reader's latest upvote, halving every day before it, and says so as a reason", async () => {
+    const featured = (iso: string) => paperRecord({ submittedAt: new Date(iso), publishedAt: new Date('2025-11-01T00:00:00Z') });
+    const {
+      paperIds: [upvoted, dayBefore, twoDaysBefore, since],
+    } = await savePaperRecords(database.db, [
+      featured('2025-11-10T00:00:00Z'),
+      featured('2025-11-11T00:00:00Z'),
+      featured('2025-11-10T00:00:00Z'),
+      featured('2025-11-12T06:00:00Z'),
+    ]);
+    const { user } = await userWithToken(database.db, 'ada');
+    await castVotes(database.db, [{ username: 'ada', paperId: upvoted!, at: new Date('2025-11-12T00:00:00Z') }]);
+    const candidates = (await scoreCandidates(database.db, [user.id])).get(user.id)!;
+    const unseen = new Map(candidates.map((candidate) => [candidate.paperId, candidate.features.unseen]));
+    expect(unseen.has(upvoted!)).toBe(false);
+    expect(unseen.get(since!)).toBe(1);
+    expect(unseen.get(dayBefore!)).toBeCloseTo(0.5, 6);
+    expect(unseen.get(twoDaysBefore!)).toBeCloseTo(0.25, 6);
+    const [first] = rankWithReasons(candidates, { ...signalAlone('unseen'), freshness: 1 }, 1);
+    expect(first!.paperId).toBe(since);
+    // "New since your last upvote" replaces "new", which it says too.
+    expect(first!.reasons).toContainEqual({ kind: 'NEW_SINCE_LAST_UPVOTE' });
+    expect(first!.reasons).not.toContainEqual({ kind: 'NEW' });
   });
 });
 

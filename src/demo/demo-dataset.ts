@@ -76,6 +76,15 @@ export interface DemoDataset {
   papers: DemoPaper[];
   users: DemoUser[];
   upvotes: DemoUpvote[];
+  /** What drew the votes, never stored: offline evaluations rank with it for a ceiling no recommender can pass. */
+  truth: DemoTruth;
+}
+
+export interface DemoTruth {
+  /** Each paper's appeal, in the order of `papers`. */
+  appeal: number[];
+  /** Each user's affinity for each topic (in the order of TOPICS), in the order of `users`. */
+  topicAffinity: number[][];
 }
 
 const DEFAULT_USER_COUNT = 150;
@@ -104,7 +113,7 @@ export function generateDemoDataset(options: DemoDatasetOptions): DemoDataset {
   const papers = scheduleSubmissions(random, paperCount, now, world.days).map((submittedAt) =>
     createPaper(random, submittedAt, users, authorsByTopic, takenArxivIds, world),
   );
-  return { papers, users, upvotes: castUpvotes(random, papers, users, now, world) };
+  return { papers, users, ...castUpvotes(random, papers, users, now, world) };
 }
 
 type UsernameStyle = (first: string, last: string, random: SeededRandom) => string;
@@ -266,11 +275,19 @@ function claimArxivId(random: SeededRandom, publishedAt: Date, taken: Set<string
  * clearly popular). Papers are drawn without replacement, so no user votes
  * twice on a paper.
  */
-function castUpvotes(random: SeededRandom, papers: readonly DemoPaper[], users: readonly DemoUser[], now: Date, world: DemoWorld): DemoUpvote[] {
+function castUpvotes(
+  random: SeededRandom,
+  papers: readonly DemoPaper[],
+  users: readonly DemoUser[],
+  now: Date,
+  world: DemoWorld,
+): { upvotes: DemoUpvote[]; truth: DemoTruth } {
   const appeal = papers.map(() => Math.exp(world.appealSpread * random.normal()));
   const topicIndexes = papers.map((paper) => TOPIC_INDEX.get(paper.topic)!);
-  return users.flatMap((user) => {
+  const topicAffinity: number[][] = [];
+  const upvotes = users.flatMap((user) => {
     const affinity = favouriteTopicAffinity(random, world);
+    topicAffinity.push(affinity);
     // Draws nothing extra in the demo world, whose data stays as it was.
     const voteCount =
       world.newReaderShare > 0 && random.chance(world.newReaderShare)
@@ -288,6 +305,7 @@ function castUpvotes(random: SeededRandom, papers: readonly DemoPaper[], users: 
       createdAt: voteTime(random, paper.submittedAt, now),
     }));
   });
+  return { upvotes, truth: { appeal, topicAffinity } };
 }
 
 function favouriteTopicAffinity(random: SeededRandom, world: DemoWorld): number[] {
@@ -298,10 +316,25 @@ function favouriteTopicAffinity(random: SeededRandom, world: DemoWorld): number[
   return TOPICS.map((_, index) => (index === first ? 1 : index === second ? world.secondTopicWeight : 0.03));
 }
 
+const MEAN_VOTE_DELAY_MS = 36 * HOUR_MS;
+
 /** Most votes come within a day or two of a paper being featured: an exponential delay, truncated at `now`. */
 function voteTime(random: SeededRandom, submittedAt: Date, now: Date): Date {
-  const meanDelay = 36 * HOUR_MS;
   const window = now.getTime() - submittedAt.getTime();
-  const delay = -meanDelay * Math.log(1 - random.next() * (1 - Math.exp(-window / meanDelay)));
+  const delay = -MEAN_VOTE_DELAY_MS * Math.log(1 - random.next() * (1 - Math.exp(-window / MEAN_VOTE_DELAY_MS)));
   return new Date(submittedAt.getTime() + Math.min(Math.floor(delay), window));
+}
+
+/** The chance that a vote on a paper featured at `submittedAt` (drawn as voteTime draws it) is cast after `after`. */
+export function chanceOfVoteAfter(submittedAt: Date, after: Date, now: Date): number {
+  const elapsed = after.getTime() - submittedAt.getTime();
+  if (elapsed <= 0) return 1;
+  const window = now.getTime() - submittedAt.getTime();
+  const beyond = Math.exp(-window / MEAN_VOTE_DELAY_MS);
+  return Math.max(0, (Math.exp(-elapsed / MEAN_VOTE_DELAY_MS) - beyond) / (1 - beyond));
+}
+
+/** A user's affinity for a paper's topic times the paper's appeal: how likely the generator made them upvote it. */
+export function trueAppealFor(truth: DemoTruth, userIndex: number, paper: DemoPaper, paperIndex: number): number {
+  return truth.appeal[paperIndex]! * truth.topicAffinity[userIndex]![TOPIC_INDEX.get(paper.topic)!]!;
 }

@@ -3,12 +3,13 @@ import { loadConfig, type AppConfig } from '../config';
 import { sql } from 'drizzle-orm';
 import { openDatabase, type Database } from '../db/client';
 import { queryRows } from '../db/rows';
-import type { DemoWorld } from '../demo/demo-dataset';
+import { chanceOfVoteAfter, generateDemoDataset, trueAppealFor, type DemoDataset, type DemoWorld } from '../demo/demo-dataset';
 import { isDatabaseEmpty, loadDemoData } from '../demo/load-demo-data';
 import { HAND_WEIGHTS, SIGNALS, scoreCandidates, signalAlone, type RankingWeights } from '../modules/recommendations/ranking';
 import { refreshSimilarPapers } from '../modules/recommendations/similar-papers';
 import { tuneRankingModel, validate, type ValidationScores } from '../modules/recommendations/tuning';
 import { holdOutLatestUpvotes, type HoldoutSize } from './holdout';
+import { scoreRankings } from './metrics';
 import { copyEvaluationData, openScratchDatabase } from './scratch-database';
 
 /**
@@ -29,6 +30,7 @@ const DEFAULT_PAPERS = 300;
 const DEFAULT_USERS = 150;
 /** The generated worlds' "now": fixed, so the figures are the same on every run. */
 const DEMO_NOW = new Date('2025-11-20T12:00:00Z');
+const ORACLE = 'oracle (knows the world)';
 
 /** The worlds, each a change to the demo world. */
 export const WORLDS: Record<string, { description: string; world: Partial<DemoWorld> }> = {
@@ -69,19 +71,16 @@ async function evaluate(options: EvaluationOptions): Promise<void> {
   const startedAt = performance.now();
   const results: WorldResult[] = [];
   if (options.database) {
-    results.push(await evaluateWorld('database', options, (scratch) => copyConfiguredDatabase(scratch, config)));
+    results.push(await evaluateWorld('database', options, async (scratch) => ({ data: await copyConfiguredDatabase(scratch, config) })));
   } else {
     for (const name of options.worlds) {
       const { world } = WORLDS[name]!;
       results.push(
         await evaluateWorld(name, options, async (scratch) => {
-          const loaded = await loadDemoData(scratch, config.trending, {
-            paperCount: options.paperCount,
-            userCount: options.userCount,
-            now: DEMO_NOW,
-            world,
-          });
-          return `${loaded.papers} papers, ${loaded.users} users, ${loaded.upvotes} upvotes`;
+          const worldOptions = { paperCount: options.paperCount, userCount: options.userCount, now: DEMO_NOW, world };
+          const loaded = await loadDemoData(scratch, config.trending, worldOptions);
+          // The same data again (it is deterministic), for what drew the votes.
+          return { data: `${loaded.papers} papers, ${loaded.users} users, ${loaded.upvotes} upvotes`, dataset: generateDemoDataset(worldOptions) };
         }),
       );
     }
@@ -89,10 +88,14 @@ async function evaluate(options: EvaluationOptions): Promise<void> {
   printReport(results, options.holdout, (performance.now() - startedAt) / 1000);
 }
 
-async function evaluateWorld(name: string, options: EvaluationOptions, load: (scratch: Database) => Promise<string>): Promise<WorldResult> {
+async function evaluateWorld(
+  name: string,
+  options: EvaluationOptions,
+  load: (scratch: Database) => Promise<{ data: string; dataset?: DemoDataset }>,
+): Promise<WorldResult> {
   const scratch = await openScratchDatabase();
   try {
-    const data = await load(scratch.db);
+    const { data, dataset } = await load(scratch.db);
     // Half the users (every other id) are evaluated, the other half validate the tuner: a user whose
     // latest upvotes were taken away would show the tuner a hole in time where the new papers are.
     const users = await queryRows<{ id: number }>(scratch.db, sql`select id from users order by id`);
@@ -110,12 +113,61 @@ async function evaluateWorld(name: string, options: EvaluationOptions, load: (sc
       { name: 'hand defaults', scores: judge(HAND_WEIGHTS) },
       { name: 'tuned', scores: judge(tuning.weights) },
       { name: 'served', scores: judge(served) },
+      ...(dataset ? [{ name: ORACLE, scores: await rankByTruth(scratch.db, dataset, heldOut) }] : []),
     ];
     const heldOutCount = [...heldOut.values()].reduce((total, papers) => total + papers.size, 0);
     return { name, data, heldOut: heldOutCount, users: heldOut.size, tuned: tuning.weights, served: tuning.beatsTrending, rows };
   } finally {
     await scratch.close();
   }
+}
+
+/**
+ * The ceiling, near enough: what the generator's own model ranks first, knowing what no
+ * recommender sees (each paper's appeal and each reader's topic affinities),
+ * times the chance that the reader's vote on the paper came after their
+ * latest remaining upvote. Papers the reader upvoted are left out, as the
+ * recommenders leave them out.
+ */
+async function rankByTruth(db: Database, dataset: DemoDataset, heldOut: ReadonlyMap<number, ReadonlySet<number>>): Promise<ValidationScores> {
+  const paperIds = new Map(
+    (await queryRows<{ id: number; arxiv_id: string }>(db, sql`select id, arxiv_id from papers`)).map((row) => [row.arxiv_id, row.id]),
+  );
+  const userIds = new Map(
+    (await queryRows<{ id: number; username: string }>(db, sql`select id, username from users`)).map((row) => [row.username, row.id]),
+  );
+  const votes = await queryRows<{ user_id: number; paper_id: number; created_at: Date }>(
+    db,
+    sql`select user_id, paper_id, created_at from upvotes where user_id = any(${sql.param([...heldOut.keys()])}::int[])`,
+  );
+  const votesByUser = new Map<number, { paperIds: Set<number>; latest: number }>();
+  for (const vote of votes) {
+    const own = votesByUser.get(vote.user_id) ?? { paperIds: new Set<number>(), latest: -Infinity };
+    own.paperIds.add(vote.paper_id);
+    own.latest = Math.max(own.latest, new Date(vote.created_at).getTime());
+    votesByUser.set(vote.user_id, own);
+  }
+  const rankings = new Map<number, number[]>();
+  dataset.users.forEach((user, userIndex) => {
+    const userId = userIds.get(user.username)!;
+    const own = votesByUser.get(userId);
+    if (!heldOut.has(userId) || !own) return;
+    const upvoted = own.paperIds;
+    const latest = new Date(own.latest);
+    const scored = dataset.papers
+      .map((paper, paperIndex) => ({
+        paperId: paperIds.get(paper.arxivId)!,
+        score: trueAppealFor(dataset.truth, userIndex, paper, paperIndex) * chanceOfVoteAfter(paper.submittedAt, latest, DEMO_NOW),
+      }))
+      .filter((paper) => !upvoted.has(paper.paperId));
+    scored.sort((a, b) => b.score - a.score || b.paperId - a.paperId);
+    rankings.set(
+      userId,
+      scored.slice(0, K).map((paper) => paper.paperId),
+    );
+  });
+  const { hitRate, ndcg } = scoreRankings(rankings, heldOut, K);
+  return { hitRate, ndcg };
 }
 
 /** A read-only snapshot of the configured Postgres, copied into the scratch database. */
@@ -155,6 +207,17 @@ function printReport(results: WorldResult[], holdout: HoldoutSize, seconds: numb
         return trending === 0 ? '-' : `${(tuned / trending).toFixed(2)}x`;
       })
       .join(' | ')} |`,
+    ...(names.includes(ORACLE)
+      ? [
+          `| oracle / trending (hit-rate) | ${results
+            .map((result) => {
+              const trending = result.rows[0]!.scores.hitRate;
+              const oracle = result.rows.find((row) => row.name === ORACLE)!.scores.hitRate;
+              return trending === 0 ? '-' : `${(oracle / trending).toFixed(2)}x`;
+            })
+            .join(' | ')} |`,
+        ]
+      : []),
     '',
     ...results.map(
       (result) =>

@@ -3,8 +3,9 @@ import type { Database } from '../../db/client';
 import { queryRows } from '../../db/rows';
 
 /**
- * The personal ranking. Five signals; each one both proposes candidates and
- * scores every candidate, 0..1:
+ * The personal ranking. Seven signals; each scores every candidate, 0..1,
+ * and all but unseen also propose candidates (the papers it favours are the
+ * newest, which freshness proposes):
  *
  * - coUpvote: sum over the reader's upvotes of the shrunk co-upvote cosine
  *   to the candidate (paper_neighbors, 'co_upvote'), recent upvotes weighing
@@ -19,7 +20,12 @@ import { queryRows } from '../../db/rows';
  *   It reaches a new paper as soon as a few like-minded readers upvote it,
  *   before it has the votes to be anyone's co-upvote neighbour;
  * - trending: the trending score relative to the top paper's;
- * - freshness: halves every FRESHNESS_HALF_LIFE_DAYS before the newest paper.
+ * - freshness: halves every FRESHNESS_HALF_LIFE_DAYS before the newest paper;
+ * - unseen: 1 for a paper featured since the reader's latest upvote, halving
+ *   every UNSEEN_HALF_LIFE_HOURS it was featured before it. A reader's next
+ *   upvote comes after their latest one, mostly on a paper featured since;
+ *   one they scrolled past back then is less likely. Unlike freshness it
+ *   does not prefer the newest papers over others the reader has not seen.
  *
  * coUpvote, content, readers and coReaders are divided by the reader's best candidate's
  * value, so a weight means the same for every reader. A paper's score is
@@ -31,7 +37,7 @@ import { queryRows } from '../../db/rows';
  * (tuning.ts).
  */
 
-export const SIGNALS = ['coUpvote', 'content', 'readers', 'coReaders', 'trending', 'freshness'] as const;
+export const SIGNALS = ['coUpvote', 'content', 'readers', 'coReaders', 'trending', 'freshness', 'unseen'] as const;
 export type Signal = (typeof SIGNALS)[number];
 export type RankingWeights = Record<Signal, number>;
 
@@ -41,11 +47,11 @@ export type RankingWeights = Record<Signal, number>;
  * among a few candidates with `npm run eval:recs` (on its held-out votes, so
  * its figures there flatter it): above trending on every world.
  */
-export const HAND_WEIGHTS: RankingWeights = { coUpvote: 0.3, content: 1, readers: 0.3, coReaders: 0.3, trending: 1, freshness: 0.1 };
+export const HAND_WEIGHTS: RankingWeights = { coUpvote: 0.3, content: 1, readers: 0.3, coReaders: 0.3, trending: 1, freshness: 0.1, unseen: 0 };
 
 /** Each signal alone: the baselines the tuner and the evaluation report. */
 export function signalAlone(signal: Signal): RankingWeights {
-  return { coUpvote: 0, content: 0, readers: 0, coReaders: 0, trending: 0, freshness: 0, [signal]: 1 };
+  return { coUpvote: 0, content: 0, readers: 0, coReaders: 0, trending: 0, freshness: 0, unseen: 0, [signal]: 1 };
 }
 
 /** How many of a reader's latest upvotes make their profile. */
@@ -80,6 +86,8 @@ const POPULAR_POOL = 500;
 /** Candidates proposed by trending and by freshness each. */
 const GLOBAL_CANDIDATES = 50;
 const FRESHNESS_HALF_LIFE_DAYS = 3;
+/** unseen: a paper featured this long before the reader's latest upvote weighs half (the site features papers daily). */
+const UNSEEN_HALF_LIFE_HOURS = 24;
 
 /** Where the signals are read from: the live tables, or the tuner's training view of them. */
 export interface RankingSources {
@@ -116,13 +124,14 @@ type CandidateRow = {
   co_readers: number;
   trending: number;
   freshness: number;
+  unseen: number;
   like_by_co_upvote: number | null;
   like_by_content: number | null;
   keyword: string | null;
 };
 
 /**
- * Every candidate of each reader in `userIds` with its five features, set
+ * Every candidate of each reader in `userIds` with its features, set
  * based (one statement whatever the number of readers). Never a paper the
  * reader upvoted or dismissed.
  */
@@ -144,6 +153,7 @@ export async function scoreCandidates(
         from ${votes} v join readers r on r.user_id = v.user_id
       ),
       upvoted as (select user_id, paper_id from recent),
+      last_upvote as (select user_id, max(created_at) as latest from recent group by user_id),
       dismissed as (select d.user_id, d.paper_id from recommendation_dismissals d join readers r on r.user_id = d.user_id),
       profile as (
         select user_id, paper_id,
@@ -302,6 +312,8 @@ export async function scoreCandidates(
           exp(greatest(s.trend_key - g.top_key, -700)) as trending,
           exp(-ln(2) * greatest(extract(epoch from (g.newest - coalesce(paper.submitted_at, paper.published_at)))::float8, 0)
               / ${FRESHNESS_HALF_LIFE_DAYS * 86_400}::float8) as freshness,
+          coalesce(exp(-ln(2) * greatest(extract(epoch from (lu.latest - coalesce(paper.submitted_at, paper.published_at)))::float8, 0)
+              / ${UNSEEN_HALF_LIFE_HOURS * 3600}::float8), 0) as unseen,
           sim.like_by_co_upvote, sim.like_by_content, a.keyword
         from kept k
         cross join globals g
@@ -311,13 +323,14 @@ export async function scoreCandidates(
         left join nearby sim on sim.user_id = k.user_id and sim.paper_id = k.paper_id
         left join affinity a on a.user_id = k.user_id and a.paper_id = k.paper_id
         left join co_read cr on cr.user_id = k.user_id and cr.paper_id = k.paper_id
+        left join last_upvote lu on lu.user_id = k.user_id
       )
       select user_id, paper_id,
         co_upvote / greatest(max(co_upvote) over reader, 1e-12) as co_upvote,
         content / greatest(max(content) over reader, 1e-12) as content,
         readers / greatest(max(readers) over reader, 1e-12) as readers,
         co_readers / greatest(max(co_readers) over reader, 1e-12) as co_readers,
-        trending, freshness, like_by_co_upvote, like_by_content, keyword
+        trending, freshness, unseen, like_by_co_upvote, like_by_content, keyword
       from featured
       window reader as (partition by user_id)
       order by user_id, paper_id
@@ -334,6 +347,7 @@ export async function scoreCandidates(
         coReaders: row.co_readers,
         trending: row.trending,
         freshness: row.freshness,
+        unseen: row.unseen,
       },
       likeByCoUpvote: row.like_by_co_upvote,
       likeByContent: row.like_by_content,
@@ -348,7 +362,8 @@ export type RecommendationReason =
   | { kind: 'POPULAR_WITH_SIMILAR_READERS'; keyword: string }
   | { kind: 'UPVOTED_BY_SIMILAR_READERS' }
   | { kind: 'TRENDING' }
-  | { kind: 'NEW' };
+  | { kind: 'NEW' }
+  | { kind: 'NEW_SINCE_LAST_UPVOTE' };
 
 export interface RankedPaper {
   paperId: number;
@@ -415,7 +430,8 @@ function reasonsFor(candidate: Candidate, weights: RankingWeights): Recommendati
     }
     reasons.push(reason);
   }
-  return reasons;
+  // "New since your last upvote" says what "new" does, and more.
+  return reasons.some((reason) => reason.kind === 'NEW_SINCE_LAST_UPVOTE') ? reasons.filter((reason) => reason.kind !== 'NEW') : reasons;
 }
 
 function reasonOf(signal: Signal, candidate: Candidate): RecommendationReason | null {
@@ -432,5 +448,7 @@ function reasonOf(signal: Signal, candidate: Candidate): RecommendationReason | 
       return { kind: 'TRENDING' };
     case 'freshness':
       return { kind: 'NEW' };
+    case 'unseen':
+      return { kind: 'NEW_SINCE_LAST_UPVOTE' };
   }
 }

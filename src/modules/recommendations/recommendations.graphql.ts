@@ -97,6 +97,7 @@ const RecommendationReasonKind = builder.enumType('RecommendationReasonKind', {
     UPVOTED_BY_SIMILAR_READERS: { description: 'Upvoted lately by readers who upvoted the same papers as the viewer (no reader is named).' },
     TRENDING: { description: 'Trending now.' },
     NEW: { description: 'Featured recently.' },
+    NEW_SINCE_LAST_UPVOTE: { description: "Featured since (or shortly before) the viewer's latest upvote." },
   } as const,
 });
 
@@ -106,7 +107,7 @@ const RecommendationReasonRef = builder.objectRef<RecommendationReason>('Recomme
     kind: t.field({ type: RecommendationReasonKind, description: 'The signal.', resolve: (reason) => reason.kind }),
     text: t.string({
       description:
-        'For people: "like <title>", "popular with readers who upvote <keyword>", "upvoted by readers who upvote what you upvote", "trending" or "new".',
+        'For people: "like <title>", "popular with readers who upvote <keyword>", "upvoted by readers who upvote what you upvote", "trending", "new" or "new since your last upvote".',
       resolve: async (reason, _args, context) => {
         switch (reason.kind) {
           case 'SIMILAR_TO_UPVOTED': {
@@ -121,6 +122,8 @@ const RecommendationReasonRef = builder.objectRef<RecommendationReason>('Recomme
             return 'trending';
           case 'NEW':
             return 'new';
+          case 'NEW_SINCE_LAST_UPVOTE':
+            return 'new since your last upvote';
         }
       },
     }),

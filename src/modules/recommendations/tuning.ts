@@ -18,7 +18,7 @@ import { HAND_WEIGHTS, SIGNALS, rankCandidates, scoreCandidates, signalAlone, ty
  * validation is ever served.
  *
  * The learner is a coordinate search over a small grid of blend weights:
- * five numbers a reader's reasons can be read from, fitted in seconds from
+ * a few numbers a reader's reasons can be read from, fitted in seconds from
  * features computed once in SQL.
  */
 
