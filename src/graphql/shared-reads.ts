@@ -149,15 +149,20 @@ export class SharedReads {
     return copy;
   }
 
+  /** The paper of an arXiv id if kept (callers read the others through paperByArxivId). */
+  keptPaperByArxivId(arxivId: string): PaperRow | undefined {
+    if (this.ttlMs === 0) return undefined;
+    const id = this.paperIdByArxivId.get(arxivId);
+    return id === undefined ? undefined : this.papersById.get(id);
+  }
+
   /**
    * The paper of an arXiv id (withdrawn or not; undefined when unknown, which is not kept): kept from `load`
    * until a change to the paper is announced, at most `ttlMs`. A kept row's counts may be old (see isKept).
    */
   async paperByArxivId(arxivId: string, load: () => Promise<PaperRow | undefined>): Promise<PaperRow | undefined> {
-    if (this.ttlMs === 0) return load();
-    const id = this.paperIdByArxivId.get(arxivId);
-    const kept = id === undefined ? undefined : this.papersById.get(id);
-    if (kept) return kept;
+    const kept = this.keptPaperByArxivId(arxivId);
+    if (kept || this.ttlMs === 0) return kept ?? load();
     const started = this.sequence;
     const paper = await load();
     if (paper && this.everythingAt <= started && (this.paperChangedAt.get(paper.id) ?? -1) <= started) {

@@ -254,11 +254,14 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'A paper by arXiv id, e.g. "2306.13229" (a version suffix is ignored); null when unknown.',
     args: { arxivId: t.arg.string({ required: true, description: 'The arXiv identifier.' }) },
-    resolve: async (_root, { arxivId }, context) => {
+    resolve: (_root, { arxivId }, context) => {
       const normalized = normalizeArxivId(arxivId.trim());
       if (!normalized) return null;
-      // Kept for every reader until the paper changes; what a vote changes is read fresh (liveField).
-      return (await context.sharedReads.paperByArxivId(normalized, () => findPaperByArxivId(context.db, normalized))) ?? null;
+      // Kept for every reader until the paper changes (at once, no promise); what a vote changes is read fresh (liveField).
+      return (
+        context.sharedReads.keptPaperByArxivId(normalized) ??
+        context.sharedReads.paperByArxivId(normalized, () => findPaperByArxivId(context.db, normalized)).then((paper) => paper ?? null)
+      );
     },
   }),
   papers: t.field({
