@@ -2,7 +2,8 @@ import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createPublicDataChanges, type PublicDataChanges } from '../src/cache/public-data-changes';
 import { loadConfig } from '../src/config';
-import { users } from '../src/db/schema';
+import { papers, similarPapers, users } from '../src/db/schema';
+import { runJob } from '../jobs/registry';
 import { hashPassword } from '../src/modules/accounts/passwords';
 import { createLogger } from '../src/logger';
 import { recomputeKeysAndCounts } from '../src/modules/trending/recompute';
@@ -241,8 +242,8 @@ describe('the response cache', () => {
 
   it('does not cache an answer with errors', async () => {
     const { request } = cachingApp();
-    // The paper is read from the database; the malformed node ID fails the request.
-    const query = `{ paper(arxivId: "2511.20001") { id } node(id: "not-an-id") { id } }`;
+    // The paper's count is read from the database; the malformed node ID fails the request.
+    const query = `{ paper(arxivId: "2511.20001") { id upvotes } node(id: "not-an-id") { id } }`;
     expect((await request(query)).errors).toBeDefined();
     expect(await statementsOf(() => request(query))).toBeGreaterThan(0);
   });
@@ -498,9 +499,9 @@ describe('the response cache', () => {
     ]);
     const { token } = await userWithToken(database.db, 'organization_reader');
     const QUERY = `{ paper(arxivId: "2511.20005") { organization { name fullName } } }`;
-    // The session, the paper and the organization; then the organization is kept.
+    // The session, the paper and the organization; then the paper and the organization are kept.
     expect(await statementsOf(() => request(QUERY, {}, token))).toBe(3);
-    expect(await statementsOf(() => request(QUERY, {}, token))).toBe(2);
+    expect(await statementsOf(() => request(QUERY, {}, token))).toBe(1);
     await database.db.execute(sql`update organizations set full_name = 'Renamed Org' where name = 'kept-org'`);
     // A submission (an unnamed paper) may bring new details of its organization: kept ones end.
     await publicDataChanges.announce({ kind: 'entities', entities: [{ typename: 'Paper' }] });
@@ -509,6 +510,164 @@ describe('the response cache', () => {
     // Votes and changes to named papers leave it be.
     await publicDataChanges.announce({ kind: 'votes', paperIds: [1] });
     await publicDataChanges.announce({ kind: 'entities', entities: [{ typename: 'Paper', id: 1 }] });
-    expect(await statementsOf(() => request(QUERY, {}, token))).toBe(2);
+    expect(await statementsOf(() => request(QUERY, {}, token))).toBe(1);
+  });
+});
+
+/** The paper page as the bench reads it (src/bench/bench.ts), with what a voter and an edit change. */
+const KEPT_PAPER_PAGE = `query($arxivId: String!) { paper(arxivId: $arxivId) {
+  id title upvotes trendingScore githubRepo viewerHasUpvoted authors { name author { id name } }
+  similarPapers(first: 2) { id title upvotes viewerHasUpvoted } } }`;
+
+interface KeptPaperPage {
+  paper: {
+    id: string;
+    title: string;
+    upvotes: number;
+    trendingScore: number;
+    githubRepo: string | null;
+    viewerHasUpvoted: boolean;
+    authors: { name: string; author: { id: string; name: string } }[];
+    similarPapers: { id: string; title: string; upvotes: number; viewerHasUpvoted: boolean }[];
+  } | null;
+}
+
+describe('a paper page kept across requests (paper, authors, similar papers)', () => {
+  /** Paper ids by arXiv id; 2511.20001's similar papers are 2511.20002 and 2511.20003, in that order. */
+  let ids: Record<string, number>;
+  const A = '2511.20001';
+  const idOf = (globalId: string) => Number(atob(globalId).split(':')[1]);
+  /** The same page read later: its trending score decays with the clock. */
+  const sameAs = (page: KeptPaperPage['paper'] | undefined) => ({ ...page, trendingScore: expect.any(Number) });
+
+  beforeEach(async () => {
+    const rows = await database.db.select({ id: papers.id, arxivId: papers.arxivId }).from(papers);
+    ids = Object.fromEntries(rows.map((row) => [row.arxivId, row.id]));
+    await database.db.insert(similarPapers).values([
+      { paperId: ids[A]!, rank: 0, similarPaperId: ids['2511.20002']!, score: 0.9 },
+      { paperId: ids[A]!, rank: 1, similarPaperId: ids['2511.20003']!, score: 0.8 },
+    ]);
+  });
+
+  /** The page as a reader asking for a fresh answer (Cache-Control: no-cache) gets it: never from the response cache. */
+  async function freshPage(app: ReturnType<typeof cachingApp>['app'], token?: string, arxivId = A) {
+    const response = await app.fetch(
+      new Request('http://test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'cache-control': 'no-cache', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ query: KEPT_PAPER_PAGE, variables: { arxivId } }),
+      }),
+    );
+    const body = (await response.json()) as { data?: KeptPaperPage; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    return body.data!.paper;
+  }
+
+  it("is read once for every reader, with upvote counts fresh and each viewer's own votes", async () => {
+    const { app, request } = cachingApp();
+    const voter = await userWithToken(database.db, 'page_voter');
+    const other = await userWithToken(database.db, 'page_other');
+    let first: KeptPaperPage['paper'] | undefined;
+    // The paper, its authors and its similar papers; then only what a vote changes, in one statement.
+    expect(await statementsOf(async () => (first = await freshPage(app)))).toBe(3);
+    expect(first!.similarPapers.map((paper) => idOf(paper.id))).toEqual([ids['2511.20002'], ids['2511.20003']]);
+    let again: KeptPaperPage['paper'] | undefined;
+    expect(await statementsOf(async () => (again = await freshPage(app)))).toBe(1);
+    expect(again).toEqual(sameAs(first));
+    // Signed in: the session and the same one statement, with the viewer's votes.
+    expect(await statementsOf(() => freshPage(app, voter.token))).toBe(2);
+
+    const similar = first!.similarPapers[0]!;
+    expect((await request(UPVOTE, { id: similar.id }, voter.token)).errors).toBeUndefined();
+    expect((await request(UPVOTE, { id: first!.id }, voter.token)).errors).toBeUndefined();
+    let anonymous: KeptPaperPage['paper'] | undefined;
+    // A vote leaves the page kept; its counts show at once, to everyone.
+    expect(await statementsOf(async () => (anonymous = await freshPage(app)))).toBe(1);
+    expect(anonymous!.upvotes).toBe(first!.upvotes + 1);
+    expect(anonymous!.trendingScore).toBeGreaterThan(first!.trendingScore);
+    expect(anonymous!.similarPapers[0]).toMatchObject({ id: similar.id, upvotes: similar.upvotes + 1, viewerHasUpvoted: false });
+    const ofVoter = await freshPage(app, voter.token);
+    expect(ofVoter).toMatchObject({ upvotes: first!.upvotes + 1, viewerHasUpvoted: true });
+    expect(ofVoter!.similarPapers.map((paper) => paper.viewerHasUpvoted)).toEqual([true, false]);
+    const ofOther = await freshPage(app, other.token);
+    expect(ofOther).toMatchObject({ upvotes: first!.upvotes + 1, viewerHasUpvoted: false });
+    expect(ofOther!.similarPapers.map((paper) => paper.viewerHasUpvoted)).toEqual([false, false]);
+  });
+
+  it('ends at a change to the paper, to a listed paper, to its similar papers or to everything', async () => {
+    const publicDataChanges = createPublicDataChanges({ redisUrl: undefined, redisPrefix: 'unused' }, createLogger('silent'));
+    const { app } = cachingApp(publicDataChanges);
+    const paperChanged = (arxivId: string) => publicDataChanges.announce({ kind: 'entities', entities: [{ typename: 'Paper', id: ids[arxivId]! }] });
+    const before = await freshPage(app);
+    expect(await statementsOf(() => freshPage(app))).toBe(1);
+
+    // The paper edited (as updatePaperLinks announces it).
+    await database.db.execute(sql`update papers set github_repo = 'https://github.com/kept/edited' where id = ${ids[A]!}`);
+    expect((await freshPage(app))!.githubRepo).toBeNull();
+    await paperChanged(A);
+    expect((await freshPage(app))!.githubRepo).toBe('https://github.com/kept/edited');
+
+    // A listed paper retitled, then withdrawn: lists of similar papers leave withdrawn papers out.
+    await database.db.execute(sql`update papers set title = 'Retitled' where arxiv_id = '2511.20003'`);
+    await paperChanged('2511.20003');
+    expect((await freshPage(app))!.similarPapers.map((paper) => paper.title)).toEqual([before!.similarPapers[0]!.title, 'Retitled']);
+    await database.db.execute(sql`update papers set withdrawn_at = now() where arxiv_id = '2511.20002'`);
+    await paperChanged('2511.20002');
+    expect((await freshPage(app))!.similarPapers.map((paper) => paper.title)).not.toContain(before!.similarPapers[0]!.title);
+    await database.db.execute(sql`update papers set withdrawn_at = null where arxiv_id = '2511.20002'`);
+    await paperChanged('2511.20002');
+
+    // Its similar papers recomputed by the job, which announces its paper: the page shows what is stored now.
+    const kept = await freshPage(app);
+    await database.db.delete(similarPapers);
+    expect(await freshPage(app)).toEqual(sameAs(kept));
+    await runJob(
+      'refresh-similar-papers',
+      { paperId: ids[A]! },
+      { db: database.db, config: cachingConfig, logger: createLogger('silent'), publicDataChanges },
+    );
+    const stored = await database.db
+      .select({ id: similarPapers.similarPaperId })
+      .from(similarPapers)
+      .where(sql`${similarPapers.paperId} = ${ids[A]!} and ${similarPapers.rank} < 2`)
+      .orderBy(similarPapers.rank);
+    expect(stored).toHaveLength(2);
+    let recomputed: KeptPaperPage['paper'] | undefined;
+    // The paper, its authors and its similar papers read again.
+    expect(await statementsOf(async () => (recomputed = await freshPage(app)))).toBe(3);
+    expect(recomputed!.similarPapers.map((paper) => idOf(paper.id))).toEqual(stored.map((row) => row.id));
+
+    // An author renamed (as an approved claim announces: everything).
+    await database.db.execute(sql`update authors set name = 'Renamed Author' where id = ${idOf(before!.authors[0]!.author.id)}`);
+    expect((await freshPage(app))!.authors[0]!.author.name).not.toBe('Renamed Author');
+    await publicDataChanges.announce({ kind: 'everything' });
+    expect((await freshPage(app))!.authors[0]!.author.name).toBe('Renamed Author');
+  });
+
+  it('keeps no unknown paper: one added later is found at once', async () => {
+    const { app } = cachingApp();
+    expect(await freshPage(app, undefined, '2511.20008')).toBeNull();
+    await savePaperRecords(database.db, [paperRecord({ arxivId: '2511.20008' })]);
+    expect((await freshPage(app, undefined, '2511.20008'))!.title).toEqual(expect.any(String));
+  });
+
+  it('ends in another process at a change announced there', async () => {
+    const logger = createLogger('silent');
+    const redisConfig = redisTestConfig('kept-paper-page', redisUrl);
+    const reader = createPublicDataChanges(redisConfig, logger);
+    const writer = createPublicDataChanges(redisConfig, logger);
+    changes.push(reader, writer);
+    const { app } = cachingApp(reader);
+    // Kept once the subscription is ready (which ends everything kept, as what was announced meanwhile is lost).
+    await expect.poll(async () => statementsOf(() => freshPage(app)), { timeout: 10_000, interval: 20 }).toBe(1);
+    await database.db.execute(sql`update papers set title = 'Edited elsewhere' where id = ${ids[A]!}`);
+    await database.db.execute(
+      sql`update similar_papers set similar_paper_id = case rank when 0 then ${ids['2511.20003']!}::int else ${ids['2511.20002']!}::int end where paper_id = ${ids[A]!}`,
+    );
+    await writer.announce({ kind: 'entities', entities: [{ typename: 'Paper', id: ids[A]! }] });
+    // Pub/sub is asynchronous: the kept page ends within moments, not at once.
+    await expect.poll(async () => (await freshPage(app))!.title, { timeout: 10_000, interval: 20 }).toBe('Edited elsewhere');
+    // Its similar papers, reordered there, too.
+    expect((await freshPage(app))!.similarPapers.map((paper) => idOf(paper.id))).toEqual([ids['2511.20003'], ids['2511.20002']]);
   });
 });

@@ -5,9 +5,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { loadConfig } from '../config';
 import { openDatabase } from '../db/client';
+import { queryRows } from '../db/rows';
 import { createSession } from '../modules/accounts/sessions';
 import { loadBenchDataset } from './bulk-load';
 
@@ -16,7 +18,7 @@ import { loadBenchDataset } from './bulk-load';
  * bench's query), and the top self-time functions of its CPU profile:
  *
  *   npx tsx src/bench/profile-signed-in.ts [--requests 3000] [--concurrency 10] [--papers 20000 --users 5000 --upvotes 200000]
- *     [--database profile_signed_in] [--keep] [--reuse] [--query signed-in|anonymous-fresh|typename]
+ *     [--database profile_signed_in] [--keep] [--reuse] [--query signed-in|anonymous-fresh|typename|paper]
  *     [--env NAME=value ...] [--api-dir path] [--no-profile] [--callers functionName]
  *
  * Loads the bench data set into a scratch database on the server of
@@ -60,10 +62,18 @@ const databaseUrl = (() => {
 })();
 
 const FIELDS = 'arxivId title abstract publishedAt upvotes organization { name } authors { name }';
-const QUERIES: Record<string, { query: string; signedIn: boolean; fresh: boolean }> = {
+const QUERIES: Record<string, { query: string; signedIn: boolean; fresh: boolean; paper?: boolean }> = {
   'signed-in': { query: `query Trending { trendingPapers(first: 50) { edges { node { ${FIELDS} viewerHasUpvoted } } } }`, signedIn: true, fresh: false },
   'anonymous-fresh': { query: `query Trending { trendingPapers(first: 50) { edges { node { ${FIELDS} } } } }`, signedIn: false, fresh: true },
   typename: { query: '{ __typename }', signedIn: true, fresh: false },
+  /** The bench's paper page (its PAPER_QUERY), anonymous and fresh, for the paper whose similar papers were computed. */
+  paper: {
+    query:
+      'query ($arxivId: String!) { paper(arxivId: $arxivId) { id arxivId title abstract upvotes authors { name author { id name } } similarPapers(first: 5) { id arxivId title upvotes } } }',
+    signedIn: false,
+    fresh: true,
+    paper: true,
+  },
 };
 const READERS = 200;
 
@@ -190,7 +200,14 @@ async function main() {
       if (healthy) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const body = JSON.stringify({ query: scenario.query, variables: {} });
+    // The paper the bench data set computed similar papers for (the top trending one when loaded).
+    const [featured] = scenario.paper
+      ? await queryRows<{ arxivId: string }>(
+          handle.db,
+          sql`select p.arxiv_id as "arxivId" from similar_papers s join papers p on p.id = s.paper_id limit 1`,
+        )
+      : [];
+    const body = JSON.stringify({ query: scenario.query, variables: featured ? { arxivId: featured.arxivId } : {} });
     let sent = 0;
     let failures = 0;
     const fire = async (count: number) => {

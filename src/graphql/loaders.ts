@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import { countPublicCollectionsOfPapers } from '../modules/collections/collections.queries';
 import { countPapersOfAuthors } from '../modules/authors/authors.queries';
 import { countPapersOfOrganizations } from '../modules/organizations/organizations.queries';
-import { findAuthorsOfPapers, type PaperAuthorView } from '../modules/papers/papers.queries';
+import { findAuthorsOfPapers, findLivePaperFields, type LivePaperFields, type PaperAuthorView } from '../modules/papers/papers.queries';
 import { findUpvotedPaperIds } from '../modules/upvotes/upvotes.queries';
 import { loader, type Context } from './context';
 
@@ -17,6 +17,23 @@ export const viewerUpvotedLoader = (context: Context) =>
         if (viewerId === undefined) return paperIds.map(() => false);
         const upvoted = await findUpvotedPaperIds(context.db, viewerId, paperIds);
         return paperIds.map((paperId) => upvoted.has(paperId));
+      }),
+  );
+
+/**
+ * What a vote changes on a paper (upvote count, trending key) as it is now, and whether the viewer upvoted it
+ * (false when anonymous), in one query for the request: for rows kept across requests (context.sharedReads.isKept).
+ * Undefined for a paper deleted since.
+ */
+export const livePaperFieldsLoader = (context: Context) =>
+  loader(
+    context,
+    'livePaperFields',
+    () =>
+      new DataLoader<number, LivePaperFields | undefined>(async (paperIds) => {
+        // No user has id 0: anonymous readers upvoted nothing.
+        const live = new Map((await findLivePaperFields(context.db, context.viewer?.user.id ?? 0, paperIds)).map((fields) => [fields.id, fields]));
+        return paperIds.map((paperId) => live.get(paperId));
       }),
   );
 

@@ -2,7 +2,7 @@ import type { ArgBuilder } from '@pothos/core';
 import { builder } from '../../graphql/builder';
 import { pageRequestFrom, toConnection, type ConnectionArgs } from '../../graphql/connection';
 import type { Context } from '../../graphql/context';
-import { authorsOfPaperLoader, viewerUpvotedLoader } from '../../graphql/loaders';
+import { authorsOfPaperLoader, livePaperFieldsLoader, viewerUpvotedLoader } from '../../graphql/loaders';
 import { AuthorRef, OrganizationRef, PaperRef, UserRef } from '../../graphql/node-refs';
 import { trendingScore } from '../trending/trending-key';
 import { normalizeArxivId } from './arxiv-id';
@@ -10,6 +10,7 @@ import { dailyWindow } from './daily-window';
 import { MAX_FILTER_ENTRIES, criteriaFromFilter } from './paper-filter';
 import type { PaperOrder } from './paper-order';
 import type { PageRequest } from '../../db/keyset';
+import type { PaperRow } from '../../db/schema';
 import { countPapers, findLivePaperFields, findPaperByArxivId, listPapers, type PaperAuthorView, type PaperCriteria } from './papers.queries';
 
 export const PaperOrderEnum = builder.enumType('PaperOrder', {
@@ -64,6 +65,17 @@ async function sharedPageForViewer(context: Context, viewerId: number, criteria:
       : { ...row, upvoteCount: fields.upvoteCount, trendingKey: fields.trendingKey };
   });
   return { ...page, rows };
+}
+
+/**
+ * A field of `paper` that a vote changes: as read with the row, or, for a row kept across requests, read fresh
+ * (all such fields of a request in one query).
+ */
+function liveField<T>(context: Context, paper: PaperRow, pick: (fields: Pick<PaperRow, 'upvoteCount' | 'trendingKey'>) => T): T | Promise<T> {
+  if (!context.sharedReads.isKept(paper)) return pick(paper);
+  return livePaperFieldsLoader(context)
+    .load(paper.id)
+    .then((fields) => pick(fields ?? paper));
 }
 
 type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
@@ -210,15 +222,27 @@ PaperRef.implement({
     categories: t.exposeStringList('categories', {
       description: 'arXiv categories (cs.LG, hep-th), the primary one first; empty until they were taken from arXiv.',
     }),
-    upvotes: t.exposeInt('upvoteCount', { description: 'Exact number of upvotes.' }),
+    upvotes: t.int({
+      description: 'Exact number of upvotes.',
+      resolve: (paper, _args, context) => liveField(context, paper, (fields) => fields.upvoteCount),
+    }),
     viewerHasUpvoted: t.boolean({
       description: 'Whether the signed-in viewer upvoted it; false when anonymous.',
-      resolve: (paper, _args, context) =>
-        context.viewer === null ? false : (context.viewerUpvotes.get(paper.id) ?? viewerUpvotedLoader(context).load(paper.id)),
+      resolve: (paper, _args, context) => {
+        if (context.viewer === null) return false;
+        const known = context.viewerUpvotes.get(paper.id);
+        if (known !== undefined) return known;
+        // A kept row: read with its count, in the same query.
+        return context.sharedReads.isKept(paper)
+          ? livePaperFieldsLoader(context)
+              .load(paper.id)
+              .then((fields) => fields?.viewerHasUpvoted ?? false)
+          : viewerUpvotedLoader(context).load(paper.id);
+      },
     }),
     trendingScore: t.float({
       description: 'Current time-decayed score: each upvote halves every vote half-life, the paper every age half-life.',
-      resolve: (paper, _args, context) => trendingScore(paper.trendingKey, context.now, context.config.trending),
+      resolve: (paper, _args, context) => liveField(context, paper, (fields) => trendingScore(fields.trendingKey, context.now, context.config.trending)),
     }),
     commentCount: t.exposeInt('commentCount', { description: 'Number of comments.' }),
   }),
@@ -230,9 +254,14 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'A paper by arXiv id, e.g. "2306.13229" (a version suffix is ignored); null when unknown.',
     args: { arxivId: t.arg.string({ required: true, description: 'The arXiv identifier.' }) },
-    resolve: async (_root, { arxivId }, context) => {
+    resolve: (_root, { arxivId }, context) => {
       const normalized = normalizeArxivId(arxivId.trim());
-      return normalized ? ((await findPaperByArxivId(context.db, normalized)) ?? null) : null;
+      if (!normalized) return null;
+      // Kept for every reader until the paper changes (at once, no promise); what a vote changes is read fresh (liveField).
+      return (
+        context.sharedReads.keptPaperByArxivId(normalized) ??
+        context.sharedReads.paperByArxivId(normalized, () => findPaperByArxivId(context.db, normalized)).then((paper) => paper ?? null)
+      );
     },
   }),
   papers: t.field({

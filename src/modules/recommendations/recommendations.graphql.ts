@@ -37,7 +37,9 @@ builder.objectField(PaperRef, 'similarPapers', (t) =>
     },
     resolve: (paper, args, context) => {
       const first = countArgument('first', args.first ?? DEFAULT_SIMILAR_PAPERS, SIMILAR_PAPERS_STORED);
-      return first === 0 ? [] : similarPapersLoader(context, first).load(paper.id);
+      if (first === 0) return [];
+      // A kept list at once (no promise), the others batched.
+      return context.sharedReads.keptSimilarPapers(paper.id, first) ?? similarPapersLoader(context, first).load(paper.id);
     },
   }),
 );
