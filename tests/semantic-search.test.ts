@@ -132,9 +132,17 @@ describe('semantic search', () => {
       return database.queries.length;
     };
     await statements(1); // the model is cached by then
-    // The model's version, the page, the snippets, the count.
-    expect(await statements(2)).toBe(4);
-    expect(await statements(5)).toBe(4);
+    // The model's version, the page, the count: no snippets unless asked for.
+    expect(await statements(2)).toBe(3);
+    expect(await statements(5)).toBe(3);
+    expect(database.queries.some((query) => query.includes('ts_headline'))).toBe(false);
+    // Asked for: one statement for the page's snippets.
+    database.queries.length = 0;
+    const withSnippets = await testApp.request(`query($q: String!) { searchPapers(query: $q, first: 5) { edges { snippet node { arxivId } } } }`, {
+      q: PARAPHRASE,
+    });
+    expect(withSnippets.data!.searchPapers.edges.filter((edge: any) => edge.snippet !== null)).toHaveLength(5);
+    expect(database.queries.filter((query) => query.includes('ts_headline'))).toHaveLength(1);
   });
 
   it('folds a newly saved paper in through the job that handles it', async () => {

@@ -3,6 +3,7 @@ import { countPublicCollectionsOfPapers } from '../modules/collections/collectio
 import { countPapersOfAuthors } from '../modules/authors/authors.queries';
 import { countPapersOfOrganizations } from '../modules/organizations/organizations.queries';
 import { findAuthorsOfPapers, findLivePaperFields, type LivePaperFields, type PaperAuthorView } from '../modules/papers/papers.queries';
+import { searchSnippets } from '../modules/search/search.queries';
 import { findUpvotedPaperIds } from '../modules/upvotes/upvotes.queries';
 import { loader, type Context } from './context';
 
@@ -34,6 +35,18 @@ export const livePaperFieldsLoader = (context: Context) =>
         // No user has id 0: anonymous readers upvoted nothing.
         const live = new Map((await findLivePaperFields(context.db, context.viewer?.user.id ?? 0, paperIds)).map((fields) => [fields.id, fields]));
         return paperIds.map((paperId) => live.get(paperId));
+      }),
+  );
+
+/** The highlighted excerpt of a paper for a search `query` (normalized): one statement for the page's edges that ask. */
+export const searchSnippetLoader = (context: Context, query: string) =>
+  loader(
+    context,
+    `searchSnippet:${query}`,
+    () =>
+      new DataLoader<number, string | undefined>(async (paperIds) => {
+        const snippets = await searchSnippets(context.db, query, paperIds);
+        return paperIds.map((paperId) => snippets.get(paperId));
       }),
   );
 

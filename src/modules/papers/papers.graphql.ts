@@ -2,7 +2,7 @@ import type { ArgBuilder } from '@pothos/core';
 import { builder } from '../../graphql/builder';
 import { pageRequestFrom, toConnection, type ConnectionArgs } from '../../graphql/connection';
 import type { Context } from '../../graphql/context';
-import { authorsOfPaperLoader, livePaperFieldsLoader, viewerUpvotedLoader } from '../../graphql/loaders';
+import { authorsOfPaperLoader, livePaperFieldsLoader, searchSnippetLoader, viewerUpvotedLoader } from '../../graphql/loaders';
 import { AuthorRef, OrganizationRef, PaperRef, UserRef } from '../../graphql/node-refs';
 import { trendingScore } from '../trending/trending-key';
 import { normalizeArxivId } from './arxiv-id';
@@ -147,7 +147,10 @@ export const PaperConnection = builder.connectionObject(
       snippet: t.string({
         nullable: true,
         description: 'In search results: an excerpt of the abstract with the matched words in <mark> tags, HTML-escaped otherwise. Null elsewhere.',
-        resolve: (edge) => (edge.node as { snippet?: string }).snippet ?? null,
+        resolve: async (edge, _args, context) => {
+          const { id, searchQuery } = edge.node as { id: number; searchQuery?: string };
+          return searchQuery === undefined ? null : ((await searchSnippetLoader(context, searchQuery).load(id)) ?? null);
+        },
       }),
     }),
   },

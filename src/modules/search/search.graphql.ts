@@ -7,7 +7,6 @@ import {
   normalizeSearchQuery,
   searchHintFor,
   searchPapers,
-  searchSnippets,
   semanticSearchFor,
   type SearchHint,
 } from './search.queries';
@@ -50,12 +49,8 @@ builder.queryField('searchPapers', (t) =>
       const criteria = paperCriteriaOf(args.filter);
       const semantic = await semanticSearchFor(context.db, query);
       const page = await searchPapers(context.db, query, pageRequestFrom(args), criteria, semantic);
-      const snippets = await searchSnippets(
-        context.db,
-        query,
-        page.rows.map((row) => row.id),
-      );
-      const rows = page.rows.map((row) => ({ ...row, snippet: snippets.get(row.id) }));
+      // Each row carries its query: PaperEdge.snippet highlights it, only when asked for (ts_headline is costly).
+      const rows = page.rows.map((row) => ({ ...row, searchQuery: query }));
       const searchHint = await searchHintFor(context.db, query, context.config.submissions.maxAgeDays);
       return { ...toConnection({ ...page, rows }, () => countSearchResults(context.db, query, criteria, semantic)), searchHint };
     },
