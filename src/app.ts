@@ -27,7 +27,7 @@ import { rememberMaskedError, requestIds } from './observability/request-id';
 import { schema } from './graphql/schema';
 import type { Logger } from './logger';
 import { decoyHash } from './modules/accounts/accounts';
-import { findViewer } from './modules/accounts/sessions';
+import { KeptSessions } from './modules/accounts/sessions';
 import { verifyEmailPagePlugin } from './modules/accounts/verify-email-page';
 import { digestPagesPlugin } from './modules/digest/digest-pages';
 import { paperPagePlugin } from './modules/papers/paper-page';
@@ -54,12 +54,12 @@ export interface AppDependencies {
  * token that is malformed, unknown, expired or revoked fails the request,
  * so a client never mistakes a dead session for an anonymous one.
  */
-async function viewerOf(request: Request, db: Database, now: Date) {
+async function viewerOf(request: Request, sessions: KeptSessions, now: Date) {
   const header = request.headers.get('authorization');
   if (header === null) return null;
   const token = /^Bearer\s+(\S+)$/i.exec(header.trim())?.[1];
   if (!token) throw new AppError('UNAUTHENTICATED', 'Send the session token as "Authorization: Bearer <token>".');
-  const viewer = await findViewer(db, token, now);
+  const viewer = await sessions.findViewer(token, now);
   if (!viewer) throw new AppError('UNAUTHENTICATED', 'This session token is invalid, expired or revoked: log in again.');
   return viewer;
 }
@@ -94,11 +94,12 @@ export function createApp({ db, config, logger, jobs, limiters, redis, jobCounts
   // One cache for /graphql and the REST paths.
   const answers = createAnswerStore(config.responseCache, publicDataChanges);
   const sharedReads = new SharedReads(publicDataChanges, config.responseCache.ttlMs, config.responseCache.listMaxAgeMs);
+  const sessions = new KeptSessions(db, publicDataChanges, config.sessionCacheMs);
   return createYoga<{ req?: IncomingMessage }>({
     schema,
     context: async ({ request, req }): Promise<Context> => {
       const now = clock();
-      const viewer = await viewerOf(request, db, now);
+      const viewer = await viewerOf(request, sessions, now);
       return {
         db,
         config,
