@@ -188,14 +188,21 @@ const rejectNulCharacters: Plugin = {
   },
 };
 
+/** Whether a string literal of each document holds U+0000 (yoga hands out one document per query text). */
+const literalsHoldNul = new WeakMap<DocumentNode, boolean>();
+
 /** Whether a string literal of the document or any variable value contains U+0000. */
 function holdsNulCharacter(document: DocumentNode, variables: unknown): boolean {
-  let found = false;
-  visit(document, {
-    StringValue(node) {
-      if (node.value.includes('\u0000')) found = true;
-    },
-  });
+  let found = literalsHoldNul.get(document);
+  if (found === undefined) {
+    found = false;
+    visit(document, {
+      StringValue(node) {
+        if (node.value.includes('\u0000')) found = true;
+      },
+    });
+    literalsHoldNul.set(document, found);
+  }
   const inValue = (value: unknown): boolean =>
     typeof value === 'string' ? value.includes('\u0000') : typeof value === 'object' && value !== null && Object.values(value).some(inValue);
   return found || inValue(variables);
