@@ -175,9 +175,9 @@ const spends = Symbol('spendsFromBudgets');
  * instance for the process: the hook wraps the (shared) schema's resolvers
  * once, however many apps use it; a request without a budget (a test calling
  * graphql() directly) passes through. A plain wrapper rather than
- * @envelop/on-resolve's: it runs for every field of every answer (a page of
- * 50 papers with authors has over a thousand), and allocates nothing for a
- * field that resolves at once.
+ * @envelop/on-resolve's: it runs for every resolver of every answer (a page of
+ * 50 papers with authors has hundreds), and allocates nothing for a field that
+ * resolves at once. Fields without a resolver stay so (see measureOf).
  */
 const spendFromBudgets: Plugin = {
   onSchemaChange({ schema }) {
