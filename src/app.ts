@@ -27,7 +27,7 @@ import { rememberMaskedError, requestIds } from './observability/request-id';
 import { schema } from './graphql/schema';
 import type { Logger } from './logger';
 import { decoyHash } from './modules/accounts/accounts';
-import { findViewer } from './modules/accounts/sessions';
+import { KeptSessions } from './modules/accounts/sessions';
 import { verifyEmailPagePlugin } from './modules/accounts/verify-email-page';
 import { digestPagesPlugin } from './modules/digest/digest-pages';
 import { paperPagePlugin } from './modules/papers/paper-page';
@@ -59,12 +59,12 @@ export interface AppDependencies {
  * token that is malformed, unknown, expired or revoked fails the request,
  * so a client never mistakes a dead session for an anonymous one.
  */
-async function viewerOf(request: Request, db: Database, now: Date) {
+async function viewerOf(request: Request, sessions: KeptSessions, now: Date) {
   const header = request.headers.get('authorization');
   if (header === null) return null;
   const token = /^Bearer\s+(\S+)$/i.exec(header.trim())?.[1];
   if (!token) throw new AppError('UNAUTHENTICATED', 'Send the session token as "Authorization: Bearer <token>".');
-  const viewer = await findViewer(db, token, now);
+  const viewer = await sessions.findViewer(token, now);
   if (!viewer) throw new AppError('UNAUTHENTICATED', 'This session token is invalid, expired or revoked: log in again.');
   return viewer;
 }
@@ -110,11 +110,12 @@ export function createApp({
   // One cache for /graphql and the REST paths.
   const answers = createAnswerStore(config.responseCache, publicDataChanges);
   const sharedReads = new SharedReads(publicDataChanges, config.responseCache.ttlMs, config.responseCache.listMaxAgeMs);
+  const sessions = new KeptSessions(db, publicDataChanges, config.sessionCacheMs);
   return createYoga<{ req?: IncomingMessage }>({
     schema,
     context: async ({ request, req }): Promise<Context> => {
       const now = clock();
-      const viewer = await viewerOf(request, db, now);
+      const viewer = await viewerOf(request, sessions, now);
       return {
         db: answers?.isRefresh(request) ? refreshDb : db,
         config,
@@ -203,14 +204,21 @@ const rejectNulCharacters: Plugin = {
   },
 };
 
+/** Whether a string literal of each document holds U+0000 (yoga hands out one document per query text). */
+const literalsHoldNul = new WeakMap<DocumentNode, boolean>();
+
 /** Whether a string literal of the document or any variable value contains U+0000. */
 function holdsNulCharacter(document: DocumentNode, variables: unknown): boolean {
-  let found = false;
-  visit(document, {
-    StringValue(node) {
-      if (node.value.includes('\u0000')) found = true;
-    },
-  });
+  let found = literalsHoldNul.get(document);
+  if (found === undefined) {
+    found = false;
+    visit(document, {
+      StringValue(node) {
+        if (node.value.includes('\u0000')) found = true;
+      },
+    });
+    literalsHoldNul.set(document, found);
+  }
   const inValue = (value: unknown): boolean =>
     typeof value === 'string' ? value.includes('\u0000') : typeof value === 'object' && value !== null && Object.values(value).some(inValue);
   return found || inValue(variables);

@@ -84,6 +84,8 @@ const settingsSchema = z.object({
   /** At most this many NEW_PAPER notifications one notify job run makes for one paper (the rest is logged, not made). */
   notificationFanOutLimit: env('NOTIFICATION_FAN_OUT_LIMIT', z.coerce.number().int().min(1).default(10_000)),
   sessionTtlDays: env('SESSION_TTL_DAYS', positive.default(30)),
+  /** How long a process may keep a session it read (a logOut ends it everywhere at once; `0`: read on every request). */
+  sessionCacheMs: env('SESSION_CACHE_SECONDS', z.coerce.number().min(0).default(10).transform(toMs)),
   /** log2 of scrypt's N for new password hashes (15: 32 MiB and tens of milliseconds a hash). */
   passwordHashCost: env('PASSWORD_HASH_COST', z.coerce.number().int().min(10).max(20).default(15)),
   /** logIn, signUp and dashboard sign-in attempts per client address per minute, failed or not. */

@@ -6,13 +6,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { eq } from 'drizzle-orm';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DAY_MS } from '../src/calendar';
 import { sessions, users } from '../src/db/schema';
+import { createPublicDataChanges } from '../src/cache/public-data-changes';
+import { createLogger } from '../src/logger';
 import { outboxDirectory } from '../src/mail/mailer';
 import { hashPassword } from '../src/modules/accounts/passwords';
 import { errorCodes, type GraphQLResponse } from './support/graphql-client';
-import { testConfig } from './support/fixtures';
+import { redisTestConfig, testConfig, testRedisUrl } from './support/fixtures';
 import { createTestApp } from './support/test-app';
 import { createRateLimiter } from '../src/rate-limit';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
@@ -317,6 +320,8 @@ describe('bearer tokens', () => {
     const { token } = (await signUp('ada', 'ada@example.org')).data!.signUp;
     now = new Date(now.getTime() + (testConfig.sessionTtlDays - 1) * DAY_MS);
     expect((await asViewer(`Bearer ${token}`, '{ viewer { username } }')).data).toEqual({ viewer: { username: 'ada' } });
+    // The process keeps the session from here (SESSION_CACHE_SECONDS); its expiry is checked on every request.
+    expect(testConfig.sessionCacheMs).toBeGreaterThan(0);
     now = new Date(now.getTime() + 2 * DAY_MS);
     expect(errorCodes(await asViewer(`Bearer ${token}`, '{ viewer { username } }'))).toEqual(['UNAUTHENTICATED']);
   });
@@ -339,6 +344,62 @@ describe('bearer tokens', () => {
 
   it('anonymous requests see viewer null', async () => {
     expect((await testApp.request('{ viewer { username } }')).data).toEqual({ viewer: null });
+  });
+});
+
+describe('sessions kept per process', () => {
+  const VIEWER = '{ viewer { username } }';
+  /** The username a token signs in as on `app`, or the error code. */
+  async function viewerOn(app: ReturnType<typeof createTestApp>, token: string) {
+    const response = await app.request(VIEWER, {}, token);
+    return response.data?.viewer?.username ?? errorCodes(response)[0];
+  }
+
+  it('logOut on one process refuses the token at once there and, through Redis, on another that kept it', async () => {
+    await signUpVerified('grace', 'grace@example.org', 'cobol forever');
+    const logIn = async () => (await testApp.request(LOG_IN, { login: 'grace', password: 'cobol forever' })).data!.logIn.token as string;
+    const [loggedOut, revokedInSql] = [await logIn(), await logIn()];
+    // Two processes of one deployment: one database, one Redis prefix.
+    const config = { ...redisTestConfig('kept-sessions'), dataDir };
+    const logger = createLogger('silent');
+    const changes = [createPublicDataChanges(config, logger), createPublicDataChanges(config, logger)];
+    const [first, second] = changes.map((publicDataChanges) => createTestApp(database.db, { config, clock: () => now, publicDataChanges }));
+    const redis = new Redis(testRedisUrl);
+    try {
+      // Both listen first (a process that connects to Redis starts over with nothing kept).
+      await expect
+        .poll(async () => ((await redis.pubsub('NUMSUB', `${config.redisPrefix}:public-data-changed`)) as [string, number])[1], { timeout: 10_000 })
+        .toBe(2);
+      for (const app of [first!, second!]) {
+        for (const token of [loggedOut, revokedInSql]) expect(await viewerOn(app, token)).toBe('grace');
+      }
+      // A revocation nobody announces: the second keeps taking the token it read (within SESSION_CACHE_SECONDS).
+      await database.db
+        .update(sessions)
+        .set({ revokedAt: now })
+        .where(eq(sessions.tokenHash, createHash('sha256').update(revokedInSql).digest('hex')));
+      expect(await viewerOn(second!, revokedInSql)).toBe('grace');
+
+      expect((await first!.request('mutation { logOut }', {}, loggedOut)).data).toEqual({ logOut: true });
+      expect(await viewerOn(first!, loggedOut)).toBe('UNAUTHENTICATED');
+      await expect.poll(() => viewerOn(second!, loggedOut), { timeout: 10_000, interval: 20 }).toBe('UNAUTHENTICATED');
+    } finally {
+      redis.disconnect();
+      await Promise.all([first!.close(), second!.close()]);
+      await Promise.all(changes.map((publicDataChanges) => publicDataChanges.close()));
+    }
+  });
+
+  it('a kept session is read again within SESSION_CACHE_SECONDS: one revoked in SQL is refused then', async () => {
+    const { token } = (await signUp('ada', 'ada@example.org')).data!.signUp;
+    const app = createTestApp(database.db, { config: { ...testConfig, dataDir, sessionCacheMs: 200 }, clock: () => now });
+    try {
+      expect(await viewerOn(app, token)).toBe('ada');
+      await database.db.update(sessions).set({ revokedAt: now });
+      await expect.poll(() => viewerOn(app, token), { timeout: 10_000, interval: 20 }).toBe('UNAUTHENTICATED');
+    } finally {
+      await app.close();
+    }
   });
 });
 

@@ -1,6 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { papers } from '../src/db/schema';
 import { paperRecord, savePaperRecords, testConfig } from './support/fixtures';
 import { createTestApp } from './support/test-app';
 import { clientAddressOf } from '../src/http/client-address';
@@ -309,6 +311,25 @@ describe('the time and size budget of a request', () => {
       expect((await late.request('mutation { logOut }')).errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
     } finally {
       await late.close();
+    }
+  });
+
+  it('counts the fields without a resolver of their own (read from their paper) before the fields below them resolve', async () => {
+    const long = paperRecord({ abstract: 'A long abstract. '.repeat(1_000) });
+    const [id] = (await savePaperRecords(database.db, [long])).paperIds;
+    const small = budgeted({ maxResponseBytes: 10_000 });
+    try {
+      const query = (fields: string) => `{ paper(arxivId: "${long.arxivId}") { ${fields} } }`;
+      expect((await small.request(query('title abstract'))).errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', reason: 'RESPONSE_SIZE_LIMIT' });
+      const before = database.queries.length;
+      const response = await small.request(query('abstract similarPapers(first: 5) { title }'));
+      expect(response.data ?? null).toBeNull();
+      expect(response.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', reason: 'RESPONSE_SIZE_LIMIT' });
+      expect(database.queries.slice(before).some((statement) => /similar_papers/.test(statement))).toBe(false);
+      expect((await small.request(query('title'))).data).toEqual({ paper: { title: expect.any(String) } });
+    } finally {
+      await small.close();
+      await database.db.delete(papers).where(eq(papers.id, id!));
     }
   });
 

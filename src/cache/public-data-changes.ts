@@ -22,12 +22,15 @@ export interface ChangedEntity {
  * - `votes`: the upvote counts and trending keys of these papers (answers
  *   that show one end; lists of papers, which a vote may reorder, end within
  *   their own short lifetime instead, so votes cannot empty the cache);
- * - `everything`: more than can be named (an import, an approved claim).
+ * - `everything`: more than can be named (an import, an approved claim);
+ * - `sessions-ended`: these sessions were revoked (not public data, but kept
+ *   per process like it: every process must stop taking their tokens at once).
  */
 export type PublicDataChange =
   | { kind: 'entities'; entities: readonly ChangedEntity[] }
   | { kind: 'votes'; paperIds: readonly number[] }
-  | { kind: 'everything' };
+  | { kind: 'everything' }
+  | { kind: 'sessions-ended'; sessionIds: readonly number[] };
 
 /**
  * "Public data changed" (a vote, a comment, a reconcile, new similar papers...),
@@ -51,6 +54,7 @@ export function parseChange(message: string): PublicDataChange {
     const change = JSON.parse(message) as PublicDataChange;
     if (change.kind === 'entities' && Array.isArray(change.entities)) return change;
     if (change.kind === 'votes' && Array.isArray(change.paperIds)) return change;
+    if (change.kind === 'sessions-ended' && Array.isArray(change.sessionIds)) return change;
   } catch {
     // Not JSON: fall through.
   }

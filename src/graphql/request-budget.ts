@@ -1,4 +1,19 @@
-import { defaultFieldResolver, getOperationAST, isIntrospectionType, isObjectType, type GraphQLError, type GraphQLField } from 'graphql';
+import {
+  getNamedType,
+  getOperationAST,
+  isAbstractType,
+  isIntrospectionType,
+  isLeafType,
+  isObjectType,
+  Kind,
+  type FieldNode,
+  type GraphQLError,
+  type GraphQLField,
+  type GraphQLNamedType,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+  type SelectionSetNode,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { badUserInput } from '../errors';
 
@@ -47,10 +62,99 @@ class RequestBudget {
     if (this.exceeded) throw this.exceeded;
   }
 
+  /** Once the fields are done: refuse an answer that grew past the size with its last fields. */
+  finish(): void {
+    if (!this.exceeded && this.bytes > this.settings.maxResponseBytes) this.check();
+  }
+
   /** After a field resolved: count what it adds to the answer (its strings; objects count by their own fields). */
   add(value: unknown): void {
     this.bytes += FIELD_OVERHEAD_BYTES + sizeOf(value);
   }
+}
+
+/**
+ * Fields without a resolver of their own (a property of their parent's value)
+ * are not wrapped, so that graphql-jit reads them inline. What they add is
+ * counted when the value they are read from resolves: a resolver's value is
+ * measured by the selected fields below it that have no resolver (the
+ * selection of each place in a query is walked once, then kept). Fragments are
+ * followed and @skip/@include ignored, so a skipped field counts: a little
+ * more, never less.
+ */
+type Measure = (value: unknown, budget: RequestBudget) => void;
+
+/** Below an object value: its selected resolver-less fields, each a leaf or an object to measure further. */
+interface ReadField {
+  key: string;
+  /** For a field of object (or list of objects) type: its own resolver-less fields. */
+  below: Measure | null;
+}
+
+const measures = new WeakMap<readonly FieldNode[], Measure | null>();
+
+function measureOf(info: GraphQLResolveInfo): Measure | null {
+  let measure = measures.get(info.fieldNodes);
+  if (measure === undefined) {
+    measure = buildMeasure(info.schema, info.fragments, getNamedType(info.returnType), info.fieldNodes);
+    measures.set(info.fieldNodes, measure);
+  }
+  return measure;
+}
+
+function buildMeasure(
+  schema: GraphQLSchema,
+  fragments: GraphQLResolveInfo['fragments'],
+  type: GraphQLNamedType,
+  fieldNodes: readonly FieldNode[],
+): Measure | null {
+  if (isLeafType(type)) return null;
+  const types = isAbstractType(type) ? schema.getPossibleTypes(type) : isObjectType(type) ? [type] : [];
+  // The selected fields by name (a field asked for twice, or under several fragments, merges its selections).
+  const selected = new Map<string, FieldNode[]>();
+  const seenFragments = new Set<string>();
+  const collect = (selectionSet: SelectionSetNode | undefined) => {
+    for (const selection of selectionSet?.selections ?? []) {
+      if (selection.kind === Kind.FIELD) {
+        const nodes = selected.get(selection.name.value) ?? [];
+        nodes.push(selection);
+        selected.set(selection.name.value, nodes);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        collect(selection.selectionSet);
+      } else if (!seenFragments.has(selection.name.value)) {
+        seenFragments.add(selection.name.value);
+        collect(fragments[selection.name.value]?.selectionSet);
+      }
+    }
+  };
+  for (const node of fieldNodes) collect(node.selectionSet);
+  const read: ReadField[] = [];
+  for (const [name, nodes] of selected) {
+    // Resolver-less in any of the types the value may be: read it (a type without the field reads undefined, 4 bytes).
+    const field = types.map((candidate) => candidate.getFields()[name]).find((candidate) => candidate && !candidate.resolve);
+    if (field) read.push({ key: name, below: buildMeasure(schema, fragments, getNamedType(field.type), nodes) });
+  }
+  if (read.length === 0) return null;
+  const measure: Measure = (value, budget) => {
+    if (value === null || typeof value !== 'object') return;
+    if (isPromise(value)) {
+      value.then(
+        (resolved) => measure(resolved, budget),
+        () => {},
+      );
+      return;
+    }
+    if (Array.isArray(value)) {
+      for (const item of value) measure(item, budget);
+      return;
+    }
+    for (const { key, below } of read) {
+      const fieldValue = (value as Record<string, unknown>)[key];
+      budget.add(fieldValue);
+      if (below) below(fieldValue, budget);
+    }
+  };
+  return measure;
 }
 
 function sizeOf(value: unknown): number {
@@ -71,28 +175,33 @@ const spends = Symbol('spendsFromBudgets');
  * instance for the process: the hook wraps the (shared) schema's resolvers
  * once, however many apps use it; a request without a budget (a test calling
  * graphql() directly) passes through. A plain wrapper rather than
- * @envelop/on-resolve's: it runs for every field of every answer (a page of
- * 50 papers with authors has over a thousand), and allocates nothing for a
- * field that resolves at once.
+ * @envelop/on-resolve's: it runs for every resolver of every answer (a page of
+ * 50 papers with authors has hundreds), and allocates nothing for a field that
+ * resolves at once. Fields without a resolver stay so (see measureOf).
  */
 const spendFromBudgets: Plugin = {
   onSchemaChange({ schema }) {
     for (const type of Object.values(schema.getTypeMap())) {
       if (!isObjectType(type) || isIntrospectionType(type)) continue;
       for (const field of Object.values(type.getFields()) as (GraphQLField<unknown, object> & { [spends]?: true })[]) {
-        if (field[spends]) continue;
-        const resolve = field.resolve ?? defaultFieldResolver;
+        // A field without a resolver is counted with the value it is read from (measureOf).
+        if (field[spends] || !field.resolve) continue;
+        const resolve = field.resolve;
+        const leaf = isLeafType(getNamedType(field.type));
         field.resolve = (source, args, context, info) => {
           const budget = (context as Budgeted)[budgetOf];
           if (!budget) return resolve(source, args, context, info);
           budget.check();
           const result = resolve(source, args, context, info);
+          const measure = leaf ? null : measureOf(info);
           if (!isPromise(result)) {
             budget.add(result);
+            measure?.(result, budget);
             return result;
           }
           return result.then((value) => {
             budget.add(value);
+            measure?.(value, budget);
             return value;
           });
         };
@@ -120,6 +229,11 @@ export function requestBudget(settings: RequestBudgetSettings): Plugin[] {
       (args.contextValue as Budgeted)[budgetOf] = budget;
       return {
         onExecuteDone({ setResult }) {
+          try {
+            budget.finish();
+          } catch {
+            // Set as budget.exceeded.
+          }
           if (budget.exceeded) setResult({ errors: [budget.exceeded] });
         },
       };

@@ -244,6 +244,7 @@ export class AnswerStore {
 
   /** Ends the answers a change may have made stale. */
   end(change: PublicDataChange) {
+    if (change.kind === 'sessions-ended') return;
     this.sequence += 1;
     if (change.kind === 'everything') {
       this.everythingAt = this.sequence;

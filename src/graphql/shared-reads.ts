@@ -82,6 +82,7 @@ export class SharedReads {
   }
 
   private end(change: PublicDataChange) {
+    if (change.kind === 'sessions-ended') return;
     this.sequence += 1;
     if (change.kind === 'everything') {
       this.everythingAt = this.sequence;

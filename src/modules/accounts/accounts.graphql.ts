@@ -96,7 +96,10 @@ builder.mutationFields((t) => ({
   logOut: t.boolean({
     description: 'Revoke the session whose token this request carries.',
     resolve: async (_root, _args, context) => {
-      await revokeSession(context.db, requireViewer(context).sessionId, context.now);
+      const { sessionId } = requireViewer(context);
+      await revokeSession(context.db, sessionId, context.now);
+      // Every process that kept the session drops it (this one before the answer goes out).
+      void context.publicDataChanges.announce({ kind: 'sessions-ended', sessionIds: [sessionId] });
       return true;
     },
   }),
