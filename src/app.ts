@@ -187,14 +187,21 @@ const rejectNulCharacters: Plugin = {
   },
 };
 
+/** Whether a string literal of each document (parsed once, reused while its text is cached) contains U+0000. */
+const literalsWithNul = new WeakMap<DocumentNode, boolean>();
+
 /** Whether a string literal of the document or any variable value contains U+0000. */
 function holdsNulCharacter(document: DocumentNode, variables: unknown): boolean {
-  let found = false;
-  visit(document, {
-    StringValue(node) {
-      if (node.value.includes('\u0000')) found = true;
-    },
-  });
+  let found = literalsWithNul.get(document);
+  if (found === undefined) {
+    found = false;
+    visit(document, {
+      StringValue(node) {
+        if (node.value.includes('\u0000')) found = true;
+      },
+    });
+    literalsWithNul.set(document, found);
+  }
   const inValue = (value: unknown): boolean =>
     typeof value === 'string' ? value.includes('\u0000') : typeof value === 'object' && value !== null && Object.values(value).some(inValue);
   return found || inValue(variables);
