@@ -22,11 +22,10 @@ const optionsByPurpose: Record<RedisPurpose, (redisPrefix: string) => RedisOptio
   'jobs-producer': () => ({ enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
   // BullMQ's worker blocks on Redis and must wait out any outage: it requires maxRetriesPerRequest null.
   'jobs-worker': () => ({ maxRetriesPerRequest: null }),
-  // A limit check must not wait for Redis (the limiter falls back to memory), nor /ready's PING. Commands sent in the
-  // same tick (concurrent requests' checks) go in one write.
-  'rate-limits': (redisPrefix) => ({ keyPrefix: `${redisPrefix}:`, enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: true }),
+  // A limit check must not wait for Redis (the limiter falls back to memory), nor /ready's PING.
+  'rate-limits': (redisPrefix) => ({ keyPrefix: `${redisPrefix}:`, enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
   // An announcement may wait out one reconnection; one lost beyond leaves a cached page until its TTL ends.
-  'cache-announcements': () => ({ maxRetriesPerRequest: 1, enableAutoPipelining: true }),
+  'cache-announcements': () => ({ maxRetriesPerRequest: 1 }),
   // ioredis's defaults: its one command, SUBSCRIBE, is sent again after every reconnection.
   'cache-invalidation': () => ({}),
 };

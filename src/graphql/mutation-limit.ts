@@ -7,7 +7,7 @@ import type { Context } from './context';
 /**
  * The limits of particular root fields, per signed-in user, on top of the
  * mutation limits: taken with them, so that all of a request's limits cost
- * one round trip to Redis (its connection pipelines what is sent together).
+ * one round trip's wait for Redis (sent together, answered in order).
  * A field's resolver requires a viewer; an anonymous request takes none.
  */
 const userLimitsOfFields: Record<string, keyof RateLimiters> = {
