@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { Queue, Worker, type DefaultJobOptions, type Job, type RepeatOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -70,18 +71,27 @@ export function createBullJobQueue({ redisUrl, redisPrefix }: JobsRedis, { logge
     emitters: [queue],
   });
   const whenConnected = connectionWaiter(connection);
+  const pending = new PendingDelayedJobs();
   return {
     queue,
     async enqueue(name, payload, options) {
       const data = jobPayloadSchemas[name].parse(payload);
+      const deduplicationId = options?.deduplicationId === undefined ? undefined : `${name}:${options.deduplicationId}`;
+      // A twin this process added has not started yet: Redis would drop this one (deduplication), so skip the round trip.
+      if (deduplicationId !== undefined && pending.has(deduplicationId)) return;
       await whenConnected();
       // keepLastIfActive: a job added while its twin runs is kept (and runs after it), so no change goes unchecked.
-      const deduplication = options?.deduplicationId === undefined ? undefined : { id: `${name}:${options.deduplicationId}`, keepLastIfActive: true };
-      await queue.add(name, data, { deduplication, delay: options?.delayMs }).catch((error: unknown) => {
+      const deduplication = deduplicationId === undefined ? undefined : { id: deduplicationId, keepLastIfActive: true };
+      const delayMs = options?.delayMs ?? 0;
+      // An id of our own for a delayed twin, to tell whether Redis added it or kept an older one (whose time is unknown here).
+      const jobId = deduplicationId !== undefined && delayMs > 0 ? randomUUID() : undefined;
+      const addedAt = Date.now();
+      const job = await queue.add(name, data, { deduplication, delay: options?.delayMs, jobId }).catch((error: unknown) => {
         // The connection went down while the job was on its way: part of the outage, not an error of its own.
         if (connection.status !== 'ready') throw new RedisUnavailableError(`Redis is unavailable: ${String(error)}`, { cause: error });
         throw error;
       });
+      if (jobId !== undefined && job.id === jobId) pending.add(deduplicationId!, addedAt, delayMs);
     },
     async counts() {
       await whenConnected();
@@ -92,6 +102,43 @@ export function createBullJobQueue({ redisUrl, redisPrefix }: JobsRedis, { logge
       await closeConnection(connection);
     },
   };
+}
+
+/**
+ * The delayed, deduplicated jobs this producer added, while they certainly
+ * wait: one added at `t` with delay `d` runs no sooner than `t + d` (the
+ * worker's clock); until `t + d / 2` (half the delay left for clocks that
+ * differ between hosts) a request for a twin is one Redis would drop, and the
+ * job, running later, covers what the request was for. Entries are kept in
+ * insertion order and dropped from the front once past; at most MAX_PENDING.
+ */
+export class PendingDelayedJobs {
+  static readonly MAX_PENDING = 100_000;
+  private readonly until = new Map<string, number>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  add(deduplicationId: string, addedAt: number, delayMs: number): void {
+    this.until.delete(deduplicationId);
+    this.until.set(deduplicationId, addedAt + delayMs / 2);
+    this.prune();
+  }
+
+  has(deduplicationId: string): boolean {
+    const until = this.until.get(deduplicationId);
+    if (until === undefined) return false;
+    if (this.now() < until) return true;
+    this.until.delete(deduplicationId);
+    return false;
+  }
+
+  private prune(): void {
+    const now = this.now();
+    for (const [id, until] of this.until) {
+      if (until > now && this.until.size <= PendingDelayedJobs.MAX_PENDING) break;
+      this.until.delete(id);
+    }
+  }
 }
 
 export interface BullWorkerOptions {

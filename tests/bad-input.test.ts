@@ -140,6 +140,14 @@ describe('NUL characters, which Postgres text cannot hold', () => {
     ['in a filter', 'query($k: String) { papers(filter: { keyword: $k }) { totalCount } }', { k: '\u0000' }],
   ])('are rejected %s', async (_case, query, variables) => {
     await expectBadInput(query, /NUL character/, variables);
+    // Again: the parsed document is reused, and so is what was found in its literals.
+    await expectBadInput(query, /NUL character/, variables);
+  });
+
+  it('in a variable, after the same document without one was served', async () => {
+    const query = 'query($name: String!) { organization(name: $name) { name } }';
+    expect((await request(query, { name: 'plain' })).errors).toBeUndefined();
+    await expectBadInput(query, /NUL character/, { name: 'x\u0000' });
   });
 
   it('while the six characters "\\u0000" are just text', async () => {

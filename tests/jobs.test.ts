@@ -195,6 +195,42 @@ describe('BullMQ worker', () => {
     await delayed[0]!.remove();
   });
 
+  it('adds a delayed twin again once the job it added may have started, and after a twin Redis kept from another producer', async () => {
+    const deduplicated = async () => {
+      const events = await connection.xrange(`${prefix}:${JOBS_QUEUE_NAME}:events`, '-', '+');
+      return events.filter(([, fields]) => fields.includes('deduplicated')).length;
+    };
+    const before = await deduplicated();
+    // This producer added the job: a twin within half its delay is not sent to Redis (it would only be dropped there).
+    await producer.enqueue('refresh-recommendations', { userId: 8 }, { deduplicationId: 'user:8', delayMs: 60_000 });
+    await producer.enqueue('refresh-recommendations', { userId: 8 }, { deduplicationId: 'user:8', delayMs: 60_000 });
+    expect(await deduplicated()).toBe(before);
+    // Another producer knows nothing of it: Redis drops its twins, each time (the job it kept may start any time).
+    const other = createBullJobQueue(redisConfig);
+    try {
+      await other.enqueue('refresh-recommendations', { userId: 8 }, { deduplicationId: 'user:8', delayMs: 60_000 });
+      await other.enqueue('refresh-recommendations', { userId: 8 }, { deduplicationId: 'user:8', delayMs: 60_000 });
+      expect(await deduplicated()).toBe(before + 2);
+    } finally {
+      await other.close();
+    }
+    const delayed = (await queue.getJobs(['delayed'])).filter((job) => job.name === 'refresh-recommendations');
+    expect(delayed.map((job) => job.data.userId)).toEqual([8]);
+    await delayed[0]!.remove();
+  });
+
+  it('folds a burst of votes into one delayed refresh, due after the last of them', async () => {
+    let lastVote = 0;
+    for (let vote = 0; vote < 3; vote += 1) {
+      lastVote = Date.now();
+      await producer.enqueue('refresh-recommendations', { userId: 9 }, { deduplicationId: 'user:9', delayMs: 60_000 });
+    }
+    const delayed = (await queue.getJobs(['delayed'])).filter((job) => job.name === 'refresh-recommendations');
+    expect(delayed.map((job) => job.data.userId)).toEqual([9]);
+    expect(delayed[0]!.timestamp + delayed[0]!.delay).toBeGreaterThan(lastVote);
+    await delayed[0]!.remove();
+  });
+
   it('rejects an enqueue quickly when Redis is unreachable', async () => {
     const unreachable = createBullJobQueue({ ...redisConfig, redisUrl: unreachableRedisUrl });
     try {

@@ -170,6 +170,31 @@ describe('vote rate limit', () => {
   });
 });
 
+describe('vote rate limit, several votes in one request', () => {
+  it('takes one point per vote field before anything runs: past the limit, none of them is stored', async () => {
+    const limited = createTestApp(database.db, {
+      clock: () => now,
+      limiters: { votes: createRateLimiter({ name: 'votes-batch-test', points: 3, durationSeconds: 60, action: 'votes' }) },
+    });
+    try {
+      const { token } = await userWithToken(database.db, 'batcher');
+      const twoVotes = `mutation($id: ID!) { a: upvotePaper(paperId: $id) { upvotes } b: removeUpvote(paperId: $id) { upvotes } }`;
+      expect((await limited.request(twoVotes, { id: paperId }, token)).errors).toBeUndefined();
+      // 2 of 3 points spent: two more votes are refused as a whole, before the first of them runs.
+      const refused = await limited.request(
+        `mutation($id: ID!) { a: upvotePaper(paperId: $id) { upvotes } b: upvotePaper(paperId: $id) { upvotes } }`,
+        { id: paperId },
+        token,
+      );
+      expect(errorCodes(refused)).toEqual(['RATE_LIMITED']);
+      expect(refused.data).toBeUndefined();
+      expect(await database.db.$count(upvotes)).toBe(0);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe('with Redis unreachable', () => {
   it('an upvote still succeeds and shows, and the queue outage is logged', async () => {
     const deadRedisUrl = 'redis://127.0.0.1:6390';

@@ -5,21 +5,28 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { sql } from 'drizzle-orm';
+import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { loadConfig } from '../config';
-import { openDatabase } from '../db/client';
+import { sql } from 'drizzle-orm';
+import { openDatabase, type Database } from '../db/client';
 import { queryRows } from '../db/rows';
 import { createSession } from '../modules/accounts/sessions';
 import { loadBenchDataset } from './bulk-load';
+import { voteRequest } from './load-clients';
 
 /**
  * CPU per request of one API process serving the signed-in trending page (the
- * bench's query), and the top self-time functions of its CPU profile:
+ * bench's query; or another --query), and the top self-time functions of its CPU profile:
  *
  *   npx tsx src/bench/profile-signed-in.ts [--requests 3000] [--concurrency 10] [--papers 20000 --users 5000 --upvotes 200000]
- *     [--database profile_signed_in] [--keep] [--reuse] [--query signed-in|anonymous-fresh|typename|paper]
- *     [--env NAME=value ...] [--api-dir path] [--no-profile] [--callers functionName]
+ *     [--database profile_signed_in] [--keep] [--reuse] [--query signed-in|anonymous-fresh|typename|paper|upvote]
+ *     [--env NAME=value ...] [--api-dir path] [--no-profile] [--callers functionName] [--count-redis]
+ *
+ * `--query upvote` sends the bench's full-load upvotes: every request a new (voter, paper) pair, from 2003
+ * voters made for the run (so a kept database serves several runs), rate limits raised out of the way.
+ * It also prints the Postgres transactions per request (pg_stat_database of the scratch database) and,
+ * with --count-redis, the Redis commands per request by name (MONITOR, filtered on the API's REDIS_PREFIX).
  *
  * Loads the bench data set into a scratch database on the server of
  * DATABASE_URL (dropped at the end unless --keep; --reuse takes a kept one
@@ -43,6 +50,7 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     reuse: { type: 'boolean', default: false },
     'no-profile': { type: 'boolean', default: false },
+    'count-redis': { type: 'boolean', default: false },
     /** Where the API's code is (default: here), e.g. a `git archive` of another commit, to compare in one sitting. */
     'api-dir': { type: 'string' },
     /** NAME=value settings for the API process (repeatable), e.g. RESPONSE_CACHE_LIST_MAX_AGE_SECONDS=0 to compare. */
@@ -74,8 +82,11 @@ const QUERIES: Record<string, { query: string; signedIn: boolean; fresh: boolean
     fresh: true,
     paper: true,
   },
+  upvote: { query: '', signedIn: true, fresh: true },
 };
 const READERS = 200;
+/** Voters of --query upvote: a prime, so (voter, paper) pairs cycle through papers without repeating (as in the bench). */
+const VOTERS = 2003;
 
 const log = (message: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
 
@@ -150,6 +161,55 @@ function topFunctions(path: string, count: number, window: { fromUs: number; unt
   };
 }
 
+/** Fresh voters with a session each (a new name prefix per run, so a kept database gives new pairs). */
+async function createVoters(db: Database): Promise<string[]> {
+  const rows = await queryRows<{ id: number }>(
+    db,
+    sql.raw(`insert into users (username) select 'profile_voter_${Date.now()}_' || g from generate_series(1, ${VOTERS}) g returning id`),
+  );
+  const tokens: string[] = [];
+  for (let start = 0; start < rows.length; start += 50) {
+    tokens.push(...(await Promise.all(rows.slice(start, start + 50).map((row) => createSession(db, row.id, new Date(), 1)))));
+  }
+  return tokens;
+}
+
+/** Transactions committed so far in the scratch database (each statement outside a transaction is one). */
+async function committedTransactions(admin: postgres.Sql): Promise<number> {
+  const [row] = await admin`select xact_commit::int8::text as n from pg_stat_database where datname = ${args.database}`;
+  return Number(row?.n ?? 0);
+}
+
+/** Counts, by command name, what Redis runs on keys or channels under `prefix` until stop() (MONITOR). */
+async function countRedisCommands(prefix: string) {
+  const counts = new Map<string, number>();
+  const monitor = await new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379').monitor();
+  monitor.on('monitor', (_time: string, commandArgs: string[]) => {
+    if (!commandArgs.some((arg) => arg.includes(prefix))) return;
+    const name = commandArgs[0]!.toLowerCase();
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  });
+  return {
+    stop() {
+      monitor.disconnect();
+      return counts;
+    },
+  };
+}
+
+/** Deletes the API's keys (rate limits, jobs) of this run. */
+async function deleteRedisKeys(prefix: string) {
+  if (!process.env.REDIS_URL) return;
+  const redis = new Redis(process.env.REDIS_URL);
+  try {
+    for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1000 }) as AsyncIterable<string[]>) {
+      if (keys.length > 0) await redis.del(...keys);
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
 async function main() {
   const scenario = QUERIES[args.query];
   if (!scenario) throw new Error(`--query is one of ${Object.keys(QUERIES).join(', ')}`);
@@ -170,7 +230,14 @@ async function main() {
       const dataset = await loadBenchDataset(handle.db, config.trending, scale);
       log(`loaded ${scale.papers} papers, ${dataset.upvoteRows} upvotes in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
-    const tokens = await Promise.all(Array.from({ length: READERS }, (_, i) => createSession(handle.db, 1 + i, new Date(), 1)));
+    const voting = args.query === 'upvote';
+    const tokens = voting
+      ? await createVoters(handle.db)
+      : await Promise.all(Array.from({ length: READERS }, (_, i) => createSession(handle.db, 1 + i, new Date(), 1)));
+    // Papers are numbered 1..n by the bulk load.
+    const [paperRows] = await queryRows<{ papers: number }>(handle.db, sql`select count(*)::int as papers from papers`);
+    const paperCount = paperRows?.papers ?? 0;
+    const redisPrefix = `profile-${process.pid}`;
 
     const port = await freePort();
     const nodeArgs = [...(args['no-profile'] ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]), '--import', 'tsx', 'src/server.ts', 'api'];
@@ -183,7 +250,8 @@ async function main() {
         LOG_LEVEL: 'warn',
         DEMO_DATA: 'false',
         DB_POOL_SIZE: '10',
-        REDIS_PREFIX: `profile-${process.pid}`,
+        REDIS_PREFIX: redisPrefix,
+        ...(voting ? { VOTE_RATE_LIMIT_PER_MINUTE: '1000000000', MUTATION_RATE_LIMIT_PER_MINUTE: '1000000000' } : {}),
         ...Object.fromEntries(args.env.map((setting) => [setting.slice(0, setting.indexOf('=')), setting.slice(setting.indexOf('=') + 1)])),
       },
       stdio: ['ignore', 'inherit', 'inherit'],
@@ -208,23 +276,29 @@ async function main() {
         )
       : [];
     const body = JSON.stringify({ query: scenario.query, variables: featured ? { arxivId: featured.arxivId } : {} });
-    let sent = 0;
-    let failures = 0;
-    const fire = async (count: number) => {
-      let next = 0;
-      const worker = async () => {
-        while (next < count) {
-          const i = next++;
-          sent += 1;
-          const response = await fetch(`${base}/graphql`, {
-            method: 'POST',
+    const requestOf = (i: number) =>
+      voting
+        ? voteRequest('api', tokens[i % tokens.length]!, 1 + (i % paperCount))
+        : {
             headers: {
               'content-type': 'application/json',
               ...(scenario.signedIn ? { authorization: `Bearer ${tokens[i % tokens.length]}` } : {}),
               ...(scenario.fresh ? { 'cache-control': 'no-cache' } : {}),
             },
             body,
-          });
+          };
+    // The i-th request of the whole run (warm-up included): upvotes never repeat a pair.
+    let sequence = 0;
+    let sent = 0;
+    let failures = 0;
+    const fire = async (count: number) => {
+      let next = 0;
+      const worker = async () => {
+        while (next < count) {
+          next += 1;
+          sent += 1;
+          const { headers, body: requestBody } = requestOf(sequence++);
+          const response = await fetch(`${base}/graphql`, { method: 'POST', headers, body: requestBody });
           const text = await response.text();
           if (!response.ok || text.includes('"errors"')) {
             failures += 1;
@@ -236,6 +310,8 @@ async function main() {
     };
     await fire(Number(args.warmup));
     const requests = Number(args.requests);
+    const redisCommands = args['count-redis'] ? await countRedisCommands(redisPrefix) : undefined;
+    const transactionsBefore = await committedTransactions(admin);
     const cpuBefore = cpuMs(child.pid!);
     const started = performance.now();
     const window = { fromUs: Number(process.hrtime.bigint() / 1000n), untilUs: 0 };
@@ -250,6 +326,16 @@ async function main() {
         `API CPU ${user + system} ms = ${((user + system) / requests).toFixed(3)} ms per request ` +
         `(user ${(user / requests).toFixed(3)}, system ${(system / requests).toFixed(3)}); failures ${failures} of ${sent}`,
     );
+    const counted = redisCommands?.stop();
+    // A backend reports its counts once idle for a second (Postgres 15): wait them out.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const transactions = (await committedTransactions(admin)) - transactionsBefore;
+    log(`Postgres transactions committed in ${args.database}: ${(transactions / requests).toFixed(2)} per request`);
+    if (counted) {
+      const total = [...counted.values()].reduce((sum, n) => sum + n, 0);
+      const byName = [...counted.entries()].sort((a, b) => b[1] - a[1]).map(([name, n]) => `${name} ${(n / requests).toFixed(2)}`);
+      log(`Redis commands under ${redisPrefix}: ${(total / requests).toFixed(2)} per request (${byName.join(', ')})`);
+    }
     const exited = new Promise((resolve) => child!.once('exit', resolve));
     child.kill('SIGTERM');
     await exited;
@@ -267,6 +353,7 @@ async function main() {
     if (!args.keep) await admin.unsafe(`drop database if exists ${args.database} with (force)`);
     await admin.end();
     await rm(profileDir, { recursive: true, force: true });
+    await deleteRedisKeys(`profile-${process.pid}`);
   }
 }
 

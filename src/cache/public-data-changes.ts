@@ -81,14 +81,36 @@ export function createPublicDataChanges({ redisUrl, redisPrefix }: Pick<AppConfi
     meanwhile: 'changes are not announced to the other processes; their cached answers end with the TTL',
   });
   let subscriber: Redis | undefined;
+  const publish = (change: PublicDataChange) =>
+    publisher.publish(channel, JSON.stringify(change)).then(
+      () => {},
+      (error: unknown) => {
+        // A failure during an outage was reported once, with the outage.
+        if (publisher.status === 'ready') logger.warn({ err: error }, 'could not announce a data change');
+      },
+    );
+  // Votes announced in one turn of the event loop (concurrent requests) go out as one message, at its end.
+  let votedPapers: Set<number> | undefined;
+  let votesPublished: Promise<void> | undefined;
+  const publishVotes = (paperIds: readonly number[]): Promise<void> => {
+    if (!votedPapers) {
+      const batch = new Set<number>();
+      votedPapers = batch;
+      votesPublished = new Promise<void>((resolve) =>
+        setImmediate(() => {
+          votedPapers = undefined;
+          resolve(publish({ kind: 'votes', paperIds: [...batch] }));
+        }),
+      );
+    }
+    for (const id of paperIds) votedPapers.add(id);
+    return votesPublished!;
+  };
   return {
     async announce(change) {
       // This process hears its own announcement at once and again through Redis: ending an answer twice is harmless.
       notifyListeners(change);
-      await publisher.publish(channel, JSON.stringify(change)).catch((error: unknown) => {
-        // A failure during an outage was reported once, with the outage.
-        if (publisher.status === 'ready') logger.warn({ err: error }, 'could not announce a data change');
-      });
+      await (change.kind === 'votes' ? publishVotes(change.paperIds) : publish(change));
     },
     subscribe(listener) {
       listeners.push(listener);

@@ -1,27 +1,50 @@
-import { Kind, getOperationAST } from 'graphql';
+import { Kind, getOperationAST, type FieldNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { AppError } from '../errors';
+import type { RateLimiters } from '../rate-limit';
 import type { Context } from './context';
 
 /**
+ * The limits of particular root fields, per signed-in user, on top of the
+ * mutation limits: taken with them, so that all of a request's limits cost
+ * one round trip's wait for Redis (sent together, answered in order).
+ * A field's resolver requires a viewer; an anonymous request takes none.
+ */
+const userLimitsOfFields: Record<string, keyof RateLimiters> = {
+  upvotePaper: 'votes',
+  removeUpvote: 'votes',
+  addComment: 'comments',
+  editComment: 'comments',
+  deleteComment: 'comments',
+};
+
+/**
  * Every mutation root field (aliases included) takes one unit of the
- * client address's and, when signed in, the user's mutation allowance, before
- * anything runs: RATE_LIMITED with a retry-after past it.
+ * client address's and, when signed in, the user's mutation allowance, and
+ * the fields above one unit of theirs, before anything runs: RATE_LIMITED
+ * with a retry-after past any of them.
  */
 export const limitMutations: Plugin = {
   async onExecute({ args, setResultAndStopExecution }) {
     const operation = getOperationAST(args.document, args.operationName);
     if (operation?.operation !== 'mutation') return;
     const context = args.contextValue as unknown as Context;
-    const rootFields = operation.selectionSet.selections.filter((selection) => selection.kind === Kind.FIELD).length;
-    try {
-      for (let field = 0; field < Math.max(rootFields, 1); field += 1) {
-        await context.limiters.mutations.consume(`address:${context.clientAddress}`);
-        if (context.viewer) await context.limiters.mutations.consume(`user:${context.viewer.user.id}`);
+    const rootFields = operation.selectionSet.selections.filter((selection): selection is FieldNode => selection.kind === Kind.FIELD);
+    const points = Math.max(rootFields.length, 1);
+    const taken = [context.limiters.mutations.consume(`address:${context.clientAddress}`, points)];
+    if (context.viewer) {
+      const userId = context.viewer.user.id;
+      taken.push(context.limiters.mutations.consume(`user:${userId}`, points));
+      const fieldPoints = new Map<keyof RateLimiters, number>();
+      for (const field of rootFields) {
+        const limit = userLimitsOfFields[field.name.value];
+        if (limit) fieldPoints.set(limit, (fieldPoints.get(limit) ?? 0) + 1);
       }
-    } catch (error) {
-      if (!(error instanceof AppError)) throw error;
-      setResultAndStopExecution({ errors: [error] });
+      for (const [limit, count] of fieldPoints) taken.push(context.limiters[limit].consume(String(userId), count));
     }
+    const refused = (await Promise.allSettled(taken)).find((result) => result.status === 'rejected');
+    if (!refused) return;
+    if (!(refused.reason instanceof AppError)) throw refused.reason;
+    setResultAndStopExecution({ errors: [refused.reason] });
   },
 };

@@ -83,8 +83,8 @@ builder.mutationField('addComment', (t) =>
       }),
     },
     resolve: async (_root, args, context) => {
+      // The comment rate limit was taken before execution (limitMutations).
       const { user } = requireViewer(context);
-      await context.limiters.comments.consume(String(user.id));
       const comment = await addComment(context.db, {
         paperId: args.paperId.id,
         authorId: user.id,
@@ -121,8 +121,8 @@ builder.mutationField('editComment', (t) =>
       body: t.arg.string({ required: true, description: BODY_RULE }),
     },
     resolve: async (_root, args, context) => {
+      // The comment rate limit was taken before execution (limitMutations).
       const { user } = requireViewer(context);
-      await context.limiters.comments.consume(String(user.id));
       const comment = await editComment(context.db, {
         commentId: args.commentId.id,
         userId: user.id,
@@ -160,8 +160,8 @@ builder.mutationField('deleteComment', (t) =>
       'placeholder without its text; without, it is gone, with any placeholder above it left without replies. Counts against the comment rate limit.',
     args: { commentId: t.arg.globalID({ required: true, for: [CommentRef], description: 'The Comment ID.' }) },
     resolve: async (_root, args, context) => {
+      // The comment rate limit was taken before execution (limitMutations).
       const { user } = requireViewer(context);
-      await context.limiters.comments.consume(String(user.id));
       const deletion = await deleteComment(context.db, { commentId: args.commentId.id, userId: user.id, at: context.now });
       // The paper's comment count and list; every answer showing the comment (a reply shows in its parent's replies).
       const entities = [

@@ -41,10 +41,12 @@ builder.objectField(UserRef, 'upvotedPapers', (t) =>
 
 type VoteAction = typeof addUpvote | typeof removeUpvote;
 
-/** The shared path of both vote mutations: signed in, within the rate limit, then the change in one transaction. */
+/**
+ * The shared path of both vote mutations: signed in, then the change in one transaction. The vote rate limit
+ * was taken before execution, with the mutation limits (limitMutations).
+ */
 async function vote(context: Context, paperId: number, action: VoteAction, upvoted: boolean) {
   const { user } = requireViewer(context);
-  await context.limiters.votes.consume(String(user.id));
   const { paper, changed }: VoteChange = await action(context.db, context.config.trending, {
     paperId,
     userId: user.id,
