@@ -419,6 +419,8 @@ async function main() {
     const streamCounter = { next: 0 };
     const acceptedStreamPairs = new Set<string>();
     const streamTotals = new Map<number, VoteStreamResult[]>();
+    /** The row each stream ran during: where the slow probes were. */
+    const rowOfStream = new Map<VoteStreamResult, string>();
     /** Drives `base` with `spec` while (at `votesPerSecond` > 0) votes stream in: to the API for API rows, to the bare vote statement for the peers'. */
     const measure = async (server: Server, base: string, spec: LoadSpec, votesPerSecond: number, label: string): Promise<LoadFigure> => {
       await waitForIdle();
@@ -459,6 +461,7 @@ async function main() {
       if (stream) {
         const streamed = await stream.stop();
         streamTotals.set(votesPerSecond, [...(streamTotals.get(votesPerSecond) ?? []), streamed]);
+        rowOfStream.set(streamed, label);
       }
       return figure;
     };
@@ -599,6 +602,18 @@ async function main() {
       streamTable,
     );
     for (const sample of failureSamples.slice(0, 5)) console.log(`  failed: ${sample}`);
+    for (const [votesPerSecond, streams] of streamTotals) {
+      for (const result of streams) {
+        for (const [name, visible] of Object.entries(result.visible)) {
+          const slow = visible.filter((ms) => ms > 1000);
+          if (slow.length === 0 && !result.notSeen[name]) continue;
+          console.log(
+            `  slow to show (> 1 s) on ${name} during "${rowOfStream.get(result)}" at ${votesPerSecond} votes/s: ` +
+              `${slow.length} of ${visible.length} probes, longest ${fixed(Math.max(0, ...slow))} ms, ${result.notSeen[name] ?? 0} not seen`,
+          );
+        }
+      }
+    }
 
     console.log('');
     printTable(
