@@ -348,6 +348,12 @@ describe('importing Hugging Face daily papers', () => {
         await expect.poll(() => heard).toBeGreaterThan(before);
       } finally {
         await listening.close();
+        // The jobs the import queued under this test's prefix: none is left in Redis.
+        const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+        const queue = createJobsQueue(connection, { role: 'worker', prefix: redisConfig.redisPrefix });
+        await queue.obliterate({ force: true });
+        await queue.close();
+        connection.disconnect();
       }
     });
 
