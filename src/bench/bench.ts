@@ -6,14 +6,14 @@ import { sql } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { loadConfig } from '../config';
-import { openDatabase, type Database } from '../db/client';
+import { openDatabase } from '../db/client';
 import { queryRows } from '../db/rows';
 import { createLogger } from '../logger';
 import { hashPassword } from '../modules/accounts/passwords';
 import { createSession } from '../modules/accounts/sessions';
 import { fitSearchModel } from '../modules/search/semantic-index';
 import { reconcileTrending } from '../modules/trending/reconcile';
-import { loadBenchDataset } from './bulk-load';
+import { createVoters, loadBenchDataset } from './bulk-load';
 import { percentile, startLoadClients, type HttpRequestSpec, type LoadFigure, type LoadSpec } from './load-clients';
 import { installPeers } from './peers/install';
 import { send, startVoteStream, type PageReader, type VoteStreamResult } from './vote-stream';
@@ -229,20 +229,6 @@ async function checkOnce(base: string, request: HttpRequestSpec, label: string):
     throw new Error(`${label} at ${base} answered ${answer.status}: ${answer.body.slice(0, 500)}`);
   }
   return answer.body;
-}
-
-/** Voters with no votes yet, each with a session; returns their ids and tokens. */
-async function createVoters(db: Database, prefix: string, count: number, now: Date) {
-  const rows = await queryRows<{ id: number }>(
-    db,
-    sql.raw(`insert into users (username) select '${prefix}' || g from generate_series(1, ${count}) g returning id`),
-  );
-  const voters: { id: number; token: string }[] = [];
-  for (let start = 0; start < rows.length; start += 50) {
-    const batch = rows.slice(start, start + 50);
-    voters.push(...(await Promise.all(batch.map(async (row) => ({ id: row.id, token: await createSession(db, row.id, now, 30) })))));
-  }
-  return voters;
 }
 
 const fixed = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '-');

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { TrendingSettings } from '../config';
 import type { Database } from '../db/client';
 import { queryRows } from '../db/rows';
+import { createSession } from '../modules/accounts/sessions';
 import { refreshSimilarPapers } from '../modules/recommendations/similar-papers';
 import { refreshSearchDocuments } from '../modules/search/search-documents';
 import { recomputeKeysAndCounts } from '../modules/trending/recompute';
@@ -168,4 +169,18 @@ export async function loadBenchDataset(db: Database, settings: TrendingSettings,
   );
   await db.execute(sql`vacuum analyze`);
   return { featuredPaper: featured!, busyDay: busy!.day, upvoteRows };
+}
+
+/** Voters with no votes yet (usernames `prefix` 1..count), each with a session of `sessionDays`; their ids and tokens. */
+export async function createVoters(db: Database, prefix: string, count: number, now: Date, sessionDays = 30) {
+  const rows = await queryRows<{ id: number }>(
+    db,
+    sql.raw(`insert into users (username) select '${prefix}' || g from generate_series(1, ${count}) g returning id`),
+  );
+  const voters: { id: number; token: string }[] = [];
+  for (let start = 0; start < rows.length; start += 50) {
+    const batch = rows.slice(start, start + 50);
+    voters.push(...(await Promise.all(batch.map(async (row) => ({ id: row.id, token: await createSession(db, row.id, now, sessionDays) })))));
+  }
+  return voters;
 }

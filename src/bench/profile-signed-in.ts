@@ -9,10 +9,10 @@ import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { loadConfig } from '../config';
 import { sql } from 'drizzle-orm';
-import { openDatabase, type Database } from '../db/client';
+import { openDatabase } from '../db/client';
 import { queryRows } from '../db/rows';
 import { createSession } from '../modules/accounts/sessions';
-import { loadBenchDataset } from './bulk-load';
+import { createVoters, loadBenchDataset } from './bulk-load';
 import { voteRequest } from './load-clients';
 
 /**
@@ -161,19 +161,6 @@ function topFunctions(path: string, count: number, window: { fromUs: number; unt
   };
 }
 
-/** Fresh voters with a session each (a new name prefix per run, so a kept database gives new pairs). */
-async function createVoters(db: Database): Promise<string[]> {
-  const rows = await queryRows<{ id: number }>(
-    db,
-    sql.raw(`insert into users (username) select 'profile_voter_${Date.now()}_' || g from generate_series(1, ${VOTERS}) g returning id`),
-  );
-  const tokens: string[] = [];
-  for (let start = 0; start < rows.length; start += 50) {
-    tokens.push(...(await Promise.all(rows.slice(start, start + 50).map((row) => createSession(db, row.id, new Date(), 1)))));
-  }
-  return tokens;
-}
-
 /** Transactions committed so far in the scratch database (each statement outside a transaction is one). */
 async function committedTransactions(admin: postgres.Sql): Promise<number> {
   const [row] = await admin`select xact_commit::int8::text as n from pg_stat_database where datname = ${args.database}`;
@@ -232,7 +219,8 @@ async function main() {
     }
     const voting = args.query === 'upvote';
     const tokens = voting
-      ? await createVoters(handle.db)
+      ? // A new name prefix per run, so a kept database gives new pairs.
+        (await createVoters(handle.db, `profile_voter_${Date.now()}_`, VOTERS, new Date(), 1)).map((voter) => voter.token)
       : await Promise.all(Array.from({ length: READERS }, (_, i) => createSession(handle.db, 1 + i, new Date(), 1)));
     // Papers are numbered 1..n by the bulk load.
     const [paperRows] = await queryRows<{ papers: number }>(handle.db, sql`select count(*)::int as papers from papers`);
