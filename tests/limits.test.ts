@@ -251,6 +251,21 @@ describe('the cost limit', () => {
     expect(response.errors).toBeUndefined();
   });
 
+  it('counts the fields a variable includes or skips, and the same document with other ids alike', async () => {
+    const chain = SIMILAR_CHAIN.replace('query($n: Int) {', 'query($n: Int, $deep: Boolean!, $arxivId: String!) {').replace(
+      '{ paper(arxivId: "2511.00001") {',
+      '{ other: paper(arxivId: $arxivId) { id } paper(arxivId: "2511.00001") @include(if: $deep) {',
+    );
+    expect(chain).toContain('@include(if: $deep)');
+    for (const arxivId of ['a', 'b']) {
+      const deep = await costOf(testApp, chain, { n: 30, deep: true, arxivId });
+      expect(deep.response.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', reason: 'COST_LIMIT' });
+      expect(deep.statements).toBe(0);
+      const skipped = await costOf(testApp, chain, { n: 30, deep: false, arxivId });
+      expect(skipped.response.errors).toBeUndefined();
+    }
+  });
+
   it('answers a refusal with 400 to a client that accepts application/graphql-response+json, 200 to one that accepts JSON', async () => {
     const send = (accept: string) =>
       testApp.app.fetch(

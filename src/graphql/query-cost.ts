@@ -8,6 +8,7 @@ import {
   type GraphQLCompositeType,
   type GraphQLField,
   type GraphQLSchema,
+  visit,
 } from 'graphql';
 import { getComplexity, type ComplexityEstimatorArgs } from 'graphql-query-complexity';
 import type { Plugin } from 'graphql-yoga';
@@ -51,25 +52,61 @@ function queryCost(schema: GraphQLSchema, document: DocumentNode, variables: Rec
 /** How many costs (by operation and variables) are kept per document before its list starts over. */
 const COSTS_PER_DOCUMENT = 100;
 
+/** The arguments fieldCost reads: a page size, or the ids of nodes(ids:). */
+const COUNTED_ARGUMENTS = new Set(['first', 'last', 'ids']);
+
+/**
+ * The variables of `document` that can change its cost: those given to an argument fieldCost reads, or
+ * to a directive (@include and @skip decide which fields count). The rest (a paper's id, say) never do.
+ */
+function costVariablesOf(document: DocumentNode): string[] {
+  const names = new Set<string>();
+  let counting = 0;
+  const enter = () => {
+    counting += 1;
+  };
+  const leave = () => {
+    counting -= 1;
+  };
+  visit(document, {
+    Argument: {
+      enter: (node) => (COUNTED_ARGUMENTS.has(node.name.value) ? enter() : undefined),
+      leave: (node) => (COUNTED_ARGUMENTS.has(node.name.value) ? leave() : undefined),
+    },
+    Directive: { enter, leave },
+    Variable(node) {
+      if (counting > 0) names.add(node.name.value);
+    },
+  });
+  return [...names].sort();
+}
+
+interface DocumentCosts {
+  costVariables: string[];
+  byVariables: Map<string, number>;
+}
+
 /**
  * The cost of a query, kept per parsed document (yoga's parser cache hands
- * the same object for the same text) and per operation name and variables:
- * the same page asked again is not walked again.
+ * the same object for the same text) and per operation name and the values
+ * of its cost variables: the same page asked again, or the same mutation on
+ * another paper, is not walked again.
  */
-const costs = new WeakMap<DocumentNode, Map<string, number>>();
+const costs = new WeakMap<DocumentNode, DocumentCosts>();
 
 function keptQueryCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string) {
-  let byVariables = costs.get(document);
-  if (!byVariables) {
-    byVariables = new Map();
-    costs.set(document, byVariables);
+  let kept = costs.get(document);
+  if (!kept) {
+    kept = { costVariables: costVariablesOf(document), byVariables: new Map() };
+    costs.set(document, kept);
   }
-  const key = `${operationName ?? ''}\u0000${JSON.stringify(variables ?? {})}`;
-  let cost = byVariables.get(key);
+  const values = kept.costVariables.map((name) => variables?.[name]);
+  const key = `${operationName ?? ''}\u0000${values.length > 0 ? JSON.stringify(values) : ''}`;
+  let cost = kept.byVariables.get(key);
   if (cost === undefined) {
     cost = queryCost(schema, document, variables, operationName);
-    if (byVariables.size >= COSTS_PER_DOCUMENT) byVariables.clear();
-    byVariables.set(key, cost);
+    if (kept.byVariables.size >= COSTS_PER_DOCUMENT) kept.byVariables.clear();
+    kept.byVariables.set(key, cost);
   }
   return cost;
 }
