@@ -27,6 +27,8 @@ import { voteRequest } from './load-clients';
  * voters made for the run (so a kept database serves several runs), rate limits raised out of the way.
  * It also prints the Postgres transactions per request (pg_stat_database of the scratch database) and,
  * with --count-redis, the Redis commands per request by name (MONITOR, filtered on the API's REDIS_PREFIX).
+ * --count-syscalls prints the API process's system calls per request by name (`perf trace -s`, all its threads):
+ * on this kind of virtual machine a system call, a socket write above all, costs more than most JavaScript.
  *
  * Loads the bench data set into a scratch database on the server of
  * DATABASE_URL (dropped at the end unless --keep; --reuse takes a kept one
@@ -51,6 +53,7 @@ const { values: args } = parseArgs({
     reuse: { type: 'boolean', default: false },
     'no-profile': { type: 'boolean', default: false },
     'count-redis': { type: 'boolean', default: false },
+    'count-syscalls': { type: 'boolean', default: false },
     /** Where the API's code is (default: here), e.g. a `git archive` of another commit, to compare in one sitting. */
     'api-dir': { type: 'string' },
     /** NAME=value settings for the API process (repeatable), e.g. RESPONSE_CACHE_LIST_MAX_AGE_SECONDS=0 to compare. */
@@ -120,6 +123,16 @@ function topFunctions(path: string, count: number, window: { fromUs: number; unt
   const profile = JSON.parse(readFileSync(path, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number };
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfUs = new Map<string, number>();
+  // Self time by where the code is: a package, a folder of src, or (no file) the runtime's own functions.
+  const byPlace = new Map<string, number>();
+  const placeOf = ({ url }: ProfileNode['callFrame']) => {
+    const inPackage = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+    if (inPackage) return inPackage[1]!;
+    const inSource = /\/(src|jobs)\/([^/]+\/)?/.exec(url);
+    if (inSource) return `${inSource[1]}/${inSource[2] ?? ''}`;
+    if (url.startsWith('node:')) return 'node:';
+    return '(runtime)';
+  };
   const parentOf = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
   const frameName = (node: ProfileNode) => {
@@ -149,11 +162,13 @@ function topFunctions(path: string, count: number, window: { fromUs: number; unt
       stacks.set(text, (stacks.get(text) ?? 0) + delta);
     }
     selfUs.set(key, (selfUs.get(key) ?? 0) + delta);
+    if (functionName !== '(idle)') byPlace.set(placeOf(node.callFrame), (byPlace.get(placeOf(node.callFrame)) ?? 0) + delta);
   });
   selfUs.delete('(idle)');
   for (const [stack, us] of [...stacks.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5)) console.log(`${(us / 1000).toFixed(0)} ms: ${stack}`);
   return {
     totalMs: total / 1000,
+    places: [...byPlace.entries()].sort((a, b) => b[1] - a[1]).map(([place, us]) => ({ place, ms: us / 1000, share: us / total })),
     top: [...selfUs.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, count)
@@ -180,6 +195,29 @@ async function countRedisCommands(prefix: string) {
     stop() {
       monitor.disconnect();
       return counts;
+    },
+  };
+}
+
+/** Counts the system calls of process `pid` (all threads) until stop(): calls by name, with the time spent in them. */
+function countSyscalls(pid: number) {
+  const tracer = spawn('perf', ['trace', '-s', '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let summary = '';
+  tracer.stderr.on('data', (chunk: Buffer) => {
+    summary += chunk.toString('utf8');
+  });
+  const exited = new Promise((resolve) => tracer.once('exit', resolve));
+  return {
+    async stop() {
+      tracer.kill('SIGINT');
+      await exited;
+      const calls = new Map<string, { calls: number; totalMs: number }>();
+      // Summary rows: syscall, calls, errors, total ms, min, avg, max, stddev (one table per thread).
+      for (const match of summary.matchAll(/^\s+([a-z_0-9]+)\s+(\d+)\s+\d+\s+([\d.]+)\s/gm)) {
+        const known = calls.get(match[1]!) ?? { calls: 0, totalMs: 0 };
+        calls.set(match[1]!, { calls: known.calls + Number(match[2]), totalMs: known.totalMs + Number(match[3]) });
+      }
+      return calls;
     },
   };
 }
@@ -299,6 +337,9 @@ async function main() {
     await fire(Number(args.warmup));
     const requests = Number(args.requests);
     const redisCommands = args['count-redis'] ? await countRedisCommands(redisPrefix) : undefined;
+    const syscalls = args['count-syscalls'] ? countSyscalls(child.pid!) : undefined;
+    // perf attaches to every thread before counting.
+    if (syscalls) await new Promise((resolve) => setTimeout(resolve, 1_000));
     const transactionsBefore = await committedTransactions(admin);
     const cpuBefore = cpuMs(child.pid!);
     const started = performance.now();
@@ -315,6 +356,13 @@ async function main() {
         `(user ${(user / requests).toFixed(3)}, system ${(system / requests).toFixed(3)}); failures ${failures} of ${sent}`,
     );
     const counted = redisCommands?.stop();
+    const syscallCounts = await syscalls?.stop();
+    if (syscallCounts) {
+      const rows = [...syscallCounts.entries()].sort((a, b) => b[1].calls - a[1].calls);
+      const total = rows.reduce((sum, [, row]) => sum + row.calls, 0);
+      const perRequest = rows.map(([name, row]) => `${name} ${(row.calls / requests).toFixed(2)} (${((row.totalMs * 1000) / row.calls).toFixed(0)} us)`);
+      log(`system calls of the API: ${(total / requests).toFixed(2)} per request: ${perRequest.join(', ')}`);
+    }
     // A backend reports its counts once idle for a second (Postgres 15): wait them out.
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     const transactions = (await committedTransactions(admin)) - transactionsBefore;
@@ -331,8 +379,9 @@ async function main() {
     if (!args['no-profile']) {
       const [file] = readdirSync(profileDir).filter((name) => name.endsWith('.cpuprofile'));
       if (!file) throw new Error('no CPU profile written');
-      const { totalMs, top } = topFunctions(join(profileDir, file), Number(args.top), window);
+      const { totalMs, top, places } = topFunctions(join(profileDir, file), Number(args.top), window);
       log(`profile of the measured requests: ${totalMs.toFixed(0)} ms of samples (${(totalMs / requests).toFixed(3)} ms per request); top self time:`);
+      console.log(`by place: ${places.map(({ place, share }) => `${place} ${(share * 100).toFixed(1)}%`).join(', ')}`);
       for (const { name, ms, share } of top) console.log(`${(share * 100).toFixed(1).padStart(5)}%  ${ms.toFixed(0).padStart(6)} ms  ${name}`);
     }
   } finally {
