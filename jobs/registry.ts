@@ -9,6 +9,7 @@ import { reconcileEveryPaper, reconcileOnePaper } from './processors/reconcile-t
 import { refreshAllSimilarPapers } from './processors/refresh-all-similar-papers';
 import { refreshUserRecommendations } from './processors/refresh-recommendations';
 import { refreshPaperSimilarPapers } from './processors/refresh-similar-papers';
+import { refreshVotersRecommendations } from './processors/refresh-voters-recommendations';
 import { sendDigestConfirmation } from './processors/send-digest-confirmation';
 import { sendDigests } from './processors/send-digests';
 import { sendEmailVerification } from './processors/send-email-verification';
@@ -23,6 +24,7 @@ const jobProcessors: { [Name in JobName]: JobProcessor<Name> } = {
   'refresh-similar-papers': refreshPaperSimilarPapers,
   'refresh-all-similar-papers': refreshAllSimilarPapers,
   'refresh-recommendations': refreshUserRecommendations,
+  'refresh-voters-recommendations': refreshVotersRecommendations,
   'tune-recommendations': tuneRecommendations,
   'fit-search-model': fitSearchModelJob,
   'fill-arxiv-categories': fillCategories,

@@ -21,6 +21,7 @@ import { createAnswerStore, responseCache } from './graphql/response-cache';
 import { SharedReads } from './graphql/shared-reads';
 import { countedBodyWithoutLength, requestLimits } from './graphql/limits';
 import { limitMutations } from './graphql/mutation-limit';
+import { VoterRefreshes } from './modules/recommendations/voter-refreshes';
 import { readinessCheck } from './observability/health';
 import { metrics } from './observability/metrics';
 import { rememberMaskedError, requestIds } from './observability/request-id';
@@ -111,6 +112,7 @@ export function createApp({
   const answers = createAnswerStore(config.responseCache, publicDataChanges);
   const sharedReads = new SharedReads(publicDataChanges, config.responseCache.ttlMs, config.responseCache.listMaxAgeMs);
   const sessions = new KeptSessions(db, publicDataChanges, config.sessionCacheMs);
+  const voterRefreshes = new VoterRefreshes(jobs, logger, config.recommendations.refreshDelayMs);
   return createYoga<{ req?: IncomingMessage }>({
     schema,
     context: async ({ request, req }): Promise<Context> => {
@@ -128,6 +130,7 @@ export function createApp({
         loaders: new Map(),
         publicDataChanges,
         sharedReads,
+        voterRefreshes,
         viewerUpvotes: new Map(),
       };
     },
@@ -176,6 +179,8 @@ export function createApp({
       limitMutations,
       ...responseCache(answers, config.responseCache, schema),
       graphiqlAssets(),
+      // Voters gathered for a feed refresh are handed to the queue before the app stops.
+      { onDispose: () => voterRefreshes.flush() },
       feedsPlugin({ db, config, logger, clock, jobs }),
       hfApiPlugin({ db, logger, answers }),
       digestPagesPlugin({ db, logger, clock }),

@@ -5,6 +5,8 @@ import { RedisUnavailableError } from './redis';
 
 /** The most papers one notify job makes NEW_PAPER notifications for (an import enqueues its papers in chunks of this). */
 export const NOTIFY_PAPERS_PER_JOB = 500;
+/** Most users one refresh-voters-recommendations job recomputes (one after another). */
+export const VOTERS_PER_REFRESH_JOB = 50;
 
 /**
  * Every job this system runs, with the schema its payload must satisfy.
@@ -29,6 +31,10 @@ export const jobPayloadSchemas = {
   'tune-recommendations': z.object({}).strict(),
   /** Recompute one user's recommendations (after their upvotes, or when theirs are missing or old; deduplicated per user). */
   'refresh-recommendations': z.object({ userId: z.number().int().positive() }).strict(),
+  /** Recompute the recommendations of users who voted (gathered per API process, a burst's delay later); those refreshed since `votedBefore` are skipped. */
+  'refresh-voters-recommendations': z
+    .object({ userIds: z.array(z.number().int().positive()).min(1).max(VOTERS_PER_REFRESH_JOB), votedBefore: z.string().datetime() })
+    .strict(),
   /** Take from arXiv the categories of the papers that never had them (scheduled: imported papers), in rate-limited batches. */
   'fill-arxiv-categories': z.object({}).strict(),
   /**

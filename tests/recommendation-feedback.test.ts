@@ -11,6 +11,7 @@ import { errorCodes } from './support/graphql-client';
 import { database, setUpFileApp, testApp } from './support/file-app';
 import { recordingJobQueue } from './support/recorders';
 import { createTestApp } from './support/test-app';
+import { VOTER_FLUSH_MS } from '../src/modules/recommendations/voter-refreshes';
 
 /** What the app enqueued, instead of running it. */
 const { queue: recordingQueue, enqueued, clear: forgetEnqueued } = recordingJobQueue();
@@ -173,7 +174,7 @@ describe('dismissRecommendation', () => {
       .where(and(eq(recommendations.userId, user.id), eq(recommendations.paperId, target)));
     expect(stored).toEqual([]);
     expect((await readFeed(token)).ids).not.toContain(target);
-    expect(enqueued.map((job) => job.name)).toContain('refresh-recommendations');
+    expect(enqueued).toContainEqual({ name: 'refresh-voters-recommendations', payload: { userIds: [user.id], votedBefore: expect.any(String) } });
 
     // At the refresh: never again, and the robotics papers (like the dismissed one) fall behind the diffusion ones.
     const rankOf = (ids: number[], paperIds: number[]) => paperIds.map((id) => ids.indexOf(id)).filter((index) => index >= 0);
@@ -214,17 +215,22 @@ describe('cold start', () => {
     const { user, token } = await userWithToken(database.db, 'newcomer');
     const upvote = `mutation($id: ID!) { upvotePaper(paperId: $id) { upvotes } }`;
     expect((await delayedApp.request(upvote, { id: globalId('Paper', topics.reasoning[0]!) }, token)).errors).toBeUndefined();
-    const refresh = { name: 'refresh-recommendations', payload: { userId: user.id }, deduplicationId: `user:${user.id}`, delayMs: 30_000 };
-    expect(enqueued).toEqual([refresh]);
+    // The vote itself queues nothing: the process hands its voters over together, within VOTER_FLUSH_MS.
+    expect(enqueued).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, VOTER_FLUSH_MS + 100));
+    expect(enqueued).toEqual([
+      { name: 'refresh-voters-recommendations', payload: { userIds: [user.id], votedBefore: expect.any(String) }, delayMs: 30_000 },
+    ]);
 
     await castVotes(
       database.db,
       topics.diffusion.slice(0, 3).map((paperId) => ({ username: 'newcomer', paperId, at: at(9) })),
     );
     forgetEnqueued();
+    // Within half the delay the job queued still runs after this vote: nothing more is queued, even when the app stops.
     expect((await delayedApp.request(upvote, { id: globalId('Paper', topics.reasoning[1]!) }, token)).errors).toBeUndefined();
-    expect(enqueued).toEqual([refresh]);
     await delayedApp.close();
+    expect(enqueued).toEqual([]);
   });
 
   it("computes a new reader's feed on the read after their upvote, no job needed; an established reader is served the stored list", async () => {

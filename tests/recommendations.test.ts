@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { JOBS_QUEUE_NAME, createBullJobQueue, createJobsQueue, startBullWorker } from '../jobs/bullmq';
 import type { JobDependencies } from '../jobs/jobs';
+import { refreshVotersRecommendations } from '../jobs/processors/refresh-voters-recommendations';
 import { papers, recommendations, similarPapers } from '../src/db/schema';
 import { hitAtK, ndcgAtK, scoreRankings } from '../src/eval/metrics';
 import { createLogger } from '../src/logger';
@@ -272,8 +273,37 @@ describe('User.recommendedPapers', () => {
     const upvote = `mutation($id: ID!) { upvotePaper(paperId: $id) { upvotes } }`;
     const voted = await delayedApp.request(upvote, { id: globalId('Paper', paperId!) }, token);
     expect(voted.errors).toBeUndefined();
-    expect(enqueued).toEqual([{ name: 'refresh-recommendations', payload: { userId: user.id }, deduplicationId: `user:${user.id}`, delayMs: 30_000 }]);
+    // Handed to the queue with the process's other voters when the app stops (or within VOTER_FLUSH_MS).
+    expect(enqueued).toEqual([]);
     await delayedApp.close();
+    expect(enqueued).toEqual([
+      { name: 'refresh-voters-recommendations', payload: { userIds: [user.id], votedBefore: expect.any(String) }, delayMs: 30_000 },
+    ]);
+  });
+
+  it('refreshes the voters of a refresh-voters-recommendations job, skipping one whose list was recomputed since they voted', async () => {
+    await savePaperRecords(
+      database.db,
+      Array.from({ length: 6 }, () => paperRecord()),
+    );
+    const { user: fresh } = await userWithToken(database.db, 'fresh');
+    const { user: behind } = await userWithToken(database.db, 'behind');
+    const votedBefore = new Date();
+    const later = new Date(votedBefore.getTime() + 60_000);
+    await refreshRecommendations(database.db, fresh.id, later);
+    const computedAtOf = async (userId: number) =>
+      (await database.db.select({ at: recommendations.computedAt }).from(recommendations).where(eq(recommendations.userId, userId))).map((row) =>
+        row.at.getTime(),
+      );
+    const result = await refreshVotersRecommendations(
+      { userIds: [fresh.id, behind.id], votedBefore: votedBefore.toISOString() },
+      { db: database.db, config: testConfig, logger: createLogger('silent') },
+    );
+    expect(result).toEqual({ refreshed: 1, skipped: 1 });
+    expect(new Set(await computedAtOf(fresh.id))).toEqual(new Set([later.getTime()]));
+    const behindTimes = await computedAtOf(behind.id);
+    expect(behindTimes).toHaveLength(6);
+    for (const at of behindTimes) expect(at).toBeGreaterThanOrEqual(votedBefore.getTime());
   });
 
   it('gives a user with no upvotes the trending list from the refresh as well', async () => {

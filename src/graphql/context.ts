@@ -6,6 +6,7 @@ import type { Database } from '../db/client';
 import type { Logger } from '../logger';
 import type { Viewer } from '../modules/accounts/sessions';
 import type { SharedReads } from './shared-reads';
+import type { VoterRefreshes } from '../modules/recommendations/voter-refreshes';
 import type { RateLimiters } from '../rate-limit';
 
 /** What every resolver gets: the database and services are injected, never imported. */
@@ -27,6 +28,8 @@ export interface Context {
   publicDataChanges: PublicDataChanges;
   /** What every reader sees the same (a paper's authors), kept across requests. */
   sharedReads: SharedReads;
+  /** Voters whose personal feeds follow their changes, handed to the queue together. */
+  voterRefreshes: VoterRefreshes;
   /** Which papers the viewer upvoted, as this request already read them (by paper id); the others go through the loader. */
   viewerUpvotes: Map<number, boolean>;
 }

@@ -55,22 +55,13 @@ async function readOwnFeed(user: { id: number }, first: number, context: Context
   // Missing, old, or ranked by another model than the one served now (a new fit, or a rollback).
   if (isStale(stored, served.id, context.now, context.config.recommendations.maxAgeHours * 3_600_000)) {
     // Served meanwhile from what is stored (or trending); the next read gets the fresh list.
-    enqueueRefresh(context, user.id, 0);
+    enqueueRefresh(context, user.id);
   }
   return stored.items;
 }
 
-function enqueueRefresh(context: Context, userId: number, delayMs: number): void {
-  enqueueInBackground(
-    context.jobs,
-    context.logger,
-    'refresh-recommendations',
-    { userId },
-    {
-      deduplicationId: `user:${userId}`,
-      delayMs: delayMs > 0 ? delayMs : undefined,
-    },
-  );
+function enqueueRefresh(context: Context, userId: number): void {
+  enqueueInBackground(context.jobs, context.logger, 'refresh-recommendations', { userId }, { deduplicationId: `user:${userId}` });
 }
 
 builder.objectField(UserRef, 'recommendedPapers', (t) =>
@@ -197,6 +188,6 @@ async function changeDismissal(context: Context, paperId: number, change: typeof
   const paper = await change(context.db, user.id, paperId);
   if (!paper) throw new AppError('NOT_FOUND', 'No paper has this ID.');
   // Papers like it move at the next refresh, after a burst of changes, as after upvotes.
-  enqueueRefresh(context, user.id, context.config.recommendations.refreshDelayMs);
+  context.voterRefreshes.note(user.id);
   return paper;
 }

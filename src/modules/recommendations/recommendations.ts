@@ -61,6 +61,16 @@ export async function refreshRecommendations(db: Database, userId: number, compu
   });
 }
 
+/** Which of `userIds` have recommendations computed at or after `since` (a user with an empty list has none). */
+export async function usersRefreshedSince(db: Database, userIds: readonly number[], since: Date): Promise<Set<number>> {
+  const rows = await queryRows<{ userId: number }>(
+    db,
+    sql`select distinct user_id as "userId" from ${recommendations}
+        where user_id = any(${sql.param([...userIds])}::int[]) and computed_at >= ${since.toISOString()}::timestamptz`,
+  );
+  return new Set(rows.map((row) => row.userId));
+}
+
 /** A reader with at most this many upvotes is new: their feed is recomputed when read after an upvote (cold start). */
 export const NEW_READER_UPVOTES = 3;
 

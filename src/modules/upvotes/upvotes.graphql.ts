@@ -1,4 +1,3 @@
-import { enqueueInBackground } from '../../job-queue';
 import { builder } from '../../graphql/builder';
 import { pageRequestFrom, toConnection } from '../../graphql/connection';
 import type { Context } from '../../graphql/context';
@@ -56,19 +55,9 @@ async function vote(context: Context, paperId: number, action: VoteAction, upvot
   viewerUpvotedLoader(context).clear(paper.id).prime(paper.id, upvoted);
   if (changed) {
     void context.publicDataChanges.announce({ kind: 'votes', paperIds: [paper.id] });
-    // The voter's personal feed follows their upvotes: one refresh per user and burst of votes, shortly after its
-    // first. Also for a new reader: a refresh costs seconds at 100,000 papers, and one per fresh voter's click
-    // took the API's upvotes from 1,297 to 7 a second in `npm run bench`.
-    enqueueInBackground(
-      context.jobs,
-      context.logger,
-      'refresh-recommendations',
-      { userId: user.id },
-      {
-        deduplicationId: `user:${user.id}`,
-        delayMs: context.config.recommendations.refreshDelayMs,
-      },
-    );
+    // The voter's personal feed follows their upvotes: one refresh per burst of votes, shortly after its first.
+    // Also for a new reader: a refresh costs seconds at 100,000 papers.
+    context.voterRefreshes.note(user.id);
   }
   return paper;
 }
