@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppConfig } from './config';
 import { AppError } from './errors';
 import type { Logger } from './logger';
@@ -12,6 +12,20 @@ import { connectRedis, reportRedisOutages, type RedisTarget } from './redis';
  */
 export interface RateLimiter {
   consume(key: string, points?: number): Promise<void>;
+  /** Takes the request's share of this limit in a call to Redis shared with other limits (takeTogether). */
+  readonly shareOf: (key: string, points: number) => LimitShare;
+}
+
+/** One limit's part of a takeTogether: its Redis key and window, and what to make of Redis's answer or of its absence. */
+interface LimitShare {
+  redis?: Redis;
+  redisKey: string;
+  points: number;
+  windowSeconds: number;
+  /** Redis's count and the window's ms left: refused past the limit. */
+  settle(consumed: number, msLeft: number): Promise<void>;
+  /** Redis unreachable: counted in this process. */
+  takeInMemory(): Promise<void>;
 }
 
 export interface RateLimit {
@@ -34,6 +48,61 @@ export function connectRateLimitRedis(target: RedisTarget, logger: Logger): Redi
 }
 
 /**
+ * Adds each key's points to its count (a new key starts at 0 with its window
+ * as TTL) and answers, per key, the count and the TTL left in ms: the fixed
+ * window of rate-limiter-flexible's RateLimiterRedis, on its keys, for any
+ * number of keys in one call (the library takes one key per call).
+ */
+const TAKE_SCRIPT = `
+local answers = {}
+for i, key in ipairs(KEYS) do
+  local seconds = ARGV[2 * i]
+  redis.call('set', key, 0, 'EX', seconds, 'NX')
+  local consumed = redis.call('incrby', key, ARGV[2 * i - 1])
+  local ttl = redis.call('pttl', key)
+  if ttl == -1 then
+    redis.call('expire', key, seconds)
+    ttl = 1000 * seconds
+  end
+  answers[2 * i - 1] = consumed
+  answers[2 * i] = ttl
+end
+return answers`;
+
+type TakingRedis = Redis & { rateLimitTake(keys: number, ...keysAndArgs: (string | number)[]): Promise<number[]> };
+
+function takingRedis(redis: Redis): TakingRedis {
+  const taking = redis as TakingRedis;
+  if (typeof taking.rateLimitTake !== 'function') redis.defineCommand('rateLimitTake', { lua: TAKE_SCRIPT });
+  return taking;
+}
+
+/**
+ * Takes every share at once: one call to Redis for all of them (they share
+ * its connection), or each in memory when Redis cannot answer. Rejects with
+ * the first RATE_LIMITED once every share has been counted.
+ */
+export async function takeTogether(shares: LimitShare[]): Promise<void> {
+  const redis = shares[0]?.redis;
+  let answers: number[] | undefined;
+  if (redis && shares.every((share) => share.redis === redis)) {
+    try {
+      const keys = shares.map((share) => share.redisKey);
+      const args = shares.flatMap((share) => [share.points, share.windowSeconds]);
+      answers = await takingRedis(redis).rateLimitTake(keys.length, ...keys, ...args);
+    } catch {
+      // Redis unreachable: count on here from what it last said.
+      answers = undefined;
+    }
+  }
+  const settled = await Promise.allSettled(
+    shares.map((share, index) => (answers ? share.settle(answers[2 * index]!, answers[2 * index + 1]!) : share.takeInMemory())),
+  );
+  const refused = settled.find((result) => result.status === 'rejected');
+  if (refused) throw refused.reason;
+}
+
+/**
  * Counters live in Redis when there is one, so every API replica shares them.
  * Each answer from Redis is also written to an in-memory limiter (the key's
  * count and window), so if Redis fails, that limiter goes on from what Redis
@@ -44,54 +113,40 @@ export function connectRateLimitRedis(target: RedisTarget, logger: Logger): Redi
  */
 export function createRateLimiter(limit: RateLimit, redis?: Redis): RateLimiter {
   const memory = new RateLimiterMemory({ keyPrefix: limit.name, points: limit.points, duration: limit.durationSeconds });
-  const shared =
-    redis &&
-    new RateLimiterRedis({
-      storeClient: redis,
-      keyPrefix: `rate-limit:${limit.name}`,
-      points: limit.points,
-      duration: limit.durationSeconds,
-      rejectIfRedisNotReady: true,
-    });
+  const refusal = (msLeft: number) => {
+    const retryAfter = Math.max(1, Math.ceil(msLeft / 1000));
+    return new AppError('RATE_LIMITED', `Too many ${limit.action}: try again in ${retryAfter} s.`, { retryAfter });
+  };
 
   /** Keeps the larger of the two counts: Redis's, or this process's own (taken while Redis was down). */
-  async function remember(key: string, answer: RateLimiterRes): Promise<void> {
+  async function remember(key: string, consumed: number, msLeft: number): Promise<void> {
     const known = await memory.get(key);
-    if (known && known.consumedPoints >= answer.consumedPoints) return;
-    const windowSeconds = answer.msBeforeNext > 0 ? answer.msBeforeNext / 1000 : limit.durationSeconds;
-    await memory.set(key, answer.consumedPoints, windowSeconds);
+    if (known && known.consumedPoints >= consumed) return;
+    await memory.set(key, consumed, msLeft > 0 ? msLeft / 1000 : limit.durationSeconds);
   }
 
-  async function take(key: string, points: number): Promise<void> {
-    if (!shared) {
-      await memory.consume(key, points);
-      return;
-    }
-    let answer: RateLimiterRes;
-    try {
-      answer = await shared.consume(key, points);
-    } catch (error) {
-      if (error instanceof RateLimiterRes) {
-        await remember(key, error);
-        throw error;
-      }
-      // Redis unreachable: count on here from what it last said.
-      await memory.consume(key, points);
-      return;
-    }
-    await remember(key, answer);
-  }
-
-  return {
-    async consume(key, points = 1) {
+  const shareOf = (key: string, points: number): LimitShare => ({
+    redis,
+    redisKey: `rate-limit:${limit.name}:${key}`,
+    points,
+    windowSeconds: limit.durationSeconds,
+    async settle(consumed, msLeft) {
+      await remember(key, consumed, msLeft);
+      if (consumed > limit.points) throw refusal(msLeft);
+    },
+    async takeInMemory() {
       try {
-        await take(key, points);
+        await memory.consume(key, points);
       } catch (error) {
         if (!(error instanceof RateLimiterRes)) throw error;
-        const retryAfter = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
-        throw new AppError('RATE_LIMITED', `Too many ${limit.action}: try again in ${retryAfter} s.`, { retryAfter });
+        throw refusal(error.msBeforeNext);
       }
     },
+  });
+
+  return {
+    shareOf,
+    consume: (key, points = 1) => takeTogether([shareOf(key, points)]),
   };
 }
 

@@ -1,13 +1,13 @@
 import { Kind, getOperationAST, type FieldNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { AppError } from '../errors';
-import type { RateLimiters } from '../rate-limit';
+import { takeTogether, type RateLimiters } from '../rate-limit';
 import type { Context } from './context';
 
 /**
  * The limits of particular root fields, per signed-in user, on top of the
  * mutation limits: taken with them, so that all of a request's limits cost
- * one round trip's wait for Redis (sent together, answered in order).
+ * one call to Redis (takeTogether).
  * A field's resolver requires a viewer; an anonymous request takes none.
  */
 const userLimitsOfFields: Record<string, keyof RateLimiters> = {
@@ -31,20 +31,22 @@ export const limitMutations: Plugin = {
     const context = args.contextValue as unknown as Context;
     const rootFields = operation.selectionSet.selections.filter((selection): selection is FieldNode => selection.kind === Kind.FIELD);
     const points = Math.max(rootFields.length, 1);
-    const taken = [context.limiters.mutations.consume(`address:${context.clientAddress}`, points)];
+    const shares = [context.limiters.mutations.shareOf(`address:${context.clientAddress}`, points)];
     if (context.viewer) {
       const userId = context.viewer.user.id;
-      taken.push(context.limiters.mutations.consume(`user:${userId}`, points));
+      shares.push(context.limiters.mutations.shareOf(`user:${userId}`, points));
       const fieldPoints = new Map<keyof RateLimiters, number>();
       for (const field of rootFields) {
         const limit = userLimitsOfFields[field.name.value];
         if (limit) fieldPoints.set(limit, (fieldPoints.get(limit) ?? 0) + 1);
       }
-      for (const [limit, count] of fieldPoints) taken.push(context.limiters[limit].consume(String(userId), count));
+      for (const [limit, count] of fieldPoints) shares.push(context.limiters[limit].shareOf(String(userId), count));
     }
-    const refused = (await Promise.allSettled(taken)).find((result) => result.status === 'rejected');
-    if (!refused) return;
-    if (!(refused.reason instanceof AppError)) throw refused.reason;
-    setResultAndStopExecution({ errors: [refused.reason] });
+    try {
+      await takeTogether(shares);
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      setResultAndStopExecution({ errors: [error] });
+    }
   },
 };
