@@ -23,10 +23,13 @@ async function pair() {
 }
 
 describe('public-data changes over Redis', () => {
-  it('sends the votes announced in one turn of the event loop as one message, and each writer listener hears each at once', async () => {
+  it('sends the votes announced within VOTES_GATHERED_MS as one message; the writer hears each at once, and not again from Redis', async () => {
     const { writer, heard } = await pair();
     const local: PublicDataChange[] = [];
     writer.subscribe((change) => local.push(change));
+    // The writer's own subscription is up (it announces "everything" when ready): it could hear its messages.
+    await expect.poll(() => local.length, { timeout: 10_000, interval: 20 }).toBeGreaterThan(0);
+    local.length = 0;
     const sent = [writer.announce({ kind: 'votes', paperIds: [1] }), writer.announce({ kind: 'votes', paperIds: [2, 1] })];
     expect(local.slice(0, 2)).toEqual([
       { kind: 'votes', paperIds: [1] },
@@ -39,6 +42,20 @@ describe('public-data changes over Redis', () => {
       { kind: 'votes', paperIds: [1, 2] },
       { kind: 'votes', paperIds: [3] },
     ]);
+    // The writer's subscription skips its own messages: nothing after the local three.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(local.filter((change) => change.kind === 'votes')).toEqual([
+      { kind: 'votes', paperIds: [1] },
+      { kind: 'votes', paperIds: [2, 1] },
+      { kind: 'votes', paperIds: [3] },
+    ]);
+  });
+
+  it('sends the votes still gathered when it closes', async () => {
+    const { writer, heard } = await pair();
+    void writer.announce({ kind: 'votes', paperIds: [5] });
+    await writer.close();
+    await expect.poll(() => heard, { timeout: 10_000, interval: 20 }).toEqual([{ kind: 'votes', paperIds: [5] }]);
   });
 
   it('sends other changes as they come, beside the votes', async () => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '../config';
 import type { Logger } from '../logger';
@@ -48,17 +49,20 @@ export interface PublicDataChanges {
 
 const everything: PublicDataChange = { kind: 'everything' };
 
-/** A message from the channel; anything unreadable (another version's message) counts as a change to everything. */
-export function parseChange(message: string): PublicDataChange {
+/** How long votes announced after a first one are gathered into its message: one PUBLISH (and one message for every process to read) per window, not per vote. */
+export const VOTES_GATHERED_MS = 50;
+
+/** A message from the channel: the change, and the process that sent it; anything unreadable (another version's message) counts as a change to everything. */
+function parseMessage(message: string): { change: PublicDataChange; from?: string } {
   try {
-    const change = JSON.parse(message) as PublicDataChange;
-    if (change.kind === 'entities' && Array.isArray(change.entities)) return change;
-    if (change.kind === 'votes' && Array.isArray(change.paperIds)) return change;
-    if (change.kind === 'sessions-ended' && Array.isArray(change.sessionIds)) return change;
+    const { from, ...change } = JSON.parse(message) as PublicDataChange & { from?: string };
+    if (change.kind === 'entities' && Array.isArray(change.entities)) return { change, from };
+    if (change.kind === 'votes' && Array.isArray(change.paperIds)) return { change, from };
+    if (change.kind === 'sessions-ended' && Array.isArray(change.sessionIds)) return { change, from };
   } catch {
     // Not JSON: fall through.
   }
-  return everything;
+  return { change: everything };
 }
 
 export function createPublicDataChanges({ redisUrl, redisPrefix }: Pick<AppConfig, 'redisUrl' | 'redisPrefix'>, logger: Logger): PublicDataChanges {
@@ -81,34 +85,41 @@ export function createPublicDataChanges({ redisUrl, redisPrefix }: Pick<AppConfi
     meanwhile: 'changes are not announced to the other processes; their cached answers end with the TTL',
   });
   let subscriber: Redis | undefined;
+  // This process hears its own changes at once; its own messages coming back through Redis are skipped.
+  const processId = randomUUID();
   const publish = (change: PublicDataChange) =>
-    publisher.publish(channel, JSON.stringify(change)).then(
+    publisher.publish(channel, JSON.stringify({ ...change, from: processId })).then(
       () => {},
       (error: unknown) => {
         // A failure during an outage was reported once, with the outage.
         if (publisher.status === 'ready') logger.warn({ err: error }, 'could not announce a data change');
       },
     );
-  // Votes announced in one turn of the event loop (concurrent requests) go out as one message, at its end.
+  // Votes announced within VOTES_GATHERED_MS of a first one go out with it, as one message.
   let votedPapers: Set<number> | undefined;
   let votesPublished: Promise<void> | undefined;
+  let sendVotes: (() => void) | undefined;
   const publishVotes = (paperIds: readonly number[]): Promise<void> => {
     if (!votedPapers) {
       const batch = new Set<number>();
       votedPapers = batch;
-      votesPublished = new Promise<void>((resolve) =>
-        setImmediate(() => {
+      votesPublished = new Promise<void>((resolve) => {
+        const send = () => {
+          clearTimeout(timer);
+          if (sendVotes !== send) return;
           votedPapers = undefined;
+          sendVotes = undefined;
           resolve(publish({ kind: 'votes', paperIds: [...batch] }));
-        }),
-      );
+        };
+        const timer = setTimeout(send, VOTES_GATHERED_MS);
+        sendVotes = send;
+      });
     }
     for (const id of paperIds) votedPapers.add(id);
     return votesPublished!;
   };
   return {
     async announce(change) {
-      // This process hears its own announcement at once and again through Redis: ending an answer twice is harmless.
       notifyListeners(change);
       await (change.kind === 'votes' ? publishVotes(change.paperIds) : publish(change));
     },
@@ -120,12 +131,18 @@ export function createPublicDataChanges({ redisUrl, redisPrefix }: Pick<AppConfi
         role: 'cache-invalidation',
         meanwhile: 'changes announced elsewhere are not heard; cached answers end with the TTL, and all of them once it is back',
       });
-      subscriber.on('message', (_channel: string, message: string) => notifyListeners(parseChange(message)));
+      subscriber.on('message', (_channel: string, message: string) => {
+        const { change, from } = parseMessage(message);
+        if (from !== processId) notifyListeners(change);
+      });
       // Messages published while the subscription was down are lost: start over with an empty cache.
       subscriber.on('ready', () => notifyListeners(everything));
       void subscriber.subscribe(channel).catch(() => {});
     },
     async close() {
+      // Votes still being gathered go out first.
+      sendVotes?.();
+      await votesPublished;
       publisher.disconnect();
       subscriber?.disconnect();
     },
