@@ -100,6 +100,8 @@ export class AnswerStore {
   private readonly entries: LRUCache<string, Entry>;
   private readonly refreshes = new Map<string, Refresh>();
   private readonly runningRefreshes = new Set<Promise<void>>();
+  /** The refresh running for each key: a reader who finds the answer ended meanwhile waits for it. */
+  private readonly refreshOf = new Map<string, Promise<void>>();
   private refresh?: (request: AnswerRequest) => Promise<unknown>;
   /** Sent by this process's own refresh requests, so that a hit is not served to them; unguessable. */
   readonly refreshToken = randomUUID();
@@ -159,6 +161,14 @@ export class AnswerStore {
   /** The stored answer under `key`, for the GraphQL pipeline: none while it is being computed again. */
   get(key: string): Entry | undefined {
     return this.refreshes.get(key)?.running ? undefined : this.entries.get(key);
+  }
+
+  /**
+   * The refresh of `key` running now, if any: under load a refresh can outlast the answer it replaces, and a
+   * reader who then computed the answer again would wait behind every other request for Postgres.
+   */
+  runningRefresh(key: string): Promise<void> | undefined {
+    return this.refreshOf.get(key);
   }
 
   /** The stored answer under `key`, to send to a reader as it is. */
@@ -307,8 +317,10 @@ export class AnswerStore {
       () => {},
     );
     this.runningRefreshes.add(running);
+    this.refreshOf.set(key, running);
     await running;
     this.runningRefreshes.delete(running);
+    if (this.refreshOf.get(key) === running) this.refreshOf.delete(key);
     refresh.running = false;
     // Unless forgotten meanwhile (the answer ended, or the app is closing).
     if (this.refreshes.get(key) === refresh && refresh.again) this.scheduleRefresh(key, 'vote');
@@ -439,12 +451,23 @@ function servedFromCache(store: AnswerStore): Plugin {
         if (matchesETag(request.headers.get('if-none-match'), entry.etag)) return new fetchAPI.Response(null, { status: 304, headers });
         return new fetchAPI.Response(entry.body, { status: 200, headers: { ...headers, 'content-type': `${mediaType}; charset=utf-8` } });
       };
+      /** The cached answer; or, when it ended while a refresh of it runs, the refreshed one once stored. */
+      const cachedOrRefreshed = (key: string | undefined): Response | Promise<Response | undefined> | undefined => {
+        const response = cachedResponse(key);
+        if (response || key === undefined) return response;
+        return store.runningRefresh(key)?.then(() => cachedResponse(key));
+      };
       if (request.method === 'GET') {
         const query = url.searchParams.get('query');
-        const response = query
-          ? cachedResponse(keyOrUndefined(query, url.searchParams.get('operationName'), () => url.searchParams.get('variables') ?? undefined))
+        const answer = query
+          ? cachedOrRefreshed(keyOrUndefined(query, url.searchParams.get('operationName'), () => url.searchParams.get('variables') ?? undefined))
           : undefined;
-        if (response) endResponse(response);
+        if (answer instanceof Promise) {
+          return answer.then((response) => {
+            if (response) endResponse(response);
+          });
+        }
+        if (answer) endResponse(answer);
         return;
       }
       const parseJson = requestParser;
@@ -464,7 +487,7 @@ function servedFromCache(store: AnswerStore): Plugin {
         }
         const { query, operationName, variables } = params;
         const key = typeof query === 'string' ? keyOrUndefined(query, operationName as string | undefined, () => variables) : undefined;
-        return cachedResponse(key) ?? params;
+        return (await cachedOrRefreshed(key)) ?? params;
       });
     },
   };
