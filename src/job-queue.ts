@@ -85,7 +85,9 @@ export type JobCounts = Record<string, number>;
 /**
  * Hands a job over without making the caller wait for or depend on the queue:
  * Postgres already holds the truth, and the scheduled reconcile repairs what
- * a lost job would have done. A failure is logged.
+ * a lost job would have done. A failure is logged; the promise (which never
+ * rejects) is for a caller that must know the hand-over is done, say before
+ * the queue closes.
  */
 export function enqueueInBackground<Name extends JobName>(
   queue: JobQueue,
@@ -93,8 +95,8 @@ export function enqueueInBackground<Name extends JobName>(
   name: Name,
   payload: JobPayload<Name>,
   options?: EnqueueOptions,
-): void {
-  queue.enqueue(name, payload, options).catch((error: unknown) => {
+): Promise<void> {
+  return queue.enqueue(name, payload, options).catch((error: unknown) => {
     // During a Redis outage every request would log one: the outage is logged once, by the queue's connection.
     const level = error instanceof RedisUnavailableError ? 'debug' : 'error';
     logger[level]({ err: error, job: name, payload }, 'could not enqueue a job; the scheduled reconcile will catch up');

@@ -35,15 +35,15 @@ export class VoterRefreshes {
     if ((this.coveredUntil.get(userId) ?? 0) > this.now()) return;
     this.waiting.add(userId);
     // No burst to wait out: handed over at once.
-    if (this.delayMs === 0) this.flush();
+    if (this.delayMs === 0) void this.flush();
     else if (!this.timer) {
-      this.timer = setTimeout(() => this.flush(), VOTER_FLUSH_MS);
+      this.timer = setTimeout(() => void this.flush(), VOTER_FLUSH_MS);
       this.timer.unref();
     }
   }
 
-  /** Hands the waiting voters to the queue now (on a timer, and when the app closes). */
-  flush(): void {
+  /** Hands the waiting voters to the queue now (on a timer, and when the app closes); settles once handed over. */
+  async flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     const now = this.now();
@@ -51,10 +51,13 @@ export class VoterRefreshes {
     const userIds = [...this.waiting];
     this.waiting.clear();
     const votedBefore = new Date(now).toISOString();
+    for (const userId of userIds) this.coveredUntil.set(userId, now + this.delayMs / 2);
+    const handedOver: Promise<void>[] = [];
     for (let start = 0; start < userIds.length; start += VOTERS_PER_REFRESH_JOB) {
       const payload = { userIds: userIds.slice(start, start + VOTERS_PER_REFRESH_JOB), votedBefore };
-      enqueueInBackground(this.jobs, this.logger, 'refresh-voters-recommendations', payload, this.delayMs > 0 ? { delayMs: this.delayMs } : undefined);
+      const options = this.delayMs > 0 ? { delayMs: this.delayMs } : undefined;
+      handedOver.push(enqueueInBackground(this.jobs, this.logger, 'refresh-voters-recommendations', payload, options));
     }
-    for (const userId of userIds) this.coveredUntil.set(userId, now + this.delayMs / 2);
+    await Promise.all(handedOver);
   }
 }
