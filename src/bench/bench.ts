@@ -14,7 +14,7 @@ import { createSession } from '../modules/accounts/sessions';
 import { fitSearchModel } from '../modules/search/semantic-index';
 import { reconcileTrending } from '../modules/trending/reconcile';
 import { createVoters, loadBenchDataset } from './bulk-load';
-import { percentile, startLoadClients, type HttpRequestSpec, type LoadFigure, type LoadSpec } from './load-clients';
+import { mergedFigure, percentile, startLoadClients, type HttpRequestSpec, type LoadFigure, type LoadSpec } from './load-clients';
 import { installPeers } from './peers/install';
 import { send, startVoteStream, type PageReader, type VoteStreamResult } from './vote-stream';
 
@@ -408,7 +408,14 @@ async function main() {
     /** The row each stream ran during: where the slow probes were. */
     const rowOfStream = new Map<VoteStreamResult, string>();
     /** Drives `base` with `spec` while (at `votesPerSecond` > 0) votes stream in: to the API for API rows, to the bare vote statement for the peers'. */
-    const measure = async (server: Server, base: string, spec: LoadSpec, votesPerSecond: number, label: string): Promise<LoadFigure> => {
+    const measure = async (
+      server: Server,
+      base: string,
+      spec: LoadSpec,
+      votesPerSecond: number,
+      label: string,
+      seconds = durationSeconds,
+    ): Promise<LoadFigure> => {
       await waitForIdle();
       log(`${label}${votesPerSecond > 0 ? `, ${votesPerSecond} votes/s` : ''}`);
       const toApi = server === 'api';
@@ -443,7 +450,7 @@ async function main() {
                 : {}),
             })
           : undefined;
-      const figure = await loadClients.run(base, connections, durationSeconds, spec);
+      const figure = await loadClients.run(base, connections, seconds, spec);
       if (stream) {
         const streamed = await stream.stop();
         streamTotals.set(votesPerSecond, [...(streamTotals.get(votesPerSecond) ?? []), streamed]);
@@ -452,30 +459,61 @@ async function main() {
       return figure;
     };
 
+    /**
+     * Measures loads side by side: each for half the duration, in the order given and then in the reverse
+     * order (A B C C B A), a load's figure merging its two halves. A machine whose speed drifts during the
+     * pass (this kind's varied by up to 2x within minutes) then weighs on every load alike, and the ratios
+     * between them hold; measured one after the other, a ratio also measured the drift.
+     */
+    const measureInTurns = async (
+      turns: { server: Server; base: string; spec: (half: 0 | 1) => LoadSpec; label: string }[],
+      votesPerSecond: number,
+    ): Promise<LoadFigure[]> => {
+      const halves: LoadFigure[][] = turns.map(() => []);
+      const order = [...turns.keys(), ...[...turns.keys()].reverse()];
+      for (const [step, index] of order.entries()) {
+        const turn = turns[index]!;
+        const half = step < turns.length ? 0 : 1;
+        halves[index]!.push(await measure(turn.server, turn.base, turn.spec(half), votesPerSecond, `${turn.label} (${half + 1}/2)`, durationSeconds / 2));
+      }
+      return halves.map(mergedFigure);
+    };
+    const rowTurn = (row: Row) => ({
+      server: row.server,
+      base: bases[row.server],
+      spec: (): LoadSpec => ({ kind: 'requests', requests: row.requests }),
+      label: row.name,
+    });
+
     const figures = new Map<string, LoadFigure>();
     const key = (row: Row, votesPerSecond: number) => `${row.name}@${votesPerSecond}`;
-    for (const votesPerSecond of voteRates) {
-      for (const row of rows) {
-        figures.set(
-          key(row, votesPerSecond),
-          await measure(row.server, bases[row.server], { kind: 'requests', requests: row.requests }, votesPerSecond, row.name),
-        );
-      }
+    const quietRate = voteRates.includes(0) ? [] : [0];
+    for (const votesPerSecond of [...voteRates, ...quietRate]) {
+      const measured = votesPerSecond === 0 ? [...(voteRates.includes(0) ? rows : []), ...quietRows] : rows;
+      const results = await measureInTurns(measured.map(rowTurn), votesPerSecond);
+      for (const [index, row] of measured.entries()) figures.set(key(row, votesPerSecond), results[index]!);
     }
-    for (const row of quietRows)
-      figures.set(key(row, 0), await measure(row.server, bases[row.server], { kind: 'requests', requests: row.requests }, 0, row.name));
 
-    // Upvotes at full load: every request a new (voter, paper) pair.
+    // Upvotes at full load: every request a new (voter, paper) pair (the second half starts halfway round the pairs).
     const apiTokens = apiVoters.map((voter) => voter.token);
     const bareTokens = bareVoters.map((voter) => voter.token);
-    const apiUpvotes = await measure('api', api.base, { kind: 'upvotes', target: 'api', tokens: apiTokens, paperCount: scale.papers }, 0, 'upvotes: API');
-    const bareUpvotes = await measure(
-      'bare',
-      bare.base,
-      { kind: 'upvotes', target: 'bare', tokens: bareTokens, paperCount: scale.papers },
+    const upvotes =
+      (target: 'api' | 'bare', tokens: string[]) =>
+      (half: 0 | 1): LoadSpec => ({
+        kind: 'upvotes',
+        target,
+        tokens,
+        paperCount: scale.papers,
+        // Halfway round the voters x papers distinct pairs.
+        first: half * Math.floor((tokens.length * scale.papers) / 2),
+      });
+    const [apiUpvotes, bareUpvotes] = (await measureInTurns(
+      [
+        { server: 'api', base: api.base, spec: upvotes('api', apiTokens), label: 'upvotes: API' },
+        { server: 'bare', base: bare.base, spec: upvotes('bare', bareTokens), label: 'upvotes: bare' },
+      ],
       0,
-      'upvotes: bare',
-    );
+    )) as [LoadFigure, LoadFigure];
 
     // Throughput against the number of API processes on one port (node:cluster), reads only.
     await stopChild(api.child);

@@ -14,7 +14,7 @@ async function run(message: RunMessage): Promise<ResultMessage> {
   const nextRequest = (): HttpRequestSpec => {
     const i = message.start + message.stride * next++;
     if (spec.kind === 'requests') return spec.requests[i % spec.requests.length]!;
-    return upvoteRequest(spec.target, spec.tokens, spec.paperCount, i);
+    return upvoteRequest(spec.target, spec.tokens, spec.paperCount, spec.first + i);
   };
   let clean = 0;
   const latencies: number[] = [];

@@ -22,6 +22,8 @@ export type LoadSpec =
       target: 'api' | 'bare';
       tokens: string[];
       paperCount: number;
+      /** Where in the sequence of pairs this run starts: a later run of the same voters gives new pairs. */
+      first: number;
     };
 
 export interface RunMessage {
@@ -69,6 +71,24 @@ export interface LoadFigure {
   failures: number;
   /** Upvotes: answers that were a clean 2xx. */
   clean: number;
+  /** Every response's latency in ms, sorted, and the seconds measured: what merging figures needs. */
+  latencies: number[];
+  seconds: number;
+}
+
+/** The figure of several runs of one load taken as one (the parts of a row measured in turns with others). */
+export function mergedFigure(parts: readonly LoadFigure[]): LoadFigure {
+  const latencies = parts.flatMap((part) => part.latencies).sort((a, b) => a - b);
+  const seconds = parts.reduce((sum, part) => sum + part.seconds, 0);
+  return {
+    requestsPerSecond: latencies.length / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    failures: parts.reduce((sum, part) => sum + part.failures, 0),
+    clean: parts.reduce((sum, part) => sum + part.clean, 0),
+    latencies,
+    seconds,
+  };
 }
 
 /** The p-th percentile (0-100) of sorted values, nearest rank. */
@@ -130,6 +150,8 @@ export function startLoadClients(count: number): LoadClients {
         p99: percentile(latencies, 99),
         failures: results.reduce((sum, result) => sum + result.non2xx + result.errors + result.timeouts, 0),
         clean: results.reduce((sum, result) => sum + result.clean, 0),
+        latencies,
+        seconds: durationSeconds,
       };
     },
     async close() {

@@ -20,7 +20,7 @@ import { voteRequest } from './load-clients';
  * bench's query; or another --query), and the top self-time functions of its CPU profile:
  *
  *   npx tsx src/bench/profile-signed-in.ts [--requests 3000] [--concurrency 10] [--papers 20000 --users 5000 --upvotes 200000]
- *     [--database profile_signed_in] [--keep] [--reuse] [--query signed-in|anonymous-fresh|typename|paper|upvote]
+ *     [--database profile_signed_in] [--keep] [--reuse] [--query signed-in|anonymous-fresh|anonymous-cached|typename|paper|upvote]
  *     [--env NAME=value ...] [--api-dir path] [--no-profile] [--callers functionName] [--count-redis]
  *
  * `--query upvote` sends the bench's full-load upvotes: every request a new (voter, paper) pair, from 2003
@@ -76,6 +76,8 @@ const FIELDS = 'arxivId title abstract publishedAt upvotes organization { name }
 const QUERIES: Record<string, { query: string; signedIn: boolean; fresh: boolean; paper?: boolean }> = {
   'signed-in': { query: `query Trending { trendingPapers(first: 50) { edges { node { ${FIELDS} viewerHasUpvoted } } } }`, signedIn: true, fresh: false },
   'anonymous-fresh': { query: `query Trending { trendingPapers(first: 50) { edges { node { ${FIELDS} } } } }`, signedIn: false, fresh: true },
+  /** The bench's cached anonymous row: every request after the first a hit of the response cache. */
+  'anonymous-cached': { query: `query Trending { trendingPapers(first: 50) { edges { node { ${FIELDS} } } } }`, signedIn: false, fresh: false },
   typename: { query: '{ __typename }', signedIn: true, fresh: false },
   /** The bench's paper page (its PAPER_QUERY), anonymous and fresh, for the paper whose similar papers were computed. */
   paper: {
