@@ -629,11 +629,15 @@ async function main() {
     for (const [votesPerSecond, streams] of streamTotals) {
       for (const result of streams) {
         for (const [name, visible] of Object.entries(result.visible)) {
-          const slow = visible.filter((ms) => ms > 1000);
+          const slow = visible.flatMap((ms, index) => (ms > 1000 ? [{ ms, read: result.showingRead[name]![index]! }] : []));
           if (slow.length === 0 && !result.notSeen[name]) continue;
+          // A slow read of the page (the process overloaded) or a late refresh (many quick reads before it showed)?
+          const reads = slow.map((probe) => probe.read).sort((a, b) => a - b);
           console.log(
             `  slow to show (> 1 s) on ${name} during "${rowOfStream.get(result)}" at ${votesPerSecond} votes/s: ` +
-              `${slow.length} of ${visible.length} probes, longest ${fixed(Math.max(0, ...slow))} ms, ${result.notSeen[name] ?? 0} not seen`,
+              `${slow.length} of ${visible.length} probes, longest ${fixed(Math.max(0, ...slow.map((probe) => probe.ms)))} ms, ` +
+              `${result.notSeen[name] ?? 0} not seen` +
+              (reads.length > 0 ? `; the read that showed them took p50 ${fixed(percentile(reads, 50))} ms, longest ${fixed(reads.at(-1)!)} ms` : ''),
           );
         }
       }

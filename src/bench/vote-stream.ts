@@ -70,6 +70,8 @@ export interface VoteStreamResult {
   signIns: { sent: number; accepted: number };
   /** Per watched server: ms from each accepted probe vote to the first page showing it. */
   visible: Record<string, number[]>;
+  /** Per watched server, in the order of `visible`: ms the read of that page took (a slow read, or a late refresh?). */
+  showingRead: Record<string, number[]>;
   /** Per watched server: probes not shown within the timeout. */
   notSeen: Record<string, number>;
   voterChecks: { checked: number; sawOwnVote: number };
@@ -89,6 +91,7 @@ export function startVoteStream(options: VoteStreamOptions): { stop(): Promise<V
     skipped: 0,
     signIns: { sent: 0, accepted: 0 },
     visible: {},
+    showingRead: {},
     notSeen: {},
     voterChecks: { checked: 0, sawOwnVote: 0 },
     failures: [],
@@ -116,6 +119,7 @@ export function startVoteStream(options: VoteStreamOptions): { stop(): Promise<V
   for (const { name } of probes?.watch ?? []) {
     waiting.set(name, []);
     result.visible[name] = [];
+    result.showingRead[name] = [];
     result.notSeen[name] = 0;
   }
   let probeCount = 0;
@@ -187,6 +191,7 @@ export function startVoteStream(options: VoteStreamOptions): { stop(): Promise<V
         continue;
       }
       let shown: ReturnType<PageReader>;
+      const readStartedAt = performance.now();
       try {
         shown = probes!.readPage((await send(base, probes!.anonymousPage, agent)).body);
       } catch {
@@ -199,6 +204,7 @@ export function startVoteStream(options: VoteStreamOptions): { stop(): Promise<V
         const upvotes = shown.get(probe.arxivId)?.upvotes;
         if (upvotes !== undefined && upvotes >= probe.upvotes) {
           result.visible[name]!.push(seenAt - probe.acceptedAt);
+          result.showingRead[name]!.push(seenAt - readStartedAt);
           list.splice(index, 1);
         } else if (seenAt - probe.acceptedAt > probes!.timeoutMs) {
           result.notSeen[name]! += 1;
