@@ -76,19 +76,25 @@ export interface LoadFigure {
   seconds: number;
 }
 
+/** The figure of a load from its latencies (sorted), the seconds it ran, and its counts. */
+const figureOf = (latencies: number[], seconds: number, failures: number, clean: number): LoadFigure => ({
+  requestsPerSecond: latencies.length / seconds,
+  p50: percentile(latencies, 50),
+  p99: percentile(latencies, 99),
+  failures,
+  clean,
+  latencies,
+  seconds,
+});
+
 /** The figure of several runs of one load taken as one (the parts of a row measured in turns with others). */
 export function mergedFigure(parts: readonly LoadFigure[]): LoadFigure {
-  const latencies = parts.flatMap((part) => part.latencies).sort((a, b) => a - b);
-  const seconds = parts.reduce((sum, part) => sum + part.seconds, 0);
-  return {
-    requestsPerSecond: latencies.length / seconds,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    failures: parts.reduce((sum, part) => sum + part.failures, 0),
-    clean: parts.reduce((sum, part) => sum + part.clean, 0),
-    latencies,
-    seconds,
-  };
+  return figureOf(
+    parts.flatMap((part) => part.latencies).sort((a, b) => a - b),
+    parts.reduce((sum, part) => sum + part.seconds, 0),
+    parts.reduce((sum, part) => sum + part.failures, 0),
+    parts.reduce((sum, part) => sum + part.clean, 0),
+  );
 }
 
 /** The p-th percentile (0-100) of sorted values, nearest rank. */
@@ -144,15 +150,12 @@ export function startLoadClients(count: number): LoadClients {
         ),
       );
       const latencies = results.flatMap((result) => result.latencies).sort((a, b) => a - b);
-      return {
-        requestsPerSecond: latencies.length / durationSeconds,
-        p50: percentile(latencies, 50),
-        p99: percentile(latencies, 99),
-        failures: results.reduce((sum, result) => sum + result.non2xx + result.errors + result.timeouts, 0),
-        clean: results.reduce((sum, result) => sum + result.clean, 0),
+      return figureOf(
         latencies,
-        seconds: durationSeconds,
-      };
+        durationSeconds,
+        results.reduce((sum, result) => sum + result.non2xx + result.errors + result.timeouts, 0),
+        results.reduce((sum, result) => sum + result.clean, 0),
+      );
     },
     async close() {
       await Promise.all(
