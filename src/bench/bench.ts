@@ -487,9 +487,10 @@ async function main() {
 
     const figures = new Map<string, LoadFigure>();
     const key = (row: Row, votesPerSecond: number) => `${row.name}@${votesPerSecond}`;
-    const quietRate = voteRates.includes(0) ? [] : [0];
-    for (const votesPerSecond of [...voteRates, ...quietRate]) {
-      const measured = votesPerSecond === 0 ? [...(voteRates.includes(0) ? rows : []), ...quietRows] : rows;
+    // The quiet rows run in the 0 votes/s pass, which runs for them alone when --vote-rates leaves 0 out.
+    const readsAlone = voteRates.includes(0);
+    for (const votesPerSecond of readsAlone ? voteRates : [...voteRates, 0]) {
+      const measured = votesPerSecond > 0 ? rows : readsAlone ? [...rows, ...quietRows] : quietRows;
       const results = await measureInTurns(measured.map(rowTurn), votesPerSecond);
       for (const [index, row] of measured.entries()) figures.set(key(row, votesPerSecond), results[index]!);
     }
