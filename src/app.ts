@@ -14,17 +14,17 @@ import { hfApiPlugin } from './hf-api/hf-api-plugin';
 import type { Context } from './graphql/context';
 import { compiledExecution } from './graphql/execution';
 import { clientAddressOf } from './http/client-address';
-import { cors } from './http/cors';
+import { cors, corsHeaders } from './http/cors';
 import { graphiqlAssets, graphiqlPage } from './http/graphiql';
-import { securityHeaders } from './http/security-headers';
-import { createAnswerStore, responseCache } from './graphql/response-cache';
+import { securityHeaders, securityHeadersOfData } from './http/security-headers';
+import { createAnswerStore, ListenerHits, type ListenerLookup, type ListenerRequest, responseCache, type StoredAnswer } from './graphql/response-cache';
 import { SharedReads } from './graphql/shared-reads';
 import { countedBodyWithoutLength, requestLimits } from './graphql/limits';
 import { limitMutations } from './graphql/mutation-limit';
 import { VoterRefreshes } from './modules/recommendations/voter-refreshes';
 import { readinessCheck } from './observability/health';
-import { metrics } from './observability/metrics';
-import { rememberMaskedError, requestIds } from './observability/request-id';
+import { metrics, type RequestMetrics } from './observability/metrics';
+import { rememberMaskedError, requestIdFor, requestIds } from './observability/request-id';
 import { schema } from './graphql/schema';
 import type { Logger } from './logger';
 import { decoyHash } from './modules/accounts/accounts';
@@ -113,7 +113,8 @@ export function createApp({
   const sharedReads = new SharedReads(publicDataChanges, config.responseCache.ttlMs, config.responseCache.listMaxAgeMs);
   const sessions = new KeptSessions(db, publicDataChanges, config.sessionCacheMs);
   const voterRefreshes = new VoterRefreshes(jobs, logger, config.recommendations.refreshDelayMs);
-  return createYoga<{ req?: IncomingMessage }>({
+  const requestMetrics = metrics({ jobCounts, token: config.metricsToken });
+  const yoga = createYoga<{ req?: IncomingMessage }>({
     schema,
     context: async ({ request, req }): Promise<Context> => {
       const now = clock();
@@ -170,7 +171,7 @@ export function createApp({
       cors(config.http.corsOrigins),
       securityHeaders(graphiql),
       ...compiledExecution(),
-      metrics({ jobCounts, token: config.metricsToken }),
+      requestMetrics.plugin,
       requestIds(logger),
       readinessCheck({ db, redis, logger }),
       ...requestLimits(config),
@@ -196,9 +197,40 @@ export function createApp({
       countedBodyWithoutLength(config.http.maxRequestBytes),
     ],
   });
+  const cachedHits = answers
+    ? listenerHits(new ListenerHits(answers, yoga.graphqlEndpoint, config.http.maxRequestBytes), config, requestMetrics)
+    : undefined;
+  return Object.assign(yoga, { cachedHits });
 }
 
 export type App = ReturnType<typeof createApp>;
+
+/** Cached answers the HTTP listener sends itself, before the app (see ListenerHits). */
+export interface CachedHits {
+  lookupOf(request: ListenerRequest): ListenerLookup;
+  /** The hit, with the headers the app's plugins put on every answer (CORS, security, request id), timed as the app times its answers. */
+  answer(request: ListenerRequest, body: Buffer | undefined, startedAt: number): StoredAnswer | undefined;
+}
+
+function listenerHits(hits: ListenerHits, config: AppConfig, requestMetrics: RequestMetrics): CachedHits {
+  return {
+    lookupOf: (request) => hits.lookupOf(request),
+    answer(request, body, startedAt) {
+      const hit = hits.answer(request, body);
+      if (!hit) return undefined;
+      const headerOf = (name: string) => request.headers[name] as string | undefined;
+      const headers = {
+        ...hit.headers,
+        ...(hit.body ? { 'content-length': String(hit.body.byteLength) } : {}),
+        ...corsHeaders(config.http.corsOrigins, request.method ?? 'GET', headerOf),
+        ...securityHeadersOfData,
+        'x-request-id': requestIdFor(headerOf('x-request-id')),
+      };
+      requestMetrics.observe(request.method ?? 'GET', hits.endpoint, hit.status, (performance.now() - startedAt) / 1000);
+      return { ...hit, headers };
+    },
+  };
+}
 
 /** Postgres text cannot hold U+0000: refuse it before execution rather than fail inside SQL. */
 const rejectNulCharacters: Plugin = {

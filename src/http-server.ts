@@ -30,8 +30,11 @@ const plainText = { 'content-type': 'text/plain; charset=utf-8' };
  * first (see requestTargetOf): a malformed one gets a 400 with a short plain
  * message, an absolute-form target is served as its path, `OPTIONS *` gets
  * the methods the server allows. The queue dashboard, a node:http handler of
- * its own, takes /admin/queues before the app. Anything that fails before the
- * app has an answer is logged with a request id and answered with a bare 500.
+ * its own, takes /admin/queues before the app. A cached anonymous answer is
+ * sent from here (the app's `cachedHits`: no fetch Request is made, no
+ * plugin runs), a POST's body read first; a miss goes on to the app with
+ * that body. Anything that fails before the app has an answer is logged
+ * with a request id and answered with a bare 500.
  *
  * A chunked body (proxies and streaming clients send them) declares no length
  * for the app to check up front: it is read here, up to `maxRequestBytes`
@@ -68,6 +71,7 @@ export function createHttpServer(
       connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(timeouts.headersMs / 4))),
     },
     (request, response) => {
+      const startedAt = performance.now();
       const target = requestTargetOf(request.method, request.url ?? '', request.headers.host);
       if (target.form === 'refused') {
         response.writeHead(400, plainText).end(target.reason);
@@ -80,6 +84,26 @@ export function createHttpServer(
       request.url = target.path;
       request.headers.host = target.authority;
       if (queueDashboard?.handle(request, response)) return;
+      /** Sends the cached answer to the request (read with `body`), if there is one. */
+      const sentHit = (body?: Buffer) => {
+        const hit = app.cachedHits?.answer(request, body, startedAt);
+        if (hit) response.writeHead(hit.status, hit.headers).end(hit.body ?? undefined);
+        return hit !== undefined;
+      };
+      const lookup = app.cachedHits?.lookupOf(request);
+      if (lookup === 'url' && sentHit()) return;
+      if (lookup === 'body') {
+        readBody(request, maxRequestBytes).then(
+          (body) => {
+            if (body && sentHit(body)) return;
+            // A miss: the app takes the body read here (a declared length within the limit: never over it).
+            Object.assign(request, { body });
+            serve(request, response);
+          },
+          () => request.destroy(),
+        );
+        return;
+      }
       if (request.headers['transfer-encoding'] === undefined || request.headers['content-length'] !== undefined) {
         serve(request, response);
         return;

@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createPublicDataChanges, type PublicDataChanges } from '../src/cache/public-data-changes';
@@ -5,6 +6,7 @@ import { loadConfig } from '../src/config';
 import { papers, similarPapers, users } from '../src/db/schema';
 import { runJob } from '../jobs/registry';
 import { hashPassword } from '../src/modules/accounts/passwords';
+import { createHttpServer } from '../src/http-server';
 import { createLogger } from '../src/logger';
 import { recomputeKeysAndCounts } from '../src/modules/trending/recompute';
 import { TEST_PASSWORD_HASH_COST, paperRecord, redisTestConfig, savePaperRecords, testRedisUrl as redisUrl, userWithToken } from './support/fixtures';
@@ -39,8 +41,8 @@ let database: TestDatabase;
 let apps: ReturnType<typeof createTestApp>[] = [];
 let changes: PublicDataChanges[] = [];
 
-function cachingApp(publicDataChanges?: PublicDataChanges, responseCache = cachingConfig.responseCache) {
-  const app = createTestApp(database.db, { config: { ...cachingConfig, responseCache }, publicDataChanges });
+function cachingApp(publicDataChanges?: PublicDataChanges, responseCache = cachingConfig.responseCache, config = cachingConfig) {
+  const app = createTestApp(database.db, { config: { ...config, responseCache }, publicDataChanges });
   apps.push(app);
   return app;
 }
@@ -376,6 +378,90 @@ describe('the response cache', () => {
     expect((await get({ 'if-none-match': computed.headers.get('etag')! })).status).toBe(304);
     // A GET without the CSRF header is still refused, hit or not.
     expect((await app.fetch(new Request(getUrl))).status).toBe(403);
+  });
+
+  it('is sent by the HTTP listener itself, as the app sends it; a miss and every other request go on to the app', async () => {
+    const config = {
+      ...cachingConfig,
+      http: { ...cachingConfig.http, corsOrigins: ['https://reader.example'] },
+      metricsToken: 'a-metrics-token-for-the-test',
+    };
+    const { app } = cachingApp(undefined, cachingConfig.responseCache, config);
+    const reader = await userWithToken(database.db, 'listener_reader');
+    let reachedApp = 0;
+    // The app as the listener sees it, counting the requests the listener hands it.
+    const counted = new Proxy(app, {
+      get(target, property) {
+        if (property !== 'handleNodeRequestAndResponse') return Reflect.get(target, property);
+        return (...args: Parameters<typeof app.handleNodeRequestAndResponse>) => {
+          reachedApp += 1;
+          return target.handleNodeRequestAndResponse(...args);
+        };
+      },
+    });
+    const listener = createHttpServer(counted, { maxRequestBytes: config.http.maxRequestBytes });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
+    const body = JSON.stringify({ query: PAPER_PAGE, variables: { arxivId: '2511.20001' } });
+    const common = { origin: 'https://reader.example', 'x-request-id': 'listener-test-1' };
+    const post = (headers: Record<string, string> = {}, sent = body) =>
+      fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...common, ...headers }, body: sent });
+    const getUrl = `${base}/graphql?query=${encodeURIComponent(PAPER_PAGE)}&variables=${encodeURIComponent(JSON.stringify({ arxivId: '2511.20001' }))}`;
+    /** The request's answer and whether the app saw it. */
+    const sent = async (request: () => Promise<Response>) => {
+      const before = reachedApp;
+      const response = await request();
+      return { response, text: await response.text(), byApp: reachedApp > before };
+    };
+    const headersOf = (response: Response) =>
+      Object.fromEntries([...response.headers].filter(([name]) => !['date', 'keep-alive', 'connection'].includes(name)));
+    try {
+      const miss = await sent(() => post());
+      expect(miss.byApp).toBe(true);
+      expect(JSON.parse(miss.text).data.paper.upvotes).toBeGreaterThan(0);
+
+      let hit: Awaited<ReturnType<typeof sent>> | undefined;
+      expect(await statementsOf(async () => (hit = await sent(() => post())))).toBe(0);
+      expect(hit!.byApp).toBe(false);
+      expect(hit!.text).toBe(miss.text);
+      // The app's own hit, for the same request: the same bytes and the same headers, CORS and security headers included.
+      const fromApp = await app.fetch(
+        new Request('http://test/graphql', { method: 'POST', headers: { 'content-type': 'application/json', ...common }, body }),
+      );
+      expect(await fromApp.text()).toBe(hit!.text);
+      expect(headersOf(hit!.response)).toEqual(headersOf(fromApp));
+      expect(hit!.response.headers.get('access-control-allow-origin')).toBe('https://reader.example');
+      expect(hit!.response.headers.get('x-request-id')).toBe('listener-test-1');
+
+      const byGet = await sent(() => fetch(getUrl, { headers: { 'x-graphql-yoga-csrf': '1' } }));
+      expect([byGet.byApp, byGet.text]).toEqual([false, miss.text]);
+      // As a browser revalidates (fetch() would add Cache-Control: no-cache to an If-None-Match of its caller's).
+      const revalidation = { 'x-graphql-yoga-csrf': '1', 'cache-control': 'max-age=0', 'if-none-match': hit!.response.headers.get('etag')! };
+      const current = await sent(() => fetch(getUrl, { headers: revalidation }));
+      expect([current.byApp, current.response.status, current.text]).toEqual([false, 304, '']);
+
+      // What the cache does not answer, or the app refuses, is the app's to answer: and it does, as usual.
+      const withoutCsrf = await sent(() => fetch(getUrl));
+      expect([withoutCsrf.byApp, withoutCsrf.response.status]).toEqual([true, 403]);
+      const simpleContentType = await sent(() => post({ 'content-type': 'text/plain' }));
+      expect([simpleContentType.byApp, simpleContentType.response.status]).toEqual([true, 403]);
+      const signedIn = await sent(() => post({ authorization: `Bearer ${reader.token}` }));
+      expect([signedIn.byApp, JSON.parse(signedIn.text).data.paper.upvotes]).toEqual([true, JSON.parse(miss.text).data.paper.upvotes]);
+      const fresh = await sent(() => post({ 'cache-control': 'no-cache' }));
+      expect([fresh.byApp, JSON.parse(fresh.text).data.paper.id]).toEqual([true, JSON.parse(miss.text).data.paper.id]);
+      const malformed = await sent(() => post({}, '{"query": '));
+      expect([malformed.byApp, malformed.response.status]).toEqual([true, 400]);
+      const otherPaper = await sent(() => post({}, JSON.stringify({ query: PAPER_PAGE, variables: { arxivId: '2511.20002' } })));
+      expect([otherPaper.byApp, JSON.parse(otherPaper.text).data.paper.id]).toEqual([true, expect.any(String)]);
+
+      // A hit the listener sent is counted in the app's metrics like any answer.
+      const scraped = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${config.metricsToken}` } })).text();
+      const hits = /^http_request_duration_seconds_count\{method="GET",route="\/graphql",status="304"\} (\d+)$/m.exec(scraped)?.[1];
+      expect(hits).toBe('1');
+    } finally {
+      listener.closeAllConnections();
+      await new Promise((resolve) => listener.close(resolve));
+    }
   });
 
   it("never serves one reader's private fields to another: anonymous, signed in, user A, user B, GET or POST", async () => {

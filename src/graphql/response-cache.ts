@@ -374,7 +374,8 @@ function cacheKeyOf(query: string, operationName: string | null | undefined, var
  * reorder any such list, leaves it to end by itself, so heavy voting cannot
  * send every reader to Postgres; answers without one end at the vote.
  * A hit is sent as the bytes stored, before the GraphQL pipeline runs
- * (`servedFromCache`); the TTL bounds what a missed announcement (Redis down
+ * (`servedFromCache`; the HTTP listener sends most hits itself, see
+ * ListenerHits); the TTL bounds what a missed announcement (Redis down
  * between processes) can leave stale.
  *
  * The cache holds at most `maxEntries` answers and `maxBytes` of them (as
@@ -416,8 +417,72 @@ export function responseCache(store: AnswerStore | null, settings: ResponseCache
 }
 
 /** Anonymous, and not asking for a fresh answer (Cache-Control: no-cache or no-store, as a browser's reload sends). */
-export const isCacheable = (request: Request) =>
-  !request.headers.has('authorization') && !/no-cache|no-store/i.test(request.headers.get('cache-control') ?? '');
+export const isCacheable = (request: Request) => cacheableWith((name) => request.headers.get(name));
+
+const cacheableWith = (headerOf: (name: string) => string | null | undefined) =>
+  headerOf('authorization') == null && !/no-cache|no-store/i.test(headerOf('cache-control') ?? '');
+
+/** How the listener may find a request's cached answer: from its URL (a GET), from its body (a POST), or not at all. */
+export type ListenerLookup = 'url' | 'body' | undefined;
+
+/** A request as the HTTP listener has it: method, path with query, headers (names in lower case). */
+export interface ListenerRequest {
+  method?: string;
+  url?: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/**
+ * Cached answers for the HTTP listener to send before a request becomes a
+ * fetch Request and before yoga's plugins run, so that a hit costs little
+ * more than sending its bytes. It takes a subset of what the app would
+ * answer from the cache: anonymous and cacheable requests to the GraphQL
+ * endpoint, a GET sending yoga's CSRF header or a POST of JSON (which no
+ * CSRF check refuses) with a declared length within the body limit and no
+ * content encoding. Everything else, and every miss, goes to the app, which
+ * answers as it always does.
+ */
+export class ListenerHits {
+  constructor(
+    private readonly store: AnswerStore,
+    readonly endpoint: string,
+    private readonly maxBodyBytes: number,
+  ) {}
+
+  lookupOf({ method, url = '', headers }: ListenerRequest): ListenerLookup {
+    const queryAt = url.indexOf('?');
+    if ((queryAt === -1 ? url : url.slice(0, queryAt)) !== this.endpoint) return undefined;
+    const headerOf = (name: string) => single(headers[name]);
+    if (!cacheableWith(headerOf) || headerOf(REFRESH_HEADER) !== undefined) return undefined;
+    if (method === 'GET') return headerOf('x-graphql-yoga-csrf') !== undefined ? 'url' : undefined;
+    if (method !== 'POST' || !headerOf('content-type')?.toLowerCase().startsWith('application/json')) return undefined;
+    if (headerOf('content-encoding') !== undefined || headerOf('transfer-encoding') !== undefined) return undefined;
+    const length = Number(headerOf('content-length'));
+    return length > 0 && length <= this.maxBodyBytes ? 'body' : undefined;
+  }
+
+  /** The cached answer to a request lookupOf() took (a POST with its body), or undefined for a miss. */
+  answer({ url = '', headers }: ListenerRequest, body?: Buffer): StoredAnswer | undefined {
+    let key: string | undefined;
+    if (body === undefined) {
+      const params = new URLSearchParams(url.slice(url.indexOf('?') + 1));
+      const query = params.get('query');
+      key = query ? keyOrUndefined(query, params.get('operationName'), () => params.get('variables') ?? undefined) : undefined;
+    } else {
+      let params: unknown;
+      try {
+        params = JSON.parse(body.toString('utf8'));
+      } catch {
+        return undefined;
+      }
+      if (!isPlainObject(params) || typeof params.query !== 'string') return undefined;
+      key = keyOrUndefined(params.query, params.operationName as string | undefined, () => params.variables);
+    }
+    return storedAnswer(this.store, key, single(headers.accept) ?? null, single(headers['if-none-match']) ?? null);
+  }
+}
+
+const single = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(', ') : value);
 
 /**
  * Answers a cached query before the GraphQL pipeline runs: after the checks
@@ -444,12 +509,8 @@ function servedFromCache(store: AnswerStore): Plugin {
       if (!isCacheable(request) || store.isRefresh(request)) return;
       /** The cached answer to `key` as this request accepts it, if there is one. */
       const cachedResponse = (key: string | undefined) => {
-        const entry = key === undefined ? undefined : store.read(key);
-        const mediaType = entry && regularMediaType(request.headers.get('accept'));
-        if (!entry || !mediaType) return undefined;
-        const headers = { etag: entry.etag, 'last-modified': entry.lastModified };
-        if (matchesETag(request.headers.get('if-none-match'), entry.etag)) return new fetchAPI.Response(null, { status: 304, headers });
-        return new fetchAPI.Response(entry.body, { status: 200, headers: { ...headers, 'content-type': `${mediaType}; charset=utf-8` } });
+        const answer = storedAnswer(store, key, request.headers.get('accept'), request.headers.get('if-none-match'));
+        return answer && new fetchAPI.Response(answer.body, answer);
       };
       /** The cached answer; or, when it ended while a refresh of it runs, the refreshed one once stored. */
       const cachedOrRefreshed = (key: string | undefined): Response | Promise<Response | undefined> | undefined => {
@@ -491,6 +552,23 @@ function servedFromCache(store: AnswerStore): Plugin {
       });
     },
   };
+}
+
+/** A stored answer as sent: its status (200, or 304 to a reader whose copy is current), headers and bytes. */
+export interface StoredAnswer {
+  status: 200 | 304;
+  headers: Record<string, string>;
+  body: Uint8Array<ArrayBuffer> | null;
+}
+
+/** The answer stored under `key` as a request sending these Accept and If-None-Match headers takes it; undefined for none. */
+function storedAnswer(store: AnswerStore, key: string | undefined, accept: string | null, ifNoneMatch: string | null): StoredAnswer | undefined {
+  const entry = key === undefined ? undefined : store.read(key);
+  const mediaType = entry && regularMediaType(accept);
+  if (!entry || !mediaType) return undefined;
+  const headers = { etag: entry.etag, 'last-modified': entry.lastModified };
+  if (matchesETag(ifNoneMatch, entry.etag)) return { status: 304, headers, body: null };
+  return { status: 200, headers: { ...headers, 'content-type': `${mediaType}; charset=utf-8` }, body: entry.body };
 }
 
 /** The header of a refresh request (AnswerStore), and the host it names: the process itself. */

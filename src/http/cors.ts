@@ -12,32 +12,37 @@ import type { Plugin } from 'graphql-yoga';
  * origin it answers `null`, which sandboxed frames and data: URLs match.
  */
 export function cors(allowedOrigins: string[] | '*'): Plugin {
-  function corsHeaders(request: Request): Record<string, string> {
-    const headers: Record<string, string> = allowedOrigins === '*' ? {} : { vary: 'Origin' };
-    const origin = request.headers.get('origin');
-    if (origin === null) return headers;
-    const allowed = allowedOrigins === '*' ? '*' : allowedOrigins.includes(origin) ? origin : undefined;
-    if (allowed === undefined) return headers;
-    headers['access-control-allow-origin'] = allowed;
-    if (request.method === 'OPTIONS') {
-      headers['access-control-allow-methods'] = 'GET, POST, OPTIONS';
-      const requested = request.headers.get('access-control-request-headers');
-      if (requested) headers['access-control-allow-headers'] = requested;
-      headers['access-control-max-age'] = '600';
-    }
-    return headers;
-  }
-
   return {
     onRequest({ request, endResponse, fetchAPI }) {
       // A preflight: answered here, whatever the path (Safari wants the zero length of a 204 said).
       if (request.method === 'OPTIONS') endResponse(new fetchAPI.Response(null, { status: 204, headers: { 'content-length': '0' } }));
     },
     onResponse({ request, response }) {
-      for (const [name, value] of Object.entries(corsHeaders(request))) {
+      for (const [name, value] of Object.entries(corsHeaders(allowedOrigins, request.method, (header) => request.headers.get(header)))) {
         if (name === 'vary') response.headers.append(name, value);
         else response.headers.set(name, value);
       }
     },
   };
+}
+
+/** The CORS headers of an answer to a request of `method` whose headers `headerOf` gives (see cors()). */
+export function corsHeaders(
+  allowedOrigins: string[] | '*',
+  method: string,
+  headerOf: (name: string) => string | null | undefined,
+): Record<string, string> {
+  const headers: Record<string, string> = allowedOrigins === '*' ? {} : { vary: 'Origin' };
+  const origin = headerOf('origin');
+  if (origin === null || origin === undefined) return headers;
+  const allowed = allowedOrigins === '*' ? '*' : allowedOrigins.includes(origin) ? origin : undefined;
+  if (allowed === undefined) return headers;
+  headers['access-control-allow-origin'] = allowed;
+  if (method === 'OPTIONS') {
+    headers['access-control-allow-methods'] = 'GET, POST, OPTIONS';
+    const requested = headerOf('access-control-request-headers');
+    if (requested) headers['access-control-allow-headers'] = requested;
+    headers['access-control-max-age'] = '600';
+  }
+  return headers;
 }

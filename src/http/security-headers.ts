@@ -14,12 +14,19 @@ const NOTHING_MAY_LOAD = "default-src 'none'; frame-ancestors 'none'";
 export function securityHeaders(graphiql: GraphiQLPage): Plugin {
   return {
     onResponse({ response }) {
-      response.headers.set('x-content-type-options', 'nosniff');
-      response.headers.set('x-frame-options', 'DENY');
-      response.headers.set('referrer-policy', 'no-referrer');
-      if (response.headers.has('content-security-policy')) return;
+      const setByPage = response.headers.get('content-security-policy');
       const isHtml = response.headers.get('content-type')?.startsWith('text/html') ?? false;
-      response.headers.set('content-security-policy', isHtml ? graphiql.contentSecurityPolicy : NOTHING_MAY_LOAD);
+      for (const [name, value] of Object.entries(securityHeadersOfData)) response.headers.set(name, value);
+      if (setByPage !== null) response.headers.set('content-security-policy', setByPage);
+      else if (isHtml) response.headers.set('content-security-policy', graphiql.contentSecurityPolicy);
     },
   };
 }
+
+/** The security headers of an answer that is not HTML (JSON, a feed, text). */
+export const securityHeadersOfData: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy': NOTHING_MAY_LOAD,
+};

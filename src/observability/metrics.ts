@@ -17,7 +17,7 @@ export interface MetricsDependencies {
  * They tell an outsider the traffic, the queue and the memory of the process:
  * served only with a token set, to a scraper that sends it.
  */
-export function metrics({ jobCounts, token }: MetricsDependencies): Plugin {
+export function metrics({ jobCounts, token }: MetricsDependencies): RequestMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requestDuration = new Histogram({
@@ -41,8 +41,10 @@ export function metrics({ jobCounts, token }: MetricsDependencies): Plugin {
     },
   });
   const startedAt = new WeakMap<Request, number>();
+  const observe = (method: string, pathname: string, status: number, seconds: number) =>
+    requestDuration.observe({ method, route: routeOf(pathname), status: String(status) }, seconds);
 
-  return {
+  const plugin: Plugin = {
     async onRequest({ request, url, endResponse, fetchAPI }) {
       startedAt.set(request, performance.now());
       if (url.pathname !== '/metrics' || request.method !== 'GET' || token === undefined) return;
@@ -60,10 +62,17 @@ export function metrics({ jobCounts, token }: MetricsDependencies): Plugin {
     onResponse({ request, response }) {
       const started = startedAt.get(request);
       if (started === undefined) return;
-      const route = routeOf(new URL(request.url).pathname);
-      requestDuration.observe({ method: request.method, route, status: String(response.status) }, (performance.now() - started) / 1000);
+      observe(request.method, new URL(request.url).pathname, response.status, (performance.now() - started) / 1000);
     },
   };
+  return { plugin, observe };
+}
+
+export interface RequestMetrics {
+  /** Serves /metrics and times every request the app answers. */
+  plugin: Plugin;
+  /** Times a request answered before the app (a cached hit sent by the listener). */
+  observe(method: string, pathname: string, status: number, seconds: number): void;
 }
 
 /** Whether the request carries `Authorization: Bearer <token>`, compared in constant time. */
