@@ -147,6 +147,11 @@ describe('the answer store computes read lists again in the background', () => {
     finishRefresh();
     await vi.advanceTimersByTimeAsync(0);
     expect(bodyOf(store.read('list'))).toEqual({ data: { refreshed: 1 } });
+    // The reader's answer took the request noted by both: the refresh's answer keeps its own, and the next
+    // vote computes it again, rather than leaving it to end and every reader to compute it.
+    await changes.announce({ kind: 'votes', paperIds: [1] });
+    await vi.advanceTimersByTimeAsync(settings.listMaxAgeMs / 4);
+    expect(refreshed).toEqual([TRENDING_REQUEST, TRENDING_REQUEST]);
   });
 
   it('keeps no request past its byte budget: such an answer is left to end at its age', async () => {
@@ -196,14 +201,51 @@ describe('a vote on a list readers are reading', () => {
     await database.close();
   });
 
+  // A minute: only the background refresh can show the vote within the poll below.
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    PASSWORD_HASH_COST: String(TEST_PASSWORD_HASH_COST),
+    RESPONSE_CACHE_TTL_SECONDS: '120',
+    RESPONSE_CACHE_LIST_MAX_AGE_SECONDS: '60',
+  });
+
+  it("is computed for the first readers of a page on the refreshes' connections; never a mutation, nor again an answer with errors", async () => {
+    await database.truncate();
+    const refreshQueries: string[] = [];
+    const handle = openDatabase({ url: database.url, dataDir: '', poolSize: 1, onQuery: (query) => refreshQueries.push(query) });
+    const cold = createTestApp(database.db, { config, refreshDb: handle.db });
+    try {
+      await savePaperRecords(database.db, [paperRecord({ arxivId: '2511.20001', upvoteBaseline: 30 })]);
+      await userWithToken(database.db, 'cold_reader');
+      database.queries.length = 0;
+      const PAGE = '{ trendingPapers(first: 5) { edges { node { arxivId upvotes } } } }';
+      // Two readers at once, nothing stored: one computation, on the refreshes' connections; neither reader waits for the readers' pool.
+      const [first, second] = await Promise.all([cold.request(PAGE), cold.request(PAGE)]);
+      expect(first.data).toEqual({ trendingPapers: { edges: [{ node: { arxivId: '2511.20001', upvotes: 30 } }] } });
+      expect(second.data).toEqual(first.data);
+      expect(refreshQueries.filter((query) => query.includes('"papers"')).length).toBeGreaterThan(0);
+      expect(database.queries.filter((query) => query.includes('"papers"'))).toEqual([]);
+
+      // An anonymous mutation runs once, by its reader (a second run would find the username taken).
+      const signedUp = await cold.request(
+        'mutation { signUp(username: "cold_signup", email: "cold@example.com", password: "a long enough password") { user { username } } }',
+      );
+      expect(signedUp.errors).toBeUndefined();
+
+      // An answer with errors is not stored: computed for its first reader, then by each reader alone.
+      const FORBIDDEN_FEED = '{ user(username: "cold_reader") { recommendedPapers { id } } }';
+      const codesOf = (answer: { errors?: readonly { extensions?: Record<string, unknown> }[] }) => answer.errors?.map((error) => error.extensions?.code);
+      expect(codesOf(await cold.request(FORBIDDEN_FEED))).toEqual(['FORBIDDEN']);
+      const before = refreshQueries.length;
+      expect(codesOf(await cold.request(FORBIDDEN_FEED))).toEqual(['FORBIDDEN']);
+      expect(refreshQueries.length).toBe(before);
+    } finally {
+      await cold.close();
+      await handle.close();
+    }
+  });
+
   it('shows long before the list maximum age, without a reader computing it', async () => {
-    // A minute: only the background refresh can show the vote within the poll below.
-    const config = loadConfig({
-      LOG_LEVEL: 'silent',
-      PASSWORD_HASH_COST: String(TEST_PASSWORD_HASH_COST),
-      RESPONSE_CACHE_TTL_SECONDS: '120',
-      RESPONSE_CACHE_LIST_MAX_AGE_SECONDS: '60',
-    });
     // The refreshes' own connections, as the server opens them: every statement they send is recorded.
     const refreshQueries: string[] = [];
     refreshHandle = openDatabase({ url: database.url, dataDir: '', poolSize: 1, onQuery: (query) => refreshQueries.push(query) });

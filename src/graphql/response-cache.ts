@@ -1,7 +1,17 @@
 import { useResponseCache, type Cache } from '@graphql-yoga/plugin-response-cache';
 import { encodeBase64 } from '@pothos/core';
 import { hash, randomUUID } from 'node:crypto';
-import { getNamedType, isListType, isNonNullType, isObjectType, type ExecutionResult, type GraphQLOutputType, type GraphQLSchema } from 'graphql';
+import {
+  getNamedType,
+  getOperationAST,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  type ExecutionResult,
+  type GraphQLOutputType,
+  type GraphQLSchema,
+  parse,
+} from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { Plugin } from 'graphql-yoga';
 import type { ChangedEntity, PublicDataChange, PublicDataChanges } from '../cache/public-data-changes';
@@ -52,6 +62,8 @@ interface Refresh {
   lastStartedAt: number;
   /** The store's change sequence when the running one began. */
   startedSequence: number;
+  /** The request the running one computes. */
+  request?: AnswerRequest;
 }
 
 /** Refreshes running at once in one process, at most: each is a GraphQL execution like a reader's. */
@@ -77,7 +89,8 @@ const REMEMBERED_REQUEST_BYTES = 16_000_000;
  * readers keep getting the answer they have until the new one is stored, so
  * neither votes nor age send a crowd of readers to Postgres at once, and a
  * vote shows within about a quarter of `listMaxAgeMs` (one key is computed
- * again at most that often) plus the time to compute it.
+ * again at most that often) plus the time to compute it. A query with no
+ * answer stored is computed the same way for its readers (computeFor).
  */
 export class AnswerStore {
   private readonly processPrefix = randomUUID().slice(0, 8);
@@ -103,6 +116,8 @@ export class AnswerStore {
   /** The refresh running for each key: a reader who finds the answer ended meanwhile waits for it. */
   private readonly refreshOf = new Map<string, Promise<void>>();
   private refresh?: (request: AnswerRequest) => Promise<unknown>;
+  /** Keys whose computation for a reader (computeFor) stored no answer lately. */
+  private readonly storedNothing = new LRUCache<string, true>({ max: 10_000, ttl: 60_000 });
   /** Sent by this process's own refresh requests, so that a hit is not served to them; unguessable. */
   readonly refreshToken = randomUUID();
 
@@ -195,7 +210,9 @@ export class AnswerStore {
     // a refresh still knows when it began, and its answer, begun after the change that asked for it, replaces theirs.
     const refresh = this.refreshes.get(key);
     const started = this.startedAt.get(key) ?? (refresh?.running ? refresh.startedSequence : undefined);
-    const request = this.requestOf.get(key);
+    // The reader's set took the request noted by both: the refresh still knows its own, and an answer stored
+    // without one could never be computed again (every reader would compute it once it ends).
+    const request = this.requestOf.get(key) ?? (refresh?.running ? refresh.request : undefined);
     this.startedAt.delete(key);
     this.requestOf.delete(key);
     // The plugin's ETag is the key, the same for every version of the answer: each stored answer gets its own.
@@ -298,8 +315,7 @@ export class AnswerStore {
   private async runRefresh(key: string) {
     const refresh = this.refreshes.get(key);
     const request = this.entries.peek(key)?.request;
-    const compute = this.refresh;
-    if (!refresh || !request || !compute) return;
+    if (!refresh || !request || !this.refresh) return;
     refresh.timer = undefined;
     if (this.runningRefreshes.size >= MAX_RUNNING_REFRESHES) {
       // Busy: try again after an interval; the answer still ends at its age.
@@ -307,10 +323,50 @@ export class AnswerStore {
       this.scheduleRefresh(key, 'age');
       return;
     }
+    refresh.lastStartedAt = this.now();
+    await this.compute(key, refresh, request);
+    // Unless forgotten meanwhile (the answer ended, or the app is closing).
+    if (this.refreshes.get(key) === refresh && refresh.again) this.scheduleRefresh(key, 'vote');
+  }
+
+  /**
+   * Computes the answer to the query `request` under `key` for a reader who found none stored and none being
+   * computed (the first reader of a page, or of one nobody read for a while), the way a refresh does it: on the
+   * refresh connections, so that it does not wait behind every other reader's statements for Postgres. Resolves
+   * once the answer is stored, or was not (the reader then computes it as usual). Undefined when refreshes are
+   * off or busy, or when such a computation of `key` stored nothing lately (an answer with errors, say: it would
+   * be computed twice for every reader).
+   */
+  computeFor(key: string, request: AnswerRequest): Promise<void> | undefined {
+    const running = this.refreshOf.get(key);
+    if (running) return running;
+    if (!this.refresh || this.runningRefreshes.size >= MAX_RUNNING_REFRESHES || this.storedNothing.has(key)) return undefined;
+    let refresh = this.refreshes.get(key);
+    if (!refresh) {
+      refresh = { running: false, again: false, lastStartedAt: Number.NEGATIVE_INFINITY, startedSequence: 0 };
+      this.refreshes.set(key, refresh);
+    }
+    clearTimeout(refresh.timer);
+    refresh.timer = undefined;
+    const computed = refresh;
+    return this.compute(key, computed, request).then(() => {
+      if (this.entries.has(key)) return;
+      this.storedNothing.set(key, true);
+      if (this.refreshes.get(key) === computed) this.forgetRefresh(key);
+    });
+  }
+
+  /**
+   * Runs `request` as a refresh of `key`: one at a time per key, at most MAX_RUNNING_REFRESHES in all (the
+   * callers check). A computation for a reader does not count as a start: a vote after it is shown at once.
+   */
+  private async compute(key: string, refresh: Refresh, request: AnswerRequest) {
+    const compute = this.refresh;
+    if (!compute) return;
     refresh.running = true;
     refresh.again = false;
-    refresh.lastStartedAt = this.now();
     refresh.startedSequence = this.sequence;
+    refresh.request = request;
     const running = compute(request).then(
       () => {},
       // Postgres unreachable, say: the answer ends at its age and the next reader computes it.
@@ -322,8 +378,6 @@ export class AnswerStore {
     this.runningRefreshes.delete(running);
     if (this.refreshOf.get(key) === running) this.refreshOf.delete(key);
     refresh.running = false;
-    // Unless forgotten meanwhile (the answer ended, or the app is closing).
-    if (this.refreshes.get(key) === refresh && refresh.again) this.scheduleRefresh(key, 'vote');
   }
 
   private forgetRefresh(key: string) {
@@ -467,7 +521,7 @@ export class ListenerHits {
     if (body === undefined) {
       const params = new URLSearchParams(url.slice(url.indexOf('?') + 1));
       const query = params.get('query');
-      key = query ? keyOrUndefined(query, params.get('operationName'), () => params.get('variables') ?? undefined) : undefined;
+      key = query ? keyedRequestOf(query, params.get('operationName'), () => params.get('variables') ?? undefined)?.key : undefined;
     } else {
       let params: unknown;
       try {
@@ -476,7 +530,7 @@ export class ListenerHits {
         return undefined;
       }
       if (!isPlainObject(params) || typeof params.query !== 'string') return undefined;
-      key = keyOrUndefined(params.query, params.operationName as string | undefined, () => params.variables);
+      key = keyedRequestOf(params.query, params.operationName as string | undefined, () => params.variables)?.key;
     }
     return storedAnswer(this.store, key, single(headers.accept) ?? null, single(headers['if-none-match']) ?? null);
   }
@@ -512,16 +566,20 @@ function servedFromCache(store: AnswerStore): Plugin {
         const answer = storedAnswer(store, key, request.headers.get('accept'), request.headers.get('if-none-match'));
         return answer && new fetchAPI.Response(answer.body, answer);
       };
-      /** The cached answer; or, when it ended while a refresh of it runs, the refreshed one once stored. */
-      const cachedOrRefreshed = (key: string | undefined): Response | Promise<Response | undefined> | undefined => {
-        const response = cachedResponse(key);
-        if (response || key === undefined) return response;
-        return store.runningRefresh(key)?.then(() => cachedResponse(key));
+      /**
+       * The cached answer; or, when none is stored, the one a refresh running now stores (it ended during the
+       * refresh) or else one computed for this reader as a refresh is (AnswerStore.computeFor), once stored.
+       */
+      const cachedOrComputed = (found: KeyedRequest | undefined): Response | Promise<Response | undefined> | undefined => {
+        const response = cachedResponse(found?.key);
+        if (response || !found) return response;
+        const computing = store.runningRefresh(found.key) ?? (isQuery(found.request) ? store.computeFor(found.key, found.request) : undefined);
+        return computing?.then(() => cachedResponse(found.key));
       };
       if (request.method === 'GET') {
         const query = url.searchParams.get('query');
         const answer = query
-          ? cachedOrRefreshed(keyOrUndefined(query, url.searchParams.get('operationName'), () => url.searchParams.get('variables') ?? undefined))
+          ? cachedOrComputed(keyedRequestOf(query, url.searchParams.get('operationName'), () => url.searchParams.get('variables') ?? undefined))
           : undefined;
         if (answer instanceof Promise) {
           return answer.then((response) => {
@@ -547,8 +605,8 @@ function servedFromCache(store: AnswerStore): Plugin {
           return parseJson(new fetchAPI.Request(request.url, { method: 'POST', headers: request.headers, body: text }));
         }
         const { query, operationName, variables } = params;
-        const key = typeof query === 'string' ? keyOrUndefined(query, operationName as string | undefined, () => variables) : undefined;
-        return (await cachedOrRefreshed(key)) ?? params;
+        const found = typeof query === 'string' ? keyedRequestOf(query, operationName as string | undefined, () => variables) : undefined;
+        return (await cachedOrComputed(found)) ?? params;
       });
     },
   };
@@ -575,14 +633,29 @@ function storedAnswer(store: AnswerStore, key: string | undefined, accept: strin
 const REFRESH_HEADER = 'x-answer-refresh';
 const REFRESH_HOST = 'answer-refresh.internal';
 
-/** The cache key of a query, its variables given as JSON text (GET) or parsed (POST); undefined when they are not JSON. */
-function keyOrUndefined(query: string, operationName: string | null | undefined, variables: () => unknown) {
+/** A request and the key its answer is cached under. */
+interface KeyedRequest {
+  key: string;
+  request: AnswerRequest;
+}
+
+/** A query's request and cache key, its variables given as JSON text (GET) or parsed (POST); undefined when they are not JSON. */
+function keyedRequestOf(query: string, operationName: string | null | undefined, variables: () => unknown): KeyedRequest | undefined {
   try {
     const value = variables();
-    const parsed = typeof value === 'string' ? JSON.parse(value) : value;
-    return cacheKeyOf(query, operationName, JSON.stringify(parsed ?? {}));
+    const parsed = (typeof value === 'string' ? JSON.parse(value) : value) ?? {};
+    return { key: cacheKeyOf(query, operationName, JSON.stringify(parsed)), request: { query, operationName, variables: parsed } };
   } catch {
     return undefined;
+  }
+}
+
+/** Whether the operation `request` runs is a query (never a mutation: one is never computed on a reader's behalf). */
+function isQuery({ query, operationName }: AnswerRequest): boolean {
+  try {
+    return getOperationAST(parse(query), operationName ?? undefined)?.operation === 'query';
+  } catch {
+    return false;
   }
 }
 
