@@ -638,7 +638,8 @@ async function main() {
             `  slow to show (> 1 s) on ${name} during "${rowOfStream.get(result)}" at ${votesPerSecond} votes/s: ` +
               `${slow.length} of ${visible.length} probes, longest ${fixed(Math.max(0, ...slow.map((probe) => probe.ms)))} ms, ` +
               `${result.notSeen[name] ?? 0} not seen` +
-              (reads.length > 0 ? `; the read that showed them took p50 ${fixed(percentile(reads, 50))} ms, longest ${fixed(reads.at(-1)!)} ms` : ''),
+              (reads.length > 0 ? `; the read that showed them took p50 ${fixed(percentile(reads, 50))} ms, longest ${fixed(reads.at(-1)!)} ms` : '') +
+              `; the bench process's own event loop was up to ${fixed(result.clientLoopDelayMaxMs)} ms late`,
           );
         }
       }

@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { voteRequest, type HttpRequestSpec } from './load-clients';
 
 /**
@@ -75,6 +76,8 @@ export interface VoteStreamResult {
   /** Per watched server: probes not shown within the timeout. */
   notSeen: Record<string, number>;
   voterChecks: { checked: number; sawOwnVote: number };
+  /** The longest the bench process's own event loop was late, in ms: a slow read may be the client's, not the server's. */
+  clientLoopDelayMaxMs: number;
   /** The first few failed answers (votes and sign-ins), to print. */
   failures: string[];
 }
@@ -94,8 +97,11 @@ export function startVoteStream(options: VoteStreamOptions): { stop(): Promise<V
     showingRead: {},
     notSeen: {},
     voterChecks: { checked: 0, sawOwnVote: 0 },
+    clientLoopDelayMaxMs: 0,
     failures: [],
   };
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const noteFailure = (what: string, detail: unknown) => {
     if (result.failures.length < 3) result.failures.push(`${what}: ${String(detail).slice(0, 200)}`);
   };
@@ -221,6 +227,8 @@ export function startVoteStream(options: VoteStreamOptions): { stop(): Promise<V
       running = false;
       await Promise.all(pollers);
       agent.destroy();
+      loopDelay.disable();
+      result.clientLoopDelayMaxMs = loopDelay.max / 1e6;
       return result;
     },
   };
