@@ -23,6 +23,7 @@ describe('the answer store computes read lists again in the background', () => {
   /** The requests the store asked to compute again, and how to finish the one running. */
   let refreshed: AnswerRequest[];
   let finishRefresh: () => void;
+  let finishers: (() => void)[];
 
   beforeEach(() => {
     vi.useFakeTimers();
@@ -30,12 +31,15 @@ describe('the answer store computes read lists again in the background', () => {
     now = 1_000_000;
     store = new AnswerStore(settings, changes, () => now);
     refreshed = [];
+    finishers = [];
+    // Finishes the oldest refresh still running.
+    finishRefresh = () => finishers.shift()?.();
     store.refreshWith(async (request) => {
       refreshed.push(request);
       // What the refresh request does: the pipeline notes the start, computes the answer and stores it.
       store.started('list', request);
       await new Promise<void>((resolve) => {
-        finishRefresh = resolve;
+        finishers.push(resolve);
       });
       store.set('list', { data: { refreshed: refreshed.length } }, [paperEntity(1)], settings.listMaxAgeMs);
     });
@@ -44,7 +48,7 @@ describe('the answer store computes read lists again in the background', () => {
   });
 
   afterEach(async () => {
-    finishRefresh?.();
+    for (const finish of finishers.splice(0)) finish();
     await store.stopRefreshing();
     vi.useRealTimers();
   });
@@ -152,6 +156,18 @@ describe('the answer store computes read lists again in the background', () => {
     await changes.announce({ kind: 'votes', paperIds: [1] });
     await vi.advanceTimersByTimeAsync(settings.listMaxAgeMs / 4);
     expect(refreshed).toEqual([TRENDING_REQUEST, TRENDING_REQUEST]);
+  });
+
+  it('leaves the last refresh slot to the answers readers read: a computation for a reader never takes it', async () => {
+    const request = (n: number): AnswerRequest => ({ ...TRENDING_REQUEST, variables: { n } });
+    expect(store.computeFor('a', request(1))).toBeDefined();
+    expect(store.computeFor('b', request(2))).toBeDefined();
+    expect(store.computeFor('c', request(3))).toBeDefined();
+    expect(store.computeFor('d', request(4))).toBeUndefined();
+    store.read('list');
+    await changes.announce({ kind: 'votes', paperIds: [1] });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(refreshed).toEqual([request(1), request(2), request(3), TRENDING_REQUEST]);
   });
 
   it('keeps no request past its byte budget: such an answer is left to end at its age', async () => {

@@ -334,13 +334,14 @@ export class AnswerStore {
    * computed (the first reader of a page, or of one nobody read for a while), the way a refresh does it: on the
    * refresh connections, so that it does not wait behind every other reader's statements for Postgres. Resolves
    * once the answer is stored, or was not (the reader then computes it as usual). Undefined when refreshes are
-   * off or busy, or when such a computation of `key` stored nothing lately (an answer with errors, say: it would
+   * off or all but one slot is busy, or when such a computation of `key` stored nothing lately (an answer with errors, say: it would
    * be computed twice for every reader).
    */
   computeFor(key: string, request: AnswerRequest): Promise<void> | undefined {
     const running = this.refreshOf.get(key);
     if (running) return running;
-    if (!this.refresh || this.runningRefreshes.size >= MAX_RUNNING_REFRESHES || this.storedNothing.has(key)) return undefined;
+    // Never the last slot: distinct cold queries (a crawler's, say) must not hold back the refreshes of pages readers read.
+    if (!this.refresh || this.runningRefreshes.size >= MAX_RUNNING_REFRESHES - 1 || this.storedNothing.has(key)) return undefined;
     let refresh = this.refreshes.get(key);
     if (!refresh) {
       refresh = { running: false, again: false, lastStartedAt: Number.NEGATIVE_INFINITY, startedSequence: 0 };
