@@ -421,7 +421,7 @@ async function main() {
       const toApi = server === 'api';
       const stream =
         votesPerSecond > 0
-          ? startVoteStream({
+          ? await startVoteStream({
               base: toApi ? base : bare.base,
               target: toApi ? 'api' : 'bare',
               votesPerSecond,
@@ -612,9 +612,14 @@ async function main() {
         if (sorted.length + notSeen === 0) return '-';
         return `${fixed(percentile(sorted, 50))} / ${fixed(percentile(sorted, 99))} ms (n ${sorted.length}${notSeen ? `, ${notSeen} not seen in ${PROBE_TIMEOUT_MS / 1000} s` : ''})`;
       };
+      const voteLatency = (target: VoteStreamResult['target']) => {
+        const sorted = streams.flatMap((result) => (result.target === target ? result.voteMs : [])).sort((a, b) => a - b);
+        return sorted.length === 0 ? '-' : `${fixed(percentile(sorted, 50))} / ${fixed(percentile(sorted, 99))}`;
+      };
       streamTable.push([
         String(votesPerSecond),
         `${sum((r) => r.sent)} / ${sum((r) => r.accepted)} / ${sum((r) => r.failed)} / ${sum((r) => r.skipped)}`,
+        `${voteLatency('api')} ms; bare ${voteLatency('bare')} ms`,
         `${sum((r) => r.signIns.sent)} / ${sum((r) => r.signIns.accepted)}`,
         visibility('api'),
         second ? visibility('second') : 'needs REDIS_URL',
@@ -623,7 +628,15 @@ async function main() {
     }
     const failureSamples = [...streamTotals.values()].flat().flatMap((result) => result.failures);
     printTable(
-      ['votes/s', 'votes sent / accepted / failed / skipped', 'sign-ins sent / ok', 'visible p50 / p99: API', 'second API process', 'voter saw own vote'],
+      [
+        'votes/s',
+        'votes sent / accepted / failed / skipped',
+        'vote answered p50 / p99: API; bare',
+        'sign-ins sent / ok',
+        'visible p50 / p99: API',
+        'second API process',
+        'voter saw own vote',
+      ],
       streamTable,
     );
     for (const sample of failureSamples.slice(0, 5)) console.log(`  failed: ${sample}`);

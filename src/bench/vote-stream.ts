@@ -7,7 +7,9 @@ import { voteRequest, type HttpRequestSpec } from './load-clients';
  * a fixed rate from many voters (open loop: sent on schedule whatever the
  * answers' latency), sign-ins at their own rate, and vote-to-visible probes:
  * after an accepted upvote on a paper of the trending page, the time until
- * each watched server's anonymous trending page shows its count.
+ * each watched server's anonymous trending page shows its count, read by a
+ * reader already on the site (a kept-alive connection of its own, opened
+ * before the votes start).
  */
 export interface Answer {
   status: number;
@@ -63,11 +65,14 @@ export interface VoteStreamOptions {
 }
 
 export interface VoteStreamResult {
+  target: 'api' | 'bare';
   sent: number;
   accepted: number;
   failed: number;
   /** Votes due while too many were in flight: not sent. */
   skipped: number;
+  /** ms from sending each accepted vote to its answer (a new connection waits to be accepted by a busy server). */
+  voteMs: number[];
   signIns: { sent: number; accepted: number };
   /** Per watched server: ms from each accepted probe vote to the first page showing it. */
   visible: Record<string, number[]>;
@@ -86,12 +91,15 @@ const MAX_IN_FLIGHT = 256;
 const TICK_MS = 5;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function startVoteStream(options: VoteStreamOptions): { stop(): Promise<VoteStreamResult> } {
+/** Starts the stream once every watched server's reader has its connection (one read each). */
+export async function startVoteStream(options: VoteStreamOptions): Promise<{ stop(): Promise<VoteStreamResult> }> {
   const result: VoteStreamResult = {
+    target: options.target,
     sent: 0,
     accepted: 0,
     failed: 0,
     skipped: 0,
+    voteMs: [],
     signIns: { sent: 0, accepted: 0 },
     visible: {},
     showingRead: {},
@@ -113,6 +121,9 @@ export function startVoteStream(options: VoteStreamOptions): { stop(): Promise<V
   let running = true;
   // Its own connections, closed at the end: none sits idle between runs until a server drops it mid-request.
   const agent = new Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT + 16 });
+  // The readers' own: one connection per watched server, never handed to a voter (a reader's browser keeps its
+  // connection; one new per read would time how soon a busy server accepts connections, not when the page shows a vote).
+  const readerAgent = new Agent({ keepAlive: true, maxSockets: 1 });
 
   // Probes waiting to be seen, per watched server.
   interface Probe {
@@ -135,6 +146,7 @@ export function startVoteStream(options: VoteStreamOptions): { stop(): Promise<V
     const probe = probes && i % probes.everyNth === 0 ? probes.topPapers[Math.floor(i / probes.everyNth) % probes.topPapers.length] : undefined;
     const paperId = probe ? probe.id : 1 + (i % options.paperCount);
     try {
+      const sentAt = performance.now();
       const answer = await send(options.base, voteRequest(options.target, voter.token, paperId), agent);
       const upvotes = answer.status === 200 && !answer.body.includes('"error') ? (/"upvotes":(\d+)/.exec(answer.body)?.[1] ?? undefined) : undefined;
       if (upvotes === undefined) {
@@ -143,6 +155,7 @@ export function startVoteStream(options: VoteStreamOptions): { stop(): Promise<V
         return;
       }
       result.accepted += 1;
+      result.voteMs.push(performance.now() - sentAt);
       options.acceptedPairs.add(`${voter.id}:${paperId}`);
       if (!probe || !probes) return;
       const acceptedAt = performance.now();
@@ -169,6 +182,7 @@ export function startVoteStream(options: VoteStreamOptions): { stop(): Promise<V
     }
   };
 
+  await Promise.all((probes?.watch ?? []).map(({ base }) => send(base, probes!.anonymousPage, readerAgent)));
   const startedAt = performance.now();
   let signInsSent = 0;
   const scheduler = setInterval(() => {
@@ -199,7 +213,7 @@ export function startVoteStream(options: VoteStreamOptions): { stop(): Promise<V
       let shown: ReturnType<PageReader>;
       const readStartedAt = performance.now();
       try {
-        shown = probes!.readPage((await send(base, probes!.anonymousPage, agent)).body);
+        shown = probes!.readPage((await send(base, probes!.anonymousPage, readerAgent)).body);
       } catch {
         await sleep(TICK_MS);
         continue;
@@ -227,6 +241,7 @@ export function startVoteStream(options: VoteStreamOptions): { stop(): Promise<V
       running = false;
       await Promise.all(pollers);
       agent.destroy();
+      readerAgent.destroy();
       loopDelay.disable();
       result.clientLoopDelayMaxMs = loopDelay.max / 1e6;
       return result;
