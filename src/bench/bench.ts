@@ -516,29 +516,39 @@ async function main() {
       0,
     )) as [LoadFigure, LoadFigure];
 
-    // Throughput against the number of API processes on one port (node:cluster), reads only.
+    // Throughput against the number of API processes on one port (node:cluster), reads only: every count's
+    // cluster runs side by side (idle while another is measured), its rows in turns as above.
     await stopChild(api.child);
-    const scaling: { processes: number; signedIn: LoadFigure; fresh: LoadFigure }[] = [];
-    for (const processes of scaleProcesses) {
-      const cluster = await startChild('src/bench/api-cluster.ts', [], { ...apiEnv, BENCH_API_PROCESSES: String(processes) }, { readyMessage: true });
+    const clusters = await Promise.all(
+      scaleProcesses.map(async (processes) => {
+        const cluster = await startChild('src/bench/api-cluster.ts', [], { ...apiEnv, BENCH_API_PROCESSES: String(processes) }, { readyMessage: true });
+        return { processes, ...cluster };
+      }),
+    );
+    for (const cluster of clusters) {
       await loadClients.run(cluster.base, connections, WARM_UP_SECONDS, { kind: 'requests', requests: signedInTrending });
-      const signedIn = await measure(
-        'api',
-        cluster.base,
-        { kind: 'requests', requests: signedInTrending },
-        0,
-        `trending, signed in: ${processes} API process(es)`,
-      );
-      const fresh = await measure(
-        'api',
-        cluster.base,
-        { kind: 'requests', requests: [graphqlRequest(TRENDING_QUERY, {})] },
-        0,
-        `trending, anonymous, no-cache: ${processes} API process(es)`,
-      );
-      scaling.push({ processes, signedIn, fresh });
-      await stopChild(cluster.child);
     }
+    const scalingRows = clusters.flatMap(({ processes, base }) => [
+      {
+        server: 'api' as const,
+        base,
+        spec: (): LoadSpec => ({ kind: 'requests', requests: signedInTrending }),
+        label: `trending, signed in: ${processes} API process(es)`,
+      },
+      {
+        server: 'api' as const,
+        base,
+        spec: (): LoadSpec => ({ kind: 'requests', requests: [graphqlRequest(TRENDING_QUERY, {})] }),
+        label: `trending, anonymous, no-cache: ${processes} API process(es)`,
+      },
+    ]);
+    const scalingFigures = await measureInTurns(scalingRows, 0);
+    const scaling = clusters.map(({ processes }, index) => ({
+      processes,
+      signedIn: scalingFigures[2 * index]!,
+      fresh: scalingFigures[2 * index + 1]!,
+    }));
+    for (const cluster of clusters) await stopChild(cluster.child);
     await stopChildren();
 
     const storedVotes = async (userIds: number[]) => {
