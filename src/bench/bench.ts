@@ -613,6 +613,7 @@ async function main() {
         ` the voter's own signed-in page checked for one probe in 5) and to the bare vote statement during the peers' rows:`,
     );
     const streamTable: string[][] = [];
+    const medianAndTail = (sorted: number[]) => `${fixed(percentile(sorted, 50))} / ${fixed(percentile(sorted, 99))} ms`;
     for (const [votesPerSecond, streams] of streamTotals) {
       const sum = (pick: (result: VoteStreamResult) => number) => streams.reduce((total, result) => total + pick(result), 0);
       const times = (name: string) => streams.flatMap((result) => result.visible[name] ?? []).sort((a, b) => a - b);
@@ -620,16 +621,16 @@ async function main() {
         const sorted = times(name);
         const notSeen = sum((result) => result.notSeen[name] ?? 0);
         if (sorted.length + notSeen === 0) return '-';
-        return `${fixed(percentile(sorted, 50))} / ${fixed(percentile(sorted, 99))} ms (n ${sorted.length}${notSeen ? `, ${notSeen} not seen in ${PROBE_TIMEOUT_MS / 1000} s` : ''})`;
+        return `${medianAndTail(sorted)} (n ${sorted.length}${notSeen ? `, ${notSeen} not seen in ${PROBE_TIMEOUT_MS / 1000} s` : ''})`;
       };
       const voteLatency = (target: VoteStreamResult['target']) => {
         const sorted = streams.flatMap((result) => (result.target === target ? result.voteMs : [])).sort((a, b) => a - b);
-        return sorted.length === 0 ? '-' : `${fixed(percentile(sorted, 50))} / ${fixed(percentile(sorted, 99))}`;
+        return sorted.length === 0 ? '-' : medianAndTail(sorted);
       };
       streamTable.push([
         String(votesPerSecond),
         `${sum((r) => r.sent)} / ${sum((r) => r.accepted)} / ${sum((r) => r.failed)} / ${sum((r) => r.skipped)}`,
-        `${voteLatency('api')} ms; bare ${voteLatency('bare')} ms`,
+        `${voteLatency('api')}; bare ${voteLatency('bare')}`,
         `${sum((r) => r.signIns.sent)} / ${sum((r) => r.signIns.accepted)}`,
         visibility('api'),
         second ? visibility('second') : 'needs REDIS_URL',
