@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppConfig } from './config';
@@ -71,33 +72,59 @@ return answers`;
 
 type TakingRedis = Redis & { rateLimitTake(keys: number, ...keysAndArgs: (string | number)[]): Promise<number[]> };
 
-function takingRedis(redis: Redis): TakingRedis {
-  const taking = redis as TakingRedis;
-  if (typeof taking.rateLimitTake !== 'function') redis.defineCommand('rateLimitTake', { lua: TAKE_SCRIPT });
-  return taking;
+/** One share's take as Redis sees it: a key, the points added, the window of a new key. */
+type Take = Pick<LimitShare, 'redisKey' | 'points' | 'windowSeconds'>;
+
+/** The most keys one call to Redis takes (the script's arguments grow with them). */
+const MAX_TAKES_PER_CALL = 256;
+
+const batchedTakes = new WeakMap<Redis, DataLoader<Take, [consumed: number, msLeft: number]>>();
+
+/**
+ * The takes of one Redis connection, gathered over a turn of the event loop
+ * (DataLoader, its batch run at setImmediate) and sent as one call: under
+ * load the requests of a turn share one round trip to Redis rather than
+ * taking one each. Keys may repeat in a call; the script counts each take in
+ * order, as separate calls would. A failed call fails every take in it.
+ */
+function takesOf(redis: Redis) {
+  let takes = batchedTakes.get(redis);
+  if (!takes) {
+    const taking = redis as TakingRedis;
+    if (typeof taking.rateLimitTake !== 'function') redis.defineCommand('rateLimitTake', { lua: TAKE_SCRIPT });
+    takes = new DataLoader(
+      async (batch: readonly Take[]) => {
+        const keys = batch.map((take) => take.redisKey);
+        const args = batch.flatMap((take) => [take.points, take.windowSeconds]);
+        const answers = await taking.rateLimitTake(keys.length, ...keys, ...args);
+        return batch.map((_, index): [number, number] => [answers[2 * index]!, answers[2 * index + 1]!]);
+      },
+      { cache: false, batchScheduleFn: (send) => setImmediate(send), maxBatchSize: MAX_TAKES_PER_CALL },
+    );
+    batchedTakes.set(redis, takes);
+  }
+  return takes;
 }
 
 /**
- * Takes every share at once: one call to Redis for all of them (they share
- * its connection), or each in memory when Redis cannot answer. Rejects with
- * the first RATE_LIMITED once every share has been counted.
+ * Takes every share at once: in one call to Redis with the other takes of
+ * this turn of the event loop (they share its connection; see takesOf), or
+ * each in memory when Redis cannot answer. Rejects with the first
+ * RATE_LIMITED once every share has been counted.
  */
 export async function takeTogether(shares: LimitShare[]): Promise<void> {
   const redis = shares[0]?.redis;
-  let answers: number[] | undefined;
+  let answers: [number, number][] | undefined;
   if (redis && shares.every((share) => share.redis === redis)) {
+    const takes = takesOf(redis);
     try {
-      const keys = shares.map((share) => share.redisKey);
-      const args = shares.flatMap((share) => [share.points, share.windowSeconds]);
-      answers = await takingRedis(redis).rateLimitTake(keys.length, ...keys, ...args);
+      answers = await Promise.all(shares.map((share) => takes.load(share)));
     } catch {
       // Redis unreachable: count on here from what it last said.
       answers = undefined;
     }
   }
-  const settled = await Promise.allSettled(
-    shares.map((share, index) => (answers ? share.settle(answers[2 * index]!, answers[2 * index + 1]!) : share.takeInMemory())),
-  );
+  const settled = await Promise.allSettled(shares.map((share, index) => (answers ? share.settle(...answers[index]!) : share.takeInMemory())));
   const refused = settled.find((result) => result.status === 'rejected');
   if (refused) throw refused.reason;
 }

@@ -61,6 +61,36 @@ describe('rate limits in Redis', () => {
     expect(ttl).toBeLessThanOrEqual(60_000);
   });
 
+  it('sends the takes of requests in one turn of the event loop in one call, each counted in turn', async () => {
+    const votes = createRateLimiter({ name: 'votes-batched', points: 3, durationSeconds: 60, action: 'votes' }, connection);
+    await votes.consume('warm-up', 0);
+    const monitor = await new Redis(testRedisUrl).monitor();
+    const calls: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args.some((arg) => arg.startsWith(`${prefix}:rate-limit:votes-batched:`))) calls.push(args);
+    });
+    try {
+      // Five requests of one voter at once (and one of another): the first three pass, the fourth and fifth are refused.
+      const refusals = await Promise.all([
+        ...Array.from({ length: 5 }, () => refusalOf(takeTogether([votes.shareOf('ada', 1)]))),
+        refusalOf(votes.consume('grace')),
+      ]);
+      expect(refusals.map((refusal) => refusal?.extensions.code ?? 'taken')).toEqual([
+        'taken',
+        'taken',
+        'taken',
+        'RATE_LIMITED',
+        'RATE_LIMITED',
+        'taken',
+      ]);
+      await expect.poll(() => calls.filter((args) => /^eval/i.test(args[0]!)).length).toBe(1);
+      expect(calls.find((args) => /^eval/i.test(args[0]!))!.filter((arg) => arg.startsWith(`${prefix}:`))).toHaveLength(6);
+    } finally {
+      monitor.disconnect();
+    }
+    expect(await inspector.mget(`${prefix}:rate-limit:votes-batched:ada`, `${prefix}:rate-limit:votes-batched:grace`)).toEqual(['5', '1']);
+  });
+
   it('spends nothing with zero points and refuses only a key already past its limit', async () => {
     const failures = createRateLimiter({ name: 'failures', points: 1, durationSeconds: 60, action: 'failures' }, connection);
     expect(await refusalOf(failures.consume('ada', 0))).toBeUndefined();
