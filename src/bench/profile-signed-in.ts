@@ -187,7 +187,9 @@ async function committedTransactions(admin: postgres.Sql): Promise<number> {
 /** Counts, by command name, what Redis runs on keys or channels under `prefix` until stop() (MONITOR). */
 async function countRedisCommands(prefix: string) {
   const counts = new Map<string, number>();
-  const monitor = await new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379').monitor();
+  // monitor() opens a connection of its own: both are closed at stop().
+  const client = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const monitor = await client.monitor();
   monitor.on('monitor', (_time: string, commandArgs: string[]) => {
     if (!commandArgs.some((arg) => arg.includes(prefix))) return;
     const name = commandArgs[0]!.toLowerCase();
@@ -196,6 +198,7 @@ async function countRedisCommands(prefix: string) {
   return {
     stop() {
       monitor.disconnect();
+      client.disconnect();
       return counts;
     },
   };
