@@ -162,13 +162,19 @@ export async function loadBenchDataset(db: Database, settings: TrendingSettings,
     sql`select id, arxiv_id as "arxivId" from papers order by trending_key desc, id desc limit 1`,
   );
   await refreshSimilarPapers(db, [featured!.id]);
+  const busyDay = await busiestDay(db);
+  await db.execute(sql`vacuum analyze`);
+  return { featuredPaper: featured!, busyDay, upvoteRows };
+}
+
+/** The UTC day with the most papers submitted (the latest of equals): the bench's daily page. */
+export async function busiestDay(db: Database): Promise<string> {
   const [busy] = await queryRows<{ day: string }>(
     db,
     sql`select to_char(submitted_at at time zone 'UTC', 'YYYY-MM-DD') as day from papers
         group by 1 order by count(*) desc, 1 desc limit 1`,
   );
-  await db.execute(sql`vacuum analyze`);
-  return { featuredPaper: featured!, busyDay: busy!.day, upvoteRows };
+  return busy!.day;
 }
 
 /** Voters with no votes yet (usernames `prefix` 1..count), each with a session of `sessionDays`; their ids and tokens. */

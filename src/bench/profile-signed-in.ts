@@ -12,7 +12,7 @@ import { sql } from 'drizzle-orm';
 import { openDatabase } from '../db/client';
 import { queryRows } from '../db/rows';
 import { createSession } from '../modules/accounts/sessions';
-import { createVoters, loadBenchDataset } from './bulk-load';
+import { busiestDay, createVoters, loadBenchDataset } from './bulk-load';
 import { voteRequest } from './load-clients';
 
 /**
@@ -20,7 +20,7 @@ import { voteRequest } from './load-clients';
  * bench's query; or another --query), and the top self-time functions of its CPU profile:
  *
  *   npx tsx src/bench/profile-signed-in.ts [--requests 3000] [--concurrency 10] [--papers 20000 --users 5000 --upvotes 200000]
- *     [--database profile_signed_in] [--keep] [--reuse] [--query signed-in|anonymous-fresh|anonymous-cached|typename|paper|upvote]
+ *     [--database profile_signed_in] [--keep] [--reuse] [--query signed-in|anonymous-fresh|anonymous-cached|typename|paper|daily|upvote]
  *     [--env NAME=value ...] [--api-dir path] [--no-profile] [--callers functionName] [--count-redis]
  *
  * `--query upvote` sends the bench's full-load upvotes: every request a new (voter, paper) pair, from 2003
@@ -73,7 +73,7 @@ const databaseUrl = (() => {
 })();
 
 const FIELDS = 'arxivId title abstract publishedAt upvotes organization { name } authors { name }';
-const QUERIES: Record<string, { query: string; signedIn: boolean; fresh: boolean; paper?: boolean }> = {
+const QUERIES: Record<string, { query: string; signedIn: boolean; fresh: boolean; paper?: boolean; day?: boolean }> = {
   'signed-in': { query: `query Trending { trendingPapers(first: 50) { edges { node { ${FIELDS} viewerHasUpvoted } } } }`, signedIn: true, fresh: false },
   'anonymous-fresh': { query: `query Trending { trendingPapers(first: 50) { edges { node { ${FIELDS} } } } }`, signedIn: false, fresh: true },
   /** The bench's cached anonymous row: every request after the first a hit of the response cache. */
@@ -86,6 +86,14 @@ const QUERIES: Record<string, { query: string; signedIn: boolean; fresh: boolean
     signedIn: false,
     fresh: true,
     paper: true,
+  },
+  /** The bench's daily page (its DAILY_QUERY), anonymous and fresh, for the day with the most papers. */
+  daily: {
+    query:
+      'query ($date: Date!) { dailyPapers(date: $date, first: 50) { edges { node { id arxivId title upvotes trendingScore authors { name author { id name } } } } pageInfo { hasNextPage endCursor } } }',
+    signedIn: false,
+    fresh: true,
+    day: true,
   },
   upvote: { query: '', signedIn: true, fresh: true },
 };
@@ -306,7 +314,8 @@ async function main() {
           sql`select p.arxiv_id as "arxivId" from similar_papers s join papers p on p.id = s.paper_id limit 1`,
         )
       : [];
-    const body = JSON.stringify({ query: scenario.query, variables: featured ? { arxivId: featured.arxivId } : {} });
+    const variables = featured ? { arxivId: featured.arxivId } : scenario.day ? { date: await busiestDay(handle.db) } : {};
+    const body = JSON.stringify({ query: scenario.query, variables });
     const requestOf = (i: number) =>
       voting
         ? voteRequest('api', tokens[i % tokens.length]!, 1 + (i % paperCount))
