@@ -34,7 +34,7 @@ describe('rate limits in Redis', () => {
     const votes = createRateLimiter({ name: 'votes', points: 2, durationSeconds: 60, action: 'votes' }, connection);
     // Redis learns the script at the first call (a NOSCRIPT answer, then EVAL): not counted below.
     await changes.consume('warm-up', 0);
-    const monitor = await new Redis(testRedisUrl).monitor();
+    const monitor = await inspector.monitor();
     const calls: string[][] = [];
     monitor.on('monitor', (_time: string, args: string[]) => {
       if (args.some((arg) => arg.startsWith(`${prefix}:`))) calls.push(args);
@@ -64,7 +64,7 @@ describe('rate limits in Redis', () => {
   it('sends the takes of requests in one turn of the event loop in one call, each counted in turn', async () => {
     const votes = createRateLimiter({ name: 'votes-batched', points: 3, durationSeconds: 60, action: 'votes' }, connection);
     await votes.consume('warm-up', 0);
-    const monitor = await new Redis(testRedisUrl).monitor();
+    const monitor = await inspector.monitor();
     const calls: string[][] = [];
     monitor.on('monitor', (_time: string, args: string[]) => {
       if (args.some((arg) => arg.startsWith(`${prefix}:rate-limit:votes-batched:`))) calls.push(args);
