@@ -13,6 +13,7 @@ import { hashPassword } from '../modules/accounts/passwords';
 import { createSession } from '../modules/accounts/sessions';
 import { fitSearchModel } from '../modules/search/semantic-index';
 import { reconcileTrending } from '../modules/trending/reconcile';
+import { DAILY_QUERY, PAPER_QUERY, TRENDING_QUERY, TRENDING_SIGNED_IN_QUERY } from './api-pages';
 import { createVoters, loadBenchDataset } from './bulk-load';
 import { mergedFigure, percentile, startLoadClients, type HttpRequestSpec, type LoadFigure, type LoadSpec } from './load-clients';
 import { installPeers } from './peers/install';
@@ -165,16 +166,10 @@ const graphqlRequest = (
   body: JSON.stringify({ query, variables }),
 });
 
-/** The trending page every server serves: 50 papers by trending key with title, abstract, publication time, upvotes, organization and authors in order. */
-const TRENDING_FIELDS = 'arxivId title abstract publishedAt upvotes organization { name } authors { name }';
-const TRENDING_QUERY = `query Trending { trendingPapers(first: 50) { edges { node { ${TRENDING_FIELDS} } } } }`;
-const TRENDING_SIGNED_IN_QUERY = `query Trending { trendingPapers(first: 50) { edges { node { ${TRENDING_FIELDS} viewerHasUpvoted } } } }`;
+/** TRENDING_QUERY as PostGraphile names it: the same 50 papers and fields. */
 const POSTGRAPHILE_TRENDING_QUERY = `query Trending { allPapers(first: 50, orderBy: [TRENDING_KEY_DESC, ROW_ID_DESC]) { nodes {
   arxivId title abstract publishedAt upvotes: upvoteCount organizationByOrganizationId { name }
   paperAuthorsByPaperId(orderBy: PRIMARY_KEY_ASC) { nodes { name } } } } }`;
-const PAPER_LIST_FIELDS = 'id arxivId title upvotes trendingScore authors { name author { id name } }';
-const DAILY_QUERY = `query ($date: Date!) { dailyPapers(date: $date, first: 50) { edges { node { ${PAPER_LIST_FIELDS} } } pageInfo { hasNextPage endCursor } } }`;
-const PAPER_QUERY = `query ($arxivId: String!) { paper(arxivId: $arxivId) { id arxivId title abstract upvotes authors { name author { id name } } similarPapers(first: 5) { id arxivId title upvotes } } }`;
 const SEARCH_QUERY = `query ($q: String!) { searchPapers(query: $q, first: 20) { edges { node { id arxivId title upvotes } } } }`;
 const LOG_IN_MUTATION = `mutation ($login: String!, $password: String!) { logIn(usernameOrEmail: $login, password: $password) { token } }`;
 const SEARCH_TERMS = 'diffusion transformer';

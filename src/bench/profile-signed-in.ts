@@ -12,6 +12,7 @@ import { sql } from 'drizzle-orm';
 import { openDatabase } from '../db/client';
 import { queryRows } from '../db/rows';
 import { createSession } from '../modules/accounts/sessions';
+import { DAILY_QUERY, PAPER_QUERY, TRENDING_QUERY, TRENDING_SIGNED_IN_QUERY } from './api-pages';
 import { busiestDay, createVoters, loadBenchDataset } from './bulk-load';
 import { voteRequest } from './load-clients';
 
@@ -72,29 +73,16 @@ const databaseUrl = (() => {
   return url.toString();
 })();
 
-const FIELDS = 'arxivId title abstract publishedAt upvotes organization { name } authors { name }';
 const QUERIES: Record<string, { query: string; signedIn: boolean; fresh: boolean; paper?: boolean; day?: boolean }> = {
-  'signed-in': { query: `query Trending { trendingPapers(first: 50) { edges { node { ${FIELDS} viewerHasUpvoted } } } }`, signedIn: true, fresh: false },
-  'anonymous-fresh': { query: `query Trending { trendingPapers(first: 50) { edges { node { ${FIELDS} } } } }`, signedIn: false, fresh: true },
+  'signed-in': { query: TRENDING_SIGNED_IN_QUERY, signedIn: true, fresh: false },
+  'anonymous-fresh': { query: TRENDING_QUERY, signedIn: false, fresh: true },
   /** The bench's cached anonymous row: every request after the first a hit of the response cache. */
-  'anonymous-cached': { query: `query Trending { trendingPapers(first: 50) { edges { node { ${FIELDS} } } } }`, signedIn: false, fresh: false },
+  'anonymous-cached': { query: TRENDING_QUERY, signedIn: false, fresh: false },
   typename: { query: '{ __typename }', signedIn: true, fresh: false },
-  /** The bench's paper page (its PAPER_QUERY), anonymous and fresh, for the paper whose similar papers were computed. */
-  paper: {
-    query:
-      'query ($arxivId: String!) { paper(arxivId: $arxivId) { id arxivId title abstract upvotes authors { name author { id name } } similarPapers(first: 5) { id arxivId title upvotes } } }',
-    signedIn: false,
-    fresh: true,
-    paper: true,
-  },
-  /** The bench's daily page (its DAILY_QUERY), anonymous and fresh, for the day with the most papers. */
-  daily: {
-    query:
-      'query ($date: Date!) { dailyPapers(date: $date, first: 50) { edges { node { id arxivId title upvotes trendingScore authors { name author { id name } } } } pageInfo { hasNextPage endCursor } } }',
-    signedIn: false,
-    fresh: true,
-    day: true,
-  },
+  /** The bench's paper page, anonymous and fresh, for the paper whose similar papers were computed. */
+  paper: { query: PAPER_QUERY, signedIn: false, fresh: true, paper: true },
+  /** The bench's daily page, anonymous and fresh, for the day with the most papers. */
+  daily: { query: DAILY_QUERY, signedIn: false, fresh: true, day: true },
   upvote: { query: '', signedIn: true, fresh: true },
 };
 const READERS = 200;
